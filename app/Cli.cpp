@@ -1,0 +1,280 @@
+#include "Cli.h"
+
+#include "model/CaseReader.h"
+#include "model/CaseStore.h"
+#include "model/ImportJob.h"
+
+#include <QCommandLineParser>
+#include <QDateTime>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace mt::cli {
+
+namespace {
+
+constexpr int kOk = 0, kInputFailed = 1, kUsage = 2;
+
+const char* const kUsageText =
+    "Usage: mailtriage-cli <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  import    --case FILE.mtcase [--org ORGFILE]... [--org-map FIELD=HEADER]... [--year YYYY] [--json] LOG...\n"
+    "            Create the case if missing and import Postfix logs (plain or .gz) and org charts (CSV, LDIF).\n"
+    "  messages  --case FILE [--format tsv|jsonl]\n"
+    "            One line per logical message with its recipients, destinations and statuses.\n"
+    "  summary   --case FILE [--json]\n"
+    "            Counts in the case and the import runs.\n"
+    "\n"
+    "Exit status: 0 success, 1 an input could not be imported, 2 bad usage.\n";
+
+// std::int64_t is long here, and QJsonValue has no constructor for it.
+QJsonValue jint(std::int64_t v) { return QJsonValue(static_cast<qint64>(v)); }
+
+QString isoUtc(qint64 ms) {
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+int usage(QTextStream& err, const QString& problem) {
+    if (!problem.isEmpty()) err << "mailtriage-cli: " << problem << "\n\n";
+    err << kUsageText;
+    err.flush();
+    return kUsage;
+}
+
+// Parses the options of one command; positional arguments are returned in `positional`.
+bool parse(QCommandLineParser& p, const QStringList& args, QTextStream& err, int& code) {
+    p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    if (!p.parse(QStringList{QStringLiteral("mailtriage-cli")} + args)) {
+        code = usage(err, p.errorText());
+        return false;
+    }
+    return true;
+}
+
+void printIssues(const ImportReport& report, QTextStream& err) {
+    for (const FileReport& f : report.files) {
+        const QString path = QString::fromStdString(f.figures.path);
+        if (!f.ok && !f.error.empty())
+            err << path << ": error: " << QString::fromStdString(f.error) << (f.cancelled ? "" : " (nothing from this file was imported)") << "\n";
+        for (const ParseIssue& i : f.issues)
+            err << path << ':' << i.line << ": " << QString::fromStdString(i.reason)
+                << (i.excerpt.empty() ? QString() : QStringLiteral(": ") + QString::fromStdString(i.excerpt)) << "\n";
+        if (f.figures.rejected > static_cast<std::int64_t>(f.issues.size()) && !f.issues.empty())
+            err << path << ": " << (f.figures.rejected - static_cast<std::int64_t>(f.issues.size()))
+                << " more unreadable lines not shown\n";
+        int shown = 0;
+        for (const std::string& n : f.notices) {
+            if (++shown > 10) {
+                err << path << ": " << (f.notices.size() - 10) << " more notices not shown\n";
+                break;
+            }
+            err << path << ": note: " << QString::fromStdString(n) << "\n";
+        }
+    }
+    err.flush();
+}
+
+int cmdImport(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
+    QCommandLineOption orgOpt(QStringLiteral("org"), QStringLiteral("Org chart (CSV or LDIF)."), QStringLiteral("ORGFILE"));
+    QCommandLineOption mapOpt(QStringLiteral("org-map"), QStringLiteral("CSV column mapping FIELD=HEADER."), QStringLiteral("MAP"));
+    QCommandLineOption mapAlias(QStringLiteral("map"), QStringLiteral("Same as --org-map."), QStringLiteral("MAP"));
+    QCommandLineOption yearOpt(QStringLiteral("year"), QStringLiteral("Year of classic syslog stamps."), QStringLiteral("YYYY"));
+    QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON summary."));
+    p.addOptions({caseOpt, orgOpt, mapOpt, mapAlias, yearOpt, jsonOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("import: --case FILE is required"));
+    const QStringList logs = p.positionalArguments();
+    const QStringList orgs = p.values(orgOpt);
+    if (logs.isEmpty() && orgs.isEmpty()) return usage(err, QStringLiteral("import: give at least one LOG or --org file"));
+    ImportOptions options;
+    if (p.isSet(yearOpt)) {
+        bool ok = false;
+        options.year = p.value(yearOpt).toInt(&ok);
+        if (!ok || options.year < 1970 || options.year > 9999)
+            return usage(err, QStringLiteral("import: --year wants a four-digit year, not '%1'").arg(p.value(yearOpt)));
+    }
+    for (const QString& m : p.values(mapOpt) + p.values(mapAlias)) {
+        const qsizetype eq = m.indexOf(QLatin1Char('='));
+        if (eq <= 0) return usage(err, QStringLiteral("import: --org-map wants FIELD=HEADER, not '%1'").arg(m));
+        options.orgColumns[m.left(eq).trimmed().toLower().toStdString()] = m.mid(eq + 1).trimmed().toStdString();
+    }
+
+    CaseStore store;
+    try {
+        store.open(p.value(caseOpt), true);
+    } catch (const std::exception& e) {
+        err << "mailtriage-cli: " << e.what() << "\n";
+        return kInputFailed;
+    }
+    ImportJob job(store, options);
+    // Org charts first, so users seen in the logs land in their units straight away.
+    ImportReport orgReport = job.importOrgCharts(orgs);
+    ImportReport logReport = job.importLogs(logs);
+    printIssues(orgReport, err);
+    printIssues(logReport, err);
+
+    const CaseCounts c = store.counts();
+    if (p.isSet(jsonOpt)) {
+        QJsonArray files;
+        for (const ImportReport* r : {&orgReport, &logReport})
+            for (const FileReport& f : r->files) {
+                QJsonObject o{{"path", QString::fromStdString(f.figures.path)},
+                              {"kind", QString::fromStdString(f.figures.kind)},
+                              {"lines", jint(f.figures.lines)},
+                              {"accepted", jint(f.figures.accepted)},
+                              {"rejected", jint(f.figures.rejected)},
+                              {"skipped", jint(f.figures.skipped)},
+                              {"ok", f.ok}};
+                if (!f.error.empty()) o.insert(QStringLiteral("error"), QString::fromStdString(f.error));
+                files.append(o);
+            }
+        QJsonObject o{{"messages", jint(c.messages)},
+                      {"deliveries", jint(c.deliveries)},
+                      {"servers", jint(c.servers)},
+                      {"users", jint(c.users)},
+                      {"units", jint(c.units)},
+                      {"rejected_lines", jint(orgReport.rejectedLines() + logReport.rejectedLines())},
+                      {"rejected_attempts", jint(c.rejectedAttempts)},
+                      {"copies", jint(c.copies)},
+                      {"files", files}};
+        out << QJsonDocument(o).toJson(QJsonDocument::Compact) << "\n";
+    } else {
+        for (const ImportReport* r : {&orgReport, &logReport})
+            for (const FileReport& f : r->files)
+                out << (f.ok ? "imported " : "FAILED   ") << QString::fromStdString(f.figures.path) << ": "
+                    << f.figures.lines << " lines, " << f.figures.accepted << " accepted, " << f.figures.rejected
+                    << " rejected, " << f.figures.skipped << " skipped, " << f.figures.durationMs << " ms\n";
+        out << "case " << p.value(caseOpt) << ": " << c.messages << " messages, " << c.deliveries << " deliveries, "
+            << c.copies << " copies on " << c.servers << " servers, " << c.rejectedAttempts << " rejected attempts, "
+            << c.users << " users in " << c.units << " units\n";
+    }
+    out.flush();
+    return orgReport.anyFailed() || logReport.anyFailed() ? kInputFailed : kOk;
+}
+
+std::unique_ptr<CaseReader> openReader(const QString& path, QTextStream& err) {
+    auto r = std::make_unique<CaseReader>(path);
+    if (!r->isOpen()) {
+        err << "mailtriage-cli: " << r->error() << "\n";
+        return nullptr;
+    }
+    return r;
+}
+
+QString tsvField(QString s) {
+    s.replace(QLatin1Char('\t'), QLatin1Char(' '));
+    s.replace(QLatin1Char('\n'), QLatin1Char(' '));
+    s.replace(QLatin1Char('\r'), QLatin1Char(' '));
+    return s;
+}
+
+int cmdMessages(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
+    QCommandLineOption fmtOpt(QStringLiteral("format"), QStringLiteral("tsv or jsonl."), QStringLiteral("FORMAT"), QStringLiteral("tsv"));
+    p.addOptions({caseOpt, fmtOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("messages: --case FILE is required"));
+    const QString fmt = p.value(fmtOpt);
+    if (fmt != QLatin1String("tsv") && fmt != QLatin1String("jsonl"))
+        return usage(err, QStringLiteral("messages: --format is tsv or jsonl, not '%1'").arg(fmt));
+    auto reader = openReader(p.value(caseOpt), err);
+    if (!reader) return kInputFailed;
+    const bool json = fmt == QLatin1String("jsonl");
+    if (!json)
+        out << "message_id\ttime\tsender\tclient\tsize\tsubject\tattachments\trecipients\n";
+    reader->forEachMessage([&](const MessageView& m) {
+        if (json) {
+            QJsonArray atts, rcpts;
+            for (const QString& a : m.attachments) atts.append(a);
+            for (const RecipientView& r : m.recipients)
+                rcpts.append(QJsonObject{{"address", r.address}, {"destination", r.destination}, {"status", r.status}});
+            QJsonObject o{{"message_id", m.messageId},
+                          {"time", isoUtc(m.time)},
+                          {"sender", m.sender},
+                          {"client", m.client()},
+                          {"sasl_user", m.saslUser},
+                          {"server", m.originServer},
+                          {"size", m.size},
+                          {"subject", m.subject},
+                          {"attachments", atts},
+                          {"recipients", rcpts}};
+            out << QJsonDocument(o).toJson(QJsonDocument::Compact) << '\n';
+        } else {
+            QStringList rc;
+            for (const RecipientView& r : m.recipients)
+                rc << QStringLiteral("%1>%2:%3").arg(r.address, r.destination.isEmpty() ? QStringLiteral("-") : r.destination, r.status);
+            out << tsvField(m.messageId) << '\t' << isoUtc(m.time) << '\t' << tsvField(m.sender) << '\t'
+                << tsvField(m.client()) << '\t' << m.size << '\t' << tsvField(m.subject) << '\t'
+                << tsvField(m.attachments.join(QLatin1Char(','))) << '\t' << tsvField(rc.join(QLatin1Char(','))) << '\n';
+        }
+    });
+    out.flush();
+    return kOk;
+}
+
+int cmdSummary(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
+    QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON."));
+    p.addOptions({caseOpt, jsonOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("summary: --case FILE is required"));
+    auto reader = openReader(p.value(caseOpt), err);
+    if (!reader) return kInputFailed;
+    const CaseCounts c = reader->counts();
+    const auto runs = reader->importRuns();
+    if (p.isSet(jsonOpt)) {
+        QJsonArray imports;
+        for (const ImportRunView& r : runs)
+            imports.append(QJsonObject{{"path", r.path}, {"kind", r.kind}, {"size", r.size}, {"lines", r.lines},
+                                       {"accepted", r.accepted}, {"rejected", r.rejected}, {"skipped", r.skipped},
+                                       {"started_at", isoUtc(r.startedAt)}, {"duration_ms", r.durationMs}});
+        out << QJsonDocument(QJsonObject{{"messages", jint(c.messages)}, {"deliveries", jint(c.deliveries)}, {"copies", jint(c.copies)},
+                                         {"servers", jint(c.servers)}, {"users", jint(c.users)}, {"units", jint(c.units)},
+                                         {"rejected_attempts", jint(c.rejectedAttempts)}, {"imports", imports}})
+                   .toJson(QJsonDocument::Compact)
+            << "\n";
+    } else {
+        out << "messages           " << c.messages << "\n"
+            << "deliveries         " << c.deliveries << "\n"
+            << "copies             " << c.copies << "\n"
+            << "servers            " << c.servers << "\n"
+            << "users              " << c.users << "\n"
+            << "units              " << c.units << "\n"
+            << "rejected attempts  " << c.rejectedAttempts << "\n"
+            << "imports            " << runs.size() << "\n";
+        for (const ImportRunView& r : runs)
+            out << "  " << isoUtc(r.startedAt) << "  " << r.kind << "  " << r.path << "  " << r.lines << " lines, "
+                << r.accepted << " accepted, " << r.rejected << " rejected, " << r.durationMs << " ms\n";
+    }
+    out.flush();
+    return kOk;
+}
+
+} // namespace
+
+int run(const QStringList& args, QTextStream& out, QTextStream& err) {
+    if (args.isEmpty()) return usage(err, QStringLiteral("no command given"));
+    const QString cmd = args.first();
+    const QStringList rest = args.mid(1);
+    if (cmd == QLatin1String("-h") || cmd == QLatin1String("--help") || cmd == QLatin1String("help")) {
+        out << kUsageText;
+        out.flush();
+        return kOk;
+    }
+    if (cmd == QLatin1String("import")) return cmdImport(rest, out, err);
+    if (cmd == QLatin1String("messages")) return cmdMessages(rest, out, err);
+    if (cmd == QLatin1String("summary")) return cmdSummary(rest, out, err);
+    return usage(err, QStringLiteral("unknown command '%1'").arg(cmd));
+}
+
+} // namespace mt::cli

@@ -1,0 +1,166 @@
+#pragma once
+// The MailTriage main window: a case's messages in a sortable, filterable table (paged from
+// the case file, so a million messages are fine), the selected message's copies and
+// deliveries below it, and imports of logs and org charts running on a worker thread with
+// progress and cancel.
+#include "model/CaseReader.h"
+#include "model/ImportJob.h"
+
+#include <QFutureWatcher>
+#include <QMainWindow>
+#include <QSize>
+#include <QStringList>
+#include <QTimer>
+#include <atomic>
+#include <memory>
+
+class QApplication;
+class QAction;
+class QLabel;
+class QLineEdit;
+class QMenu;
+class QProgressBar;
+class QPushButton;
+class QSplitter;
+class QStackedWidget;
+class QTableView;
+
+namespace mt {
+class MessageDetailsView;
+class MessageTableModel;
+} // namespace mt
+
+namespace mt::gui {
+
+// mailtriage [--case FILE] [LOGS...] [--screenshot OUT.png [--size WxH]]
+int runGui(QApplication& app);
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens (or, with create, creates; an existing file is then opened as is) a case file.
+    // Returns false with lastError() set, leaving the previously open case open.
+    bool openCase(const QString& path, bool create = false);
+    void closeCase();
+    bool hasCase() const { return m_reader != nullptr; }
+    QString casePath() const;
+    QString lastError() const { return m_lastError; }
+
+    // Starts importing on a worker thread into the open case. Returns false (lastError()) when
+    // no case is open, an import is already running or there is nothing to import.
+    bool startImport(const QStringList& logs, const QStringList& orgCharts = {}, const OrgColumnMap& orgColumns = {});
+    // Sets the cancel flag; the worker stops at its next check and rolls back the current file.
+    void cancelImport();
+    bool isImporting() const { return m_importing; }
+    const ImportReport& lastImportReport() const { return m_lastReport; }
+    // Plain-text version of the last import's summary (what the summary dialog shows).
+    QString lastImportSummary() const { return m_lastSummary; }
+
+    // Interactive (the default): errors and import summaries pop up as dialogs, and "no case"
+    // offers to create one. Off for tests and --screenshot: everything goes to lastError() / the log.
+    void setInteractive(bool on) { m_interactive = on; }
+    // Off: window geometry and splitter state are neither restored nor saved.
+    void setPersistSettings(bool on) { m_persistSettings = on; }
+    void restoreSettings();
+    void saveSettings();
+
+    // Selects the row of that message (scrolling to it); false when it is not listed.
+    bool selectMessage(qint64 messageId);
+    qint64 selectedMessageId() const;
+
+    MessageTableModel* messageModel() const { return m_model; }
+    QTableView* messageTable() const { return m_table; }
+    MessageDetailsView* detailsView() const { return m_details; }
+    QLineEdit* filterEdit() const { return m_filter; }
+    QString countsText() const;
+    bool showsEmptyState() const;
+
+    // Imports with the interactive steps: offers to create a case when none is open and asks
+    // for the CSV column mapping (askMapping) before starting the worker.
+    void importFiles(const QStringList& logs, const QStringList& orgCharts, bool askMapping = true);
+
+    static QStringList recentCases();
+    // Splits files the way drag-and-drop does: .csv/.tsv/.ldif are org charts, the rest logs.
+    static void classifyFiles(const QStringList& files, QStringList& logs, QStringList& orgCharts);
+
+public slots:
+    void newCaseDialog();
+    void openCaseDialog();
+    void importLogsDialog();
+    void importOrgChartDialog();
+    void focusFilter();
+    void about();
+
+signals:
+    void caseOpened(const QString& path);
+    void importStarted();
+    void importFinished(bool cancelled);
+    // Emitted by the worker thread; delivered to the window through a queued connection.
+    void workerProgress(qint64 done, qint64 total, const QString& file);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildUi();
+    void buildMenus();
+    void setupTableColumns();
+    void updateTitle();
+    void updateCounts();
+    void updateEmptyState();
+    void updateActions();
+    void addRecentCase(const QString& path);
+    void rebuildRecentMenu();
+    void showError(const QString& title, const QString& text);
+    bool ensureCase();
+    void applyFilter();
+    void onCurrentRowChanged(int row);
+    void onIdsReloaded();
+    void onImportProgress(qint64 done, qint64 total, const QString& file);
+    void onImportFinished();
+    QString buildSummary(const ImportReport& report, bool html) const;
+
+    // Case
+    std::unique_ptr<CaseReader> m_reader;
+    CaseCounts m_counts;
+    QString m_lastError;
+    bool m_interactive = true;
+    bool m_persistSettings = true;
+
+    // Widgets
+    MessageTableModel* m_model = nullptr;
+    QStackedWidget* m_stack = nullptr;
+    QLabel* m_emptyLabel = nullptr;
+    QLineEdit* m_filter = nullptr;
+    QLabel* m_shownLabel = nullptr;
+    QTimer m_filterTimer;
+    QSplitter* m_splitter = nullptr;
+    QTableView* m_table = nullptr;
+    MessageDetailsView* m_details = nullptr;
+    QLabel* m_countsLabel = nullptr;
+    QLabel* m_progressLabel = nullptr;
+    QProgressBar* m_progressBar = nullptr;
+    QPushButton* m_cancelButton = nullptr;
+
+    // Actions
+    QAction* m_newAct = nullptr;
+    QAction* m_openAct = nullptr;
+    QAction* m_importLogsAct = nullptr;
+    QAction* m_importOrgAct = nullptr;
+    QAction* m_filterAct = nullptr;
+    QMenu* m_recentMenu = nullptr;
+
+    // Import
+    QFutureWatcher<ImportReport> m_watcher;
+    std::atomic_bool m_cancel{false};
+    bool m_importing = false;
+    ImportReport m_lastReport;
+    QString m_lastSummary;
+};
+
+} // namespace mt::gui

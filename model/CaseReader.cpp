@@ -1,0 +1,282 @@
+#include "CaseReader.h"
+
+#include <QFile>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUuid>
+#include <QVariant>
+
+namespace mt {
+
+namespace {
+
+QString str(const QVariant& v) { return v.isNull() ? QString() : v.toString(); }
+
+// The SELECT list shared by every message query; keep in step with readMessage().
+constexpr const char* kMessageColumns =
+    "m.id, m.message_id, m.time, m.sender, m.client_host, m.client_ip, m.sasl_user, m.size, m.subject, "
+    "(SELECT name FROM servers WHERE id = m.origin_server_id)";
+
+MessageView readMessage(const QSqlQuery& q) {
+    MessageView m;
+    m.id = q.value(0).toLongLong();
+    m.messageId = str(q.value(1));
+    m.time = q.value(2).toLongLong();
+    m.sender = str(q.value(3));
+    m.clientHost = str(q.value(4));
+    m.clientIp = str(q.value(5));
+    m.saslUser = str(q.value(6));
+    m.size = q.value(7).isNull() ? -1 : q.value(7).toLongLong();
+    m.subject = str(q.value(8));
+    m.originServer = str(q.value(9));
+    return m;
+}
+
+} // namespace
+
+QString MessageView::client() const {
+    if (clientHost.isEmpty() && clientIp.isEmpty()) return {};
+    if (clientIp.isEmpty()) return clientHost;
+    return clientHost + QLatin1Char('[') + clientIp + QLatin1Char(']');
+}
+
+CaseReader::CaseReader(const QString& path) : m_path(path) {
+    m_connection = QStringLiteral("mt-reader-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    if (!QFile::exists(path)) {
+        m_error = QStringLiteral("no such case file: %1").arg(path);
+        return;
+    }
+    QSqlDatabase d = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
+    d.setDatabaseName(path);
+    d.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    if (!d.open()) {
+        m_error = d.lastError().text();
+        return;
+    }
+    QSqlQuery q(d);
+    if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next()) {
+        m_error = QStringLiteral("%1 is not a MailTriage case file: %2").arg(path, q.lastError().text());
+        return;
+    }
+    const int version = q.value(0).toInt();
+    if (version < 1 || version > CaseStore::kSchemaVersion) {
+        m_error = QStringLiteral("%1 is not a MailTriage case file this build can read (schema %2)").arg(path).arg(version);
+        return;
+    }
+    m_ok = true;
+}
+
+CaseReader::~CaseReader() {
+    { QSqlDatabase d = QSqlDatabase::database(m_connection, false); if (d.isOpen()) d.close(); }
+    QSqlDatabase::removeDatabase(m_connection);
+}
+
+QSqlDatabase CaseReader::db() const { return QSqlDatabase::database(m_connection, false); }
+
+CaseCounts CaseReader::counts() {
+    CaseCounts c;
+    if (!m_ok) return c;
+    QSqlQuery q(db());
+    q.exec(QStringLiteral(
+        "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM deliveries WHERE is_final = 1), "
+        "(SELECT count(*) FROM copies), (SELECT count(*) FROM servers), (SELECT count(*) FROM users), "
+        "(SELECT count(*) FROM units), (SELECT count(*) FROM rejects), (SELECT count(*) FROM imports)"));
+    if (q.next()) {
+        c.messages = q.value(0).toLongLong();
+        c.deliveries = q.value(1).toLongLong();
+        c.copies = q.value(2).toLongLong();
+        c.servers = q.value(3).toLongLong();
+        c.users = q.value(4).toLongLong();
+        c.units = q.value(5).toLongLong();
+        c.rejectedAttempts = q.value(6).toLongLong();
+        c.imports = q.value(7).toLongLong();
+    }
+    return c;
+}
+
+QVector<ImportRunView> CaseReader::importRuns() {
+    QVector<ImportRunView> out;
+    QSqlQuery q(db());
+    q.exec(QStringLiteral("SELECT path, kind, size, lines, accepted, rejected, skipped, started_at, duration_ms "
+                          "FROM imports ORDER BY id"));
+    while (q.next()) {
+        ImportRunView r;
+        r.path = str(q.value(0));
+        r.kind = str(q.value(1));
+        r.size = q.value(2).toLongLong();
+        r.lines = q.value(3).toLongLong();
+        r.accepted = q.value(4).toLongLong();
+        r.rejected = q.value(5).toLongLong();
+        r.skipped = q.value(6).toLongLong();
+        r.startedAt = q.value(7).toLongLong();
+        r.durationMs = q.value(8).toLongLong();
+        out.push_back(r);
+    }
+    return out;
+}
+
+void CaseReader::forEachMessage(const std::function<void(const MessageView&)>& fn) {
+    if (!m_ok) return;
+    // Three ordered scans merged by message id: far cheaper than a query per message.
+    QSqlQuery msgs(db()), atts(db()), rcpts(db());
+    msgs.setForwardOnly(true);
+    atts.setForwardOnly(true);
+    rcpts.setForwardOnly(true);
+    msgs.exec(QStringLiteral("SELECT %1 FROM messages m ORDER BY m.id").arg(QLatin1String(kMessageColumns)));
+    atts.exec(QStringLiteral("SELECT message_id, name FROM attachments ORDER BY message_id, rowid"));
+    rcpts.exec(QStringLiteral(
+        "SELECT c.message_id, d.recipient, d.destination, d.status FROM deliveries d JOIN copies c ON c.id = d.copy_id "
+        "WHERE d.is_final = 1 ORDER BY c.message_id, d.recipient"));
+    bool haveAtt = atts.next(), haveRcpt = rcpts.next();
+    while (msgs.next()) {
+        MessageView m = readMessage(msgs);
+        while (haveAtt && atts.value(0).toLongLong() < m.id) haveAtt = atts.next();
+        while (haveAtt && atts.value(0).toLongLong() == m.id) {
+            m.attachments << atts.value(1).toString();
+            haveAtt = atts.next();
+        }
+        while (haveRcpt && rcpts.value(0).toLongLong() < m.id) haveRcpt = rcpts.next();
+        while (haveRcpt && rcpts.value(0).toLongLong() == m.id) {
+            m.recipients.push_back({rcpts.value(1).toString(), str(rcpts.value(2)), str(rcpts.value(3))});
+            haveRcpt = rcpts.next();
+        }
+        fn(m);
+    }
+}
+
+QVector<qint64> CaseReader::messageIds(const QString& filter, MessageColumn sort, bool ascending) {
+    QVector<qint64> ids;
+    if (!m_ok) return ids;
+    QString order;
+    switch (sort) {
+    case MessageColumn::Sender: order = QStringLiteral("m.sender"); break;
+    case MessageColumn::Client: order = QStringLiteral("m.client_host, m.client_ip"); break;
+    case MessageColumn::Subject: order = QStringLiteral("m.subject"); break;
+    case MessageColumn::Size: order = QStringLiteral("m.size"); break;
+    case MessageColumn::Server: order = QStringLiteral("m.origin_server_id"); break;
+    case MessageColumn::Attachments:
+        order = QStringLiteral("(SELECT min(name) FROM attachments a WHERE a.message_id = m.id)");
+        break;
+    case MessageColumn::Recipients:
+        order = QStringLiteral("(SELECT count(*) FROM deliveries d JOIN copies c ON c.id = d.copy_id "
+                               "WHERE c.message_id = m.id AND d.is_final = 1)");
+        break;
+    default: order = QStringLiteral("m.time"); break;
+    }
+    const QString dir = ascending ? QStringLiteral(" ASC") : QStringLiteral(" DESC");
+    QString sql = QStringLiteral("SELECT m.id FROM messages m");
+    const QString needle = filter.trimmed();
+    if (!needle.isEmpty()) {
+        sql += QStringLiteral(
+            " WHERE instr(lower(coalesce(m.sender,'') || ' ' || coalesce(m.subject,'') || ' ' || coalesce(m.client_host,'') "
+            "|| ' ' || coalesce(m.client_ip,'') || ' ' || coalesce(m.message_id,'') || ' ' || coalesce(m.sasl_user,'')), :n) > 0"
+            " OR m.id IN (SELECT message_id FROM attachments WHERE instr(lower(name), :n) > 0)"
+            " OR m.id IN (SELECT c.message_id FROM deliveries d JOIN copies c ON c.id = d.copy_id "
+            "WHERE instr(d.recipient, :n) > 0)");
+    }
+    sql += QStringLiteral(" ORDER BY ") + order + dir + QStringLiteral(", m.id") + dir;
+    QSqlQuery q(db());
+    q.setForwardOnly(true);
+    q.prepare(sql);
+    if (!needle.isEmpty()) q.bindValue(QStringLiteral(":n"), needle.toLower());
+    q.exec();
+    while (q.next()) ids.push_back(q.value(0).toLongLong());
+    return ids;
+}
+
+QVector<MessageView> CaseReader::messages(const QVector<qint64>& ids) {
+    QVector<MessageView> out;
+    if (!m_ok || ids.isEmpty()) return out;
+    QStringList list;
+    list.reserve(ids.size());
+    for (qint64 id : ids) list << QString::number(id);
+    const QString in = list.join(QLatin1Char(','));
+    QHash<qint64, int> index;
+    {
+        QSqlQuery q(db());
+        q.setForwardOnly(true);
+        q.exec(QStringLiteral("SELECT %1 FROM messages m WHERE m.id IN (%2)").arg(QLatin1String(kMessageColumns), in));
+        QHash<qint64, MessageView> byId;
+        while (q.next()) {
+            MessageView m = readMessage(q);
+            byId.insert(m.id, m);
+        }
+        for (qint64 id : ids) {
+            auto it = byId.find(id);
+            if (it == byId.end()) continue;
+            index.insert(id, out.size());
+            out.push_back(*it);
+        }
+    }
+    QSqlQuery a(db());
+    a.setForwardOnly(true);
+    a.exec(QStringLiteral("SELECT message_id, name FROM attachments WHERE message_id IN (%1) ORDER BY rowid").arg(in));
+    while (a.next()) out[index.value(a.value(0).toLongLong())].attachments << a.value(1).toString();
+    QSqlQuery r(db());
+    r.setForwardOnly(true);
+    r.exec(QStringLiteral("SELECT c.message_id, d.recipient, d.destination, d.status FROM deliveries d "
+                          "JOIN copies c ON c.id = d.copy_id WHERE d.is_final = 1 AND c.message_id IN (%1) "
+                          "ORDER BY d.recipient").arg(in));
+    while (r.next())
+        out[index.value(r.value(0).toLongLong())].recipients.push_back(
+            {r.value(1).toString(), str(r.value(2)), str(r.value(3))});
+    return out;
+}
+
+QVector<CopyView> CaseReader::copies(qint64 messageId) {
+    QVector<CopyView> out;
+    QSqlQuery q(db());
+    q.prepare(QStringLiteral(
+        "SELECT c.id, s.name, c.queue_id, c.origin, c.client_host, c.client_ip, c.sasl_user, c.sender, c.first_seen, "
+        "c.last_seen, c.size, c.nrcpt, c.removed FROM copies c JOIN servers s ON s.id = c.server_id "
+        "WHERE c.message_id = ? ORDER BY c.first_seen, c.id"));
+    q.addBindValue(messageId);
+    q.exec();
+    while (q.next()) {
+        CopyView c;
+        c.id = q.value(0).toLongLong();
+        c.server = str(q.value(1));
+        c.queueId = str(q.value(2));
+        c.origin = str(q.value(3));
+        const QString host = str(q.value(4)), ip = str(q.value(5));
+        c.client = ip.isEmpty() ? host : host + QLatin1Char('[') + ip + QLatin1Char(']');
+        c.saslUser = str(q.value(6));
+        c.sender = str(q.value(7));
+        c.firstSeen = q.value(8).toLongLong();
+        c.lastSeen = q.value(9).toLongLong();
+        c.size = q.value(10).isNull() ? -1 : q.value(10).toLongLong();
+        c.nrcpt = q.value(11).isNull() ? -1 : q.value(11).toInt();
+        c.removed = q.value(12).toBool();
+        out.push_back(c);
+    }
+    for (CopyView& c : out) {
+        QSqlQuery d(db());
+        d.prepare(QStringLiteral(
+            "SELECT recipient, orig_recipient, transport, relay_host, relay_ip, relay_port, dsn, status, response, "
+            "queued_as, destination, time, delay, attempts, is_final FROM deliveries WHERE copy_id = ? ORDER BY recipient"));
+        d.addBindValue(c.id);
+        d.exec();
+        while (d.next()) {
+            DeliveryView v;
+            v.recipient = str(d.value(0));
+            v.origRecipient = str(d.value(1));
+            v.transport = str(d.value(2));
+            const QString rh = str(d.value(3)), rip = str(d.value(4));
+            v.relay = rip.isEmpty() ? rh : rh + QLatin1Char('[') + rip + QLatin1Char(']');
+            if (d.value(5).toInt() > 0) v.relay += QLatin1Char(':') + d.value(5).toString();
+            v.dsn = str(d.value(6));
+            v.status = str(d.value(7));
+            v.response = str(d.value(8));
+            v.queuedAs = str(d.value(9));
+            v.destination = str(d.value(10));
+            v.time = d.value(11).toLongLong();
+            v.delay = d.value(12).toDouble();
+            v.attempts = d.value(13).toInt();
+            v.isFinal = d.value(14).toBool();
+            c.deliveries.push_back(v);
+        }
+    }
+    return out;
+}
+
+} // namespace mt

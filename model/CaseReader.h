@@ -1,0 +1,92 @@
+#pragma once
+// The case file's read side, through QtSql (its own connection, so the GUI can read while an
+// import writes on another thread; WAL keeps readers and the writer out of each other's way).
+#include "CaseStore.h"
+
+#include <QSqlDatabase>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+#include <functional>
+
+namespace mt {
+
+struct RecipientView {
+    QString address;
+    QString destination; // our server holding the copy, or the external relay
+    QString status;      // sent, deferred, bounced, ...
+};
+
+struct MessageView {
+    qint64 id = 0;
+    QString messageId;
+    qint64 time = 0;     // ms since epoch UTC
+    QString sender;
+    QString clientHost;
+    QString clientIp;
+    QString saslUser;
+    qint64 size = -1;
+    QString subject;
+    QString originServer;
+    QStringList attachments;
+    QVector<RecipientView> recipients;
+    QString client() const;
+};
+
+struct DeliveryView {
+    QString recipient, origRecipient, transport, relay, dsn, status, response, queuedAs, destination;
+    qint64 time = 0;
+    double delay = 0;
+    int attempts = 0;
+    bool isFinal = true;
+};
+
+struct CopyView {
+    qint64 id = 0;
+    QString server, queueId, origin, client, saslUser, sender;
+    qint64 firstSeen = 0, lastSeen = 0, size = -1;
+    int nrcpt = -1;
+    bool removed = false;
+    QVector<DeliveryView> deliveries;
+};
+
+struct ImportRunView {
+    QString path, kind;
+    qint64 size = 0, lines = 0, accepted = 0, rejected = 0, skipped = 0, startedAt = 0, durationMs = 0;
+};
+
+enum class MessageColumn { Time, Sender, Client, Subject, Attachments, Size, Recipients, Server, Count };
+
+class CaseReader {
+public:
+    explicit CaseReader(const QString& path);
+    ~CaseReader();
+    CaseReader(const CaseReader&) = delete;
+    CaseReader& operator=(const CaseReader&) = delete;
+
+    bool isOpen() const { return m_ok; }
+    QString error() const { return m_error; }
+    QString path() const { return m_path; }
+
+    CaseCounts counts();
+    QVector<ImportRunView> importRuns();
+
+    // Every message in time order, with its final recipients, one at a time (for export).
+    void forEachMessage(const std::function<void(const MessageView&)>& fn);
+    // Ids of the messages matching filter (substring of sender, subject, client, Message-ID,
+    // attachment name or recipient), sorted by column.
+    QVector<qint64> messageIds(const QString& filter, MessageColumn sort, bool ascending);
+    // Rows for the given ids, in the order given.
+    QVector<MessageView> messages(const QVector<qint64>& ids);
+    QVector<CopyView> copies(qint64 messageId);
+
+private:
+    QSqlDatabase db() const;
+
+    QString m_path;
+    QString m_connection;
+    QString m_error;
+    bool m_ok = false;
+};
+
+} // namespace mt

@@ -1,0 +1,519 @@
+#include "CaseStore.h"
+
+#include <QDateTime>
+#include <QFile>
+
+namespace mt {
+
+namespace {
+
+// Migrations: entry i takes the schema from version i to i + 1. Never edit a released entry;
+// append a new one.
+const char* const kMigrations[] = {
+    // 0 -> 1
+    R"SQL(
+CREATE TABLE servers(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE imports(
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  size INTEGER,
+  lines INTEGER DEFAULT 0,
+  accepted INTEGER DEFAULT 0,
+  rejected INTEGER DEFAULT 0,
+  skipped INTEGER DEFAULT 0,
+  started_at INTEGER NOT NULL,
+  duration_ms INTEGER DEFAULT 0
+);
+CREATE TABLE import_issues(
+  import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+  line INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  excerpt TEXT
+);
+CREATE TABLE messages(
+  id INTEGER PRIMARY KEY,
+  msg_key TEXT NOT NULL UNIQUE,       -- Message-ID, or server/queue-id/time when it is missing or broken
+  message_id TEXT,                    -- as logged, without angle brackets
+  id_valid INTEGER NOT NULL DEFAULT 1,
+  time INTEGER NOT NULL,              -- first sighting, ms since epoch UTC
+  sender TEXT,
+  client_host TEXT,
+  client_ip TEXT,
+  sasl_user TEXT,
+  size INTEGER,
+  subject TEXT,
+  confirm_token TEXT,
+  origin_server_id INTEGER REFERENCES servers(id),
+  dirty INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX messages_time ON messages(time);
+CREATE INDEX messages_sender ON messages(sender);
+CREATE INDEX messages_dirty ON messages(id) WHERE dirty = 1;
+CREATE TABLE attachments(
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  UNIQUE(message_id, name)
+);
+CREATE TABLE copies(
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  server_id INTEGER NOT NULL REFERENCES servers(id),
+  queue_id TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER,
+  origin TEXT,
+  client_host TEXT,
+  client_ip TEXT,
+  sasl_user TEXT,
+  sender TEXT,
+  size INTEGER,
+  nrcpt INTEGER,
+  removed INTEGER NOT NULL DEFAULT 0,
+  import_id INTEGER REFERENCES imports(id),
+  UNIQUE(server_id, queue_id, first_seen)
+);
+CREATE INDEX copies_message ON copies(message_id);
+CREATE INDEX copies_queue ON copies(queue_id);
+CREATE TABLE deliveries(
+  id INTEGER PRIMARY KEY,
+  copy_id INTEGER NOT NULL REFERENCES copies(id) ON DELETE CASCADE,
+  recipient TEXT NOT NULL,
+  orig_recipient TEXT,
+  transport TEXT,
+  relay_host TEXT,
+  relay_ip TEXT,
+  relay_port INTEGER,
+  dsn TEXT,
+  status TEXT,
+  delay REAL,
+  time INTEGER,
+  queued_as TEXT,
+  response TEXT,
+  attempts INTEGER NOT NULL DEFAULT 1,
+  next_copy_id INTEGER REFERENCES copies(id),  -- the copy this hop handed the message to
+  is_final INTEGER NOT NULL DEFAULT 1,         -- the recipient's last hop in our logs
+  destination_server_id INTEGER REFERENCES servers(id), -- our server holding the recipient's copy
+  destination TEXT,                            -- that server's name, or the external relay
+  dirty INTEGER NOT NULL DEFAULT 1,
+  UNIQUE(copy_id, recipient)
+);
+CREATE INDEX deliveries_final ON deliveries(copy_id) WHERE is_final = 1;
+CREATE INDEX deliveries_queued_as ON deliveries(queued_as) WHERE queued_as IS NOT NULL;
+CREATE INDEX deliveries_unlinked ON deliveries(id) WHERE queued_as IS NOT NULL AND next_copy_id IS NULL;
+CREATE INDEX deliveries_next ON deliveries(next_copy_id) WHERE next_copy_id IS NOT NULL;
+CREATE INDEX deliveries_dirty ON deliveries(id) WHERE dirty = 1;
+CREATE INDEX deliveries_recipient ON deliveries(recipient);
+CREATE TABLE rejects(
+  id INTEGER PRIMARY KEY,
+  server_id INTEGER NOT NULL REFERENCES servers(id),
+  time INTEGER NOT NULL,
+  client_host TEXT,
+  client_ip TEXT,
+  sender TEXT,
+  recipient TEXT,
+  stage TEXT,
+  reason TEXT,
+  import_id INTEGER REFERENCES imports(id),
+  UNIQUE(server_id, time, client_ip, sender, recipient, stage)
+);
+CREATE TABLE units(
+  id INTEGER PRIMARY KEY,
+  parent_id INTEGER REFERENCES units(id),
+  name TEXT NOT NULL,
+  path TEXT NOT NULL UNIQUE
+);
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  domain TEXT GENERATED ALWAYS AS (substr(email, instr(email, '@') + 1)) STORED,
+  name TEXT,
+  unit_id INTEGER REFERENCES units(id),
+  manager_email TEXT,
+  workstation TEXT,
+  server TEXT,
+  source TEXT NOT NULL                         -- 'org' (from a chart) or 'log' (seen in traffic only)
+);
+CREATE INDEX users_domain ON users(domain);
+CREATE INDEX users_unit ON users(unit_id);
+)SQL",
+};
+
+constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+static_assert(kMigrationCount == CaseStore::kSchemaVersion);
+
+std::int64_t nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+
+} // namespace
+
+struct CaseStore::Statements {
+    SqliteStmt upsertMessage, upsertCopy, upsertDelivery, insertAttachment, insertReject, upsertOrgUser,
+        insertIssue, insertServer, selectServer, insertUnit, selectUnit;
+};
+
+CaseStore::CaseStore() = default;
+CaseStore::~CaseStore() { close(); }
+
+void CaseStore::open(const QString& path, bool create) {
+    close();
+    if (!create && !QFile::exists(path)) throw SqliteError("no such case file: " + path.toStdString());
+    m_db.open(QFile::encodeName(path).toStdString(), create);
+    m_path = path;
+    try {
+        // A file that is not SQLite fails here with "file is not a database".
+        m_db.exec("PRAGMA journal_mode=WAL");
+        m_db.exec("PRAGMA foreign_keys=ON");
+        m_db.exec("PRAGMA synchronous=NORMAL");
+        m_db.exec("PRAGMA temp_store=MEMORY");
+        m_db.exec("PRAGMA cache_size=-262144"); // 256 MiB
+        migrate();
+    } catch (...) {
+        m_db.close();
+        throw;
+    }
+    m_st = std::make_unique<Statements>();
+    auto& s = *m_st;
+    s.upsertMessage = m_db.prepare(R"SQL(
+INSERT INTO messages(msg_key, message_id, id_valid, time, sender, client_host, client_ip, sasl_user, size, subject,
+                     confirm_token, origin_server_id, dirty)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1)
+ON CONFLICT(msg_key) DO UPDATE SET
+  sender = CASE WHEN excluded.time < messages.time THEN coalesce(excluded.sender, messages.sender)
+                ELSE coalesce(messages.sender, excluded.sender) END,
+  client_host = CASE WHEN excluded.time < messages.time THEN coalesce(excluded.client_host, messages.client_host)
+                     ELSE coalesce(messages.client_host, excluded.client_host) END,
+  client_ip = CASE WHEN excluded.time < messages.time THEN coalesce(excluded.client_ip, messages.client_ip)
+                   ELSE coalesce(messages.client_ip, excluded.client_ip) END,
+  sasl_user = CASE WHEN excluded.time < messages.time THEN coalesce(excluded.sasl_user, messages.sasl_user)
+                   ELSE coalesce(messages.sasl_user, excluded.sasl_user) END,
+  size = CASE WHEN excluded.time < messages.time THEN coalesce(excluded.size, messages.size)
+              ELSE coalesce(messages.size, excluded.size) END,
+  origin_server_id = CASE WHEN excluded.time < messages.time THEN excluded.origin_server_id
+                          ELSE messages.origin_server_id END,
+  subject = coalesce(messages.subject, excluded.subject),
+  confirm_token = coalesce(messages.confirm_token, excluded.confirm_token),
+  time = min(messages.time, excluded.time),
+  dirty = 1
+RETURNING id)SQL");
+    s.upsertCopy = m_db.prepare(R"SQL(
+INSERT INTO copies(message_id, server_id, queue_id, first_seen, last_seen, origin, client_host, client_ip, sasl_user,
+                   sender, size, nrcpt, removed, import_id)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+ON CONFLICT(server_id, queue_id, first_seen) DO UPDATE SET
+  message_id = excluded.message_id,
+  last_seen = max(coalesce(copies.last_seen, 0), coalesce(excluded.last_seen, 0)),
+  origin = coalesce(excluded.origin, copies.origin),
+  client_host = coalesce(excluded.client_host, copies.client_host),
+  client_ip = coalesce(excluded.client_ip, copies.client_ip),
+  sasl_user = coalesce(excluded.sasl_user, copies.sasl_user),
+  sender = coalesce(excluded.sender, copies.sender),
+  size = coalesce(excluded.size, copies.size),
+  nrcpt = coalesce(excluded.nrcpt, copies.nrcpt),
+  removed = max(copies.removed, excluded.removed)
+RETURNING id)SQL");
+    s.upsertDelivery = m_db.prepare(R"SQL(
+INSERT INTO deliveries(copy_id, recipient, orig_recipient, transport, relay_host, relay_ip, relay_port, dsn, status,
+                       delay, time, queued_as, response, attempts, dirty)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1)
+ON CONFLICT(copy_id, recipient) DO UPDATE SET
+  orig_recipient = excluded.orig_recipient, transport = excluded.transport, relay_host = excluded.relay_host,
+  relay_ip = excluded.relay_ip, relay_port = excluded.relay_port, dsn = excluded.dsn, status = excluded.status,
+  delay = excluded.delay, time = excluded.time, queued_as = excluded.queued_as, response = excluded.response,
+  attempts = max(deliveries.attempts, excluded.attempts),
+  next_copy_id = CASE WHEN excluded.queued_as IS deliveries.queued_as THEN deliveries.next_copy_id ELSE NULL END,
+  dirty = 1
+WHERE excluded.time >= deliveries.time)SQL");
+    s.insertAttachment = m_db.prepare("INSERT OR IGNORE INTO attachments(message_id, name) VALUES(?1, ?2)");
+    s.insertReject = m_db.prepare(R"SQL(
+INSERT OR IGNORE INTO rejects(server_id, time, client_host, client_ip, sender, recipient, stage, reason, import_id)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))SQL");
+    s.upsertOrgUser = m_db.prepare(R"SQL(
+INSERT INTO users(email, name, unit_id, manager_email, workstation, server, source)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'org')
+ON CONFLICT(email) DO UPDATE SET
+  name = coalesce(excluded.name, users.name), unit_id = excluded.unit_id,
+  manager_email = coalesce(excluded.manager_email, users.manager_email),
+  workstation = coalesce(excluded.workstation, users.workstation),
+  server = coalesce(excluded.server, users.server), source = 'org')SQL");
+    s.insertIssue = m_db.prepare("INSERT INTO import_issues(import_id, line, reason, excerpt) VALUES(?1, ?2, ?3, ?4)");
+    s.insertServer = m_db.prepare("INSERT INTO servers(name) VALUES(?1) ON CONFLICT(name) DO NOTHING");
+    s.selectServer = m_db.prepare("SELECT id FROM servers WHERE name = ?1");
+    s.insertUnit = m_db.prepare("INSERT INTO units(parent_id, name, path) VALUES(?1, ?2, ?3) ON CONFLICT(path) DO NOTHING");
+    s.selectUnit = m_db.prepare("SELECT id FROM units WHERE path = ?1");
+}
+
+void CaseStore::close() {
+    if (m_inFile) rollbackFile();
+    m_st.reset();
+    m_servers.clear();
+    m_units.clear();
+    m_db.close();
+}
+
+int CaseStore::schemaVersion() { return static_cast<int>(m_db.scalar("PRAGMA user_version")); }
+
+void CaseStore::migrate() {
+    const int version = schemaVersion();
+    if (version > kSchemaVersion)
+        throw SqliteError("the case file was written by a newer MailTriage (schema " + std::to_string(version)
+                          + ", this build knows " + std::to_string(kSchemaVersion) + ")");
+    for (int v = version; v < kSchemaVersion; ++v) {
+        m_db.exec("BEGIN IMMEDIATE");
+        try {
+            m_db.exec(kMigrations[v]);
+            m_db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+            m_db.exec("COMMIT");
+        } catch (...) {
+            m_db.exec("ROLLBACK");
+            throw;
+        }
+    }
+}
+
+std::int64_t CaseStore::serverId(const std::string& name) {
+    if (auto it = m_servers.find(name); it != m_servers.end()) return it->second;
+    auto& s = *m_st;
+    s.insertServer.bind(1, name).exec();
+    s.selectServer.bind(1, name);
+    s.selectServer.step();
+    const std::int64_t id = s.selectServer.int64(0);
+    s.selectServer.reset();
+    m_servers.emplace(name, id);
+    return id;
+}
+
+std::int64_t CaseStore::unitId(const std::string& path) {
+    if (auto it = m_units.find(path); it != m_units.end()) return it->second;
+    std::int64_t parent = 0;
+    std::string name = path;
+    if (const std::size_t slash = path.rfind('/'); slash != std::string::npos) {
+        parent = unitId(path.substr(0, slash));
+        name = path.substr(slash + 1);
+    }
+    auto& s = *m_st;
+    if (parent) s.insertUnit.bind(1, parent); else s.insertUnit.bindNull(1);
+    s.insertUnit.bind(2, name).bind(3, path).exec();
+    s.selectUnit.bind(1, path);
+    s.selectUnit.step();
+    const std::int64_t id = s.selectUnit.int64(0);
+    s.selectUnit.reset();
+    m_units.emplace(path, id);
+    return id;
+}
+
+void CaseStore::beginFile(const ImportFileFigures& file) {
+    if (m_inFile) throw SqliteError("an import transaction is already open");
+    m_db.exec("BEGIN IMMEDIATE");
+    m_inFile = true;
+    m_fileKind = file.kind;
+    // The caches may hold ids of rows a rolled-back file created.
+    m_servers.clear();
+    m_units.clear();
+    auto st = m_db.prepare("INSERT INTO imports(path, kind, size, started_at) VALUES(?1, ?2, ?3, ?4)");
+    st.bind(1, file.path).bind(2, file.kind).bind(3, file.size).bind(4, nowMs()).exec();
+    m_importId = m_db.lastInsertId();
+}
+
+void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
+    auto& s = *m_st;
+    std::string key;
+    for (const CopyRecord& c : copies) {
+        const std::int64_t server = serverId(c.server);
+        if (c.messageIdValid) {
+            key = c.messageId;
+        } else {
+            key = "qid:" + c.server + "/" + c.queueId + "/" + std::to_string(c.firstSeen);
+        }
+        s.upsertMessage.bind(1, key).bindTextOrNull(2, c.messageId).bind(3, c.messageIdValid ? 1 : 0)
+            .bind(4, c.firstSeen).bindTextOrNull(5, c.sender).bindTextOrNull(6, c.clientHost)
+            .bindTextOrNull(7, c.clientIp).bindTextOrNull(8, c.saslUser);
+        if (c.size >= 0) s.upsertMessage.bind(9, c.size); else s.upsertMessage.bindNull(9);
+        s.upsertMessage.bindTextOrNull(10, c.subject).bindTextOrNull(11, c.confirmToken).bind(12, server);
+        s.upsertMessage.step();
+        const std::int64_t messageId = s.upsertMessage.int64(0);
+        s.upsertMessage.reset();
+
+        s.upsertCopy.bind(1, messageId).bind(2, server).bind(3, c.queueId).bind(4, c.firstSeen).bind(5, c.lastSeen)
+            .bindTextOrNull(6, c.origin).bindTextOrNull(7, c.clientHost).bindTextOrNull(8, c.clientIp)
+            .bindTextOrNull(9, c.saslUser).bindTextOrNull(10, c.sender);
+        if (c.size >= 0) s.upsertCopy.bind(11, c.size); else s.upsertCopy.bindNull(11);
+        if (c.nrcpt >= 0) s.upsertCopy.bind(12, c.nrcpt); else s.upsertCopy.bindNull(12);
+        s.upsertCopy.bind(13, c.removed ? 1 : 0).bind(14, m_importId);
+        s.upsertCopy.step();
+        const std::int64_t copyId = s.upsertCopy.int64(0);
+        s.upsertCopy.reset();
+
+        for (const DeliveryRecord& d : c.deliveries) {
+            s.upsertDelivery.bind(1, copyId).bind(2, d.recipient).bindTextOrNull(3, d.origRecipient)
+                .bindTextOrNull(4, d.transport).bindTextOrNull(5, d.relayHost).bindTextOrNull(6, d.relayIp)
+                .bind(7, d.relayPort).bindTextOrNull(8, d.dsn).bindTextOrNull(9, d.status).bind(10, d.delaySeconds)
+                .bind(11, d.time).bindTextOrNull(12, d.queuedAs).bindTextOrNull(13, d.response).bind(14, d.attempts);
+            s.upsertDelivery.exec();
+        }
+        for (const std::string& a : c.attachments) s.insertAttachment.bind(1, messageId).bind(2, a).exec();
+    }
+}
+
+void CaseStore::writeRejects(const std::vector<RejectRecord>& rejects) {
+    auto& s = *m_st;
+    for (const RejectRecord& r : rejects) {
+        s.insertReject.bind(1, serverId(r.server)).bind(2, r.time).bindTextOrNull(3, r.clientHost)
+            .bindTextOrNull(4, r.clientIp).bindTextOrNull(5, r.sender).bindTextOrNull(6, r.recipient)
+            .bindTextOrNull(7, r.stage).bindTextOrNull(8, r.reason).bind(9, m_importId);
+        s.insertReject.exec();
+    }
+}
+
+void CaseStore::writeOrgUsers(const std::vector<OrgUserRecord>& users) {
+    auto& s = *m_st;
+    for (const OrgUserRecord& u : users) {
+        const std::int64_t unit = unitId(u.unitPath.empty() ? std::string(kUnassignedUnit) : u.unitPath);
+        s.upsertOrgUser.bind(1, u.email).bindTextOrNull(2, u.name).bind(3, unit).bindTextOrNull(4, u.manager)
+            .bindTextOrNull(5, u.workstation).bindTextOrNull(6, u.server);
+        s.upsertOrgUser.exec();
+    }
+}
+
+void CaseStore::writeIssues(const std::vector<ParseIssue>& issues) {
+    auto& s = *m_st;
+    for (const ParseIssue& i : issues)
+        s.insertIssue.bind(1, m_importId).bind(2, i.line).bind(3, i.reason).bindTextOrNull(4, i.excerpt).exec();
+}
+
+void CaseStore::link() {
+    // 1. Next hop: this server said "queued as Q"; the copy with queue id Q of the same message.
+    m_db.exec(R"SQL(
+UPDATE deliveries SET dirty = 1, next_copy_id = (
+    SELECT c2.id FROM copies c2
+    WHERE c2.queue_id = deliveries.queued_as AND c2.id <> deliveries.copy_id
+      AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = deliveries.copy_id)
+    LIMIT 1)
+WHERE queued_as IS NOT NULL AND next_copy_id IS NULL
+  AND EXISTS (SELECT 1 FROM copies c2
+              WHERE c2.queue_id = deliveries.queued_as AND c2.id <> deliveries.copy_id
+                AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = deliveries.copy_id)))SQL");
+    // 2. A copy whose Message-ID was missing or broken joins the message that handed it over
+    //    ("queued as" its queue id, within five minutes).
+    const char* adopt = R"SQL(
+UPDATE copies SET message_id = (
+    SELECT c1.message_id FROM deliveries d JOIN copies c1 ON c1.id = d.copy_id
+    WHERE d.queued_as = copies.queue_id AND c1.id <> copies.id AND abs(d.time - copies.first_seen) < 300000
+    LIMIT 1)
+WHERE message_id IN (SELECT id FROM messages WHERE dirty = 1 AND id_valid = 0)
+  AND EXISTS (SELECT 1 FROM deliveries d JOIN copies c1 ON c1.id = d.copy_id
+              WHERE d.queued_as = copies.queue_id AND c1.id <> copies.id
+                AND abs(d.time - copies.first_seen) < 300000))SQL";
+    m_db.exec(adopt);
+    if (m_db.changes() > 0) {
+        m_db.exec(R"SQL(
+UPDATE deliveries SET dirty = 1, next_copy_id = (
+    SELECT c2.id FROM copies c2
+    WHERE c2.queue_id = deliveries.queued_as AND c2.id <> deliveries.copy_id
+      AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = deliveries.copy_id)
+    LIMIT 1)
+WHERE queued_as IS NOT NULL AND next_copy_id IS NULL
+  AND EXISTS (SELECT 1 FROM copies c2
+              WHERE c2.queue_id = deliveries.queued_as AND c2.id <> deliveries.copy_id
+                AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = deliveries.copy_id)))SQL");
+        m_db.exec("UPDATE deliveries SET dirty = 1 WHERE copy_id IN (SELECT c.id FROM copies c JOIN messages m ON "
+                  "m.id = c.message_id WHERE m.dirty = 1)");
+    }
+    // Messages left without copies (their copies were adopted, or re-keyed).
+    m_db.exec("DELETE FROM messages WHERE dirty = 1 AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.message_id = messages.id)");
+    // 3. A hop whose next copy changed must be re-judged too.
+    m_db.exec(R"SQL(
+UPDATE deliveries SET dirty = 1
+WHERE dirty = 0 AND next_copy_id IN (SELECT DISTINCT copy_id FROM deliveries WHERE dirty = 1))SQL");
+    // 4. Final hop and destination of each recipient.
+    m_db.exec(R"SQL(
+UPDATE deliveries SET
+  is_final = CASE WHEN next_copy_id IS NULL THEN 1 ELSE NOT EXISTS (
+      SELECT 1 FROM deliveries d2 WHERE d2.copy_id = deliveries.next_copy_id
+        AND (d2.recipient = deliveries.recipient OR d2.orig_recipient = deliveries.recipient)) END,
+  destination_server_id = CASE
+      WHEN transport IN ('lmtp', 'local', 'virtual', 'pipe') THEN (SELECT server_id FROM copies WHERE id = deliveries.copy_id)
+      WHEN next_copy_id IS NOT NULL THEN (SELECT server_id FROM copies WHERE id = deliveries.next_copy_id)
+      ELSE NULL END
+WHERE dirty = 1)SQL");
+    m_db.exec(R"SQL(
+UPDATE deliveries SET destination = coalesce(
+    (SELECT name FROM servers WHERE id = deliveries.destination_server_id),
+    CASE WHEN relay_host IS NULL OR relay_host = 'none' THEN NULL ELSE relay_host END)
+WHERE dirty = 1)SQL");
+    // 5. The message's own fields come from its origin: the earliest copy that no other copy
+    //    handed over (a relay's copy has the relaying server as client, and clocks differ).
+    m_db.exec(R"SQL(
+UPDATE messages SET (time, sender, client_host, client_ip, sasl_user, size, origin_server_id) = (
+    SELECT c.first_seen, coalesce(c.sender, messages.sender), c.client_host, c.client_ip, c.sasl_user,
+           coalesce(c.size, messages.size), c.server_id
+    FROM copies c
+    WHERE c.message_id = messages.id AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.next_copy_id = c.id)
+    ORDER BY c.first_seen LIMIT 1)
+WHERE dirty = 1 AND EXISTS (
+    SELECT 1 FROM copies c
+    WHERE c.message_id = messages.id AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.next_copy_id = c.id)))SQL");
+    // 6. Users seen only in traffic: recipients our servers delivered to, and senders of our domains.
+    auto unassigned = std::to_string(unitId(kUnassignedUnit));
+    m_db.exec(R"SQL(
+INSERT INTO users(email, unit_id, source)
+SELECT DISTINCT recipient, )SQL" + unassigned + R"SQL(, 'log' FROM deliveries
+WHERE dirty = 1 AND is_final = 1 AND transport IN ('lmtp', 'local', 'virtual', 'pipe') AND recipient LIKE '%_@_%'
+ON CONFLICT(email) DO NOTHING)SQL");
+    m_db.exec(R"SQL(
+INSERT INTO users(email, unit_id, source)
+SELECT DISTINCT sender, )SQL" + unassigned + R"SQL(, 'log' FROM messages
+WHERE (dirty = 1 OR )SQL" + std::string(m_fileKind == "org" ? "1" : "0") + R"SQL() AND sender LIKE '%_@_%'
+  AND substr(sender, instr(sender, '@') + 1) IN (SELECT DISTINCT domain FROM users)
+ON CONFLICT(email) DO NOTHING)SQL");
+    m_db.exec("UPDATE deliveries SET dirty = 0 WHERE dirty = 1");
+    m_db.exec("UPDATE messages SET dirty = 0 WHERE dirty = 1");
+    // Drop the Unassigned unit again when nobody is in it.
+    m_db.exec("DELETE FROM units WHERE path = 'Unassigned' AND NOT EXISTS (SELECT 1 FROM users WHERE unit_id = units.id)");
+    m_units.erase(kUnassignedUnit);
+}
+
+void CaseStore::commitFile(const ImportFileFigures& f) {
+    if (!m_inFile) return;
+    try {
+        link();
+        auto st = m_db.prepare(
+            "UPDATE imports SET lines = ?1, accepted = ?2, rejected = ?3, skipped = ?4, duration_ms = ?5 WHERE id = ?6");
+        st.bind(1, f.lines).bind(2, f.accepted).bind(3, f.rejected).bind(4, f.skipped).bind(5, f.durationMs)
+            .bind(6, m_importId).exec();
+        m_db.exec("COMMIT");
+        m_inFile = false;
+    } catch (...) {
+        rollbackFile();
+        throw;
+    }
+}
+
+void CaseStore::rollbackFile() {
+    if (!m_inFile) return;
+    m_inFile = false;
+    try {
+        m_db.exec("ROLLBACK");
+    } catch (const SqliteError&) {
+        // Already rolled back by SQLite itself (e.g. after a disk-full error).
+    }
+    m_servers.clear();
+    m_units.clear();
+}
+
+CaseCounts CaseStore::counts() {
+    CaseCounts c;
+    c.messages = m_db.scalar("SELECT count(*) FROM messages");
+    c.deliveries = m_db.scalar("SELECT count(*) FROM deliveries WHERE is_final = 1");
+    c.copies = m_db.scalar("SELECT count(*) FROM copies");
+    c.servers = m_db.scalar("SELECT count(*) FROM servers");
+    c.users = m_db.scalar("SELECT count(*) FROM users");
+    c.units = m_db.scalar("SELECT count(*) FROM units");
+    c.rejectedAttempts = m_db.scalar("SELECT count(*) FROM rejects");
+    c.imports = m_db.scalar("SELECT count(*) FROM imports");
+    return c;
+}
+
+} // namespace mt

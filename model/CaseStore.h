@@ -1,0 +1,85 @@
+#pragma once
+// The case file's write side: schema and migrations, per-file import transactions, and the
+// linking pass that joins copies across servers into logical messages and finds each
+// recipient's destination.
+#include "SqliteDb.h"
+#include "model/domain/Records.h"
+
+#include <QString>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace mt {
+
+struct ImportFileFigures {
+    std::string path;
+    std::string kind;          // "postfix", "org-csv", "org-ldif"
+    std::int64_t size = 0;
+    std::int64_t lines = 0;
+    std::int64_t accepted = 0;
+    std::int64_t rejected = 0;
+    std::int64_t skipped = 0;
+    std::int64_t durationMs = 0;
+};
+
+struct CaseCounts {
+    std::int64_t messages = 0;
+    std::int64_t deliveries = 0;  // one per recipient of a logical message (final outcome)
+    std::int64_t copies = 0;
+    std::int64_t servers = 0;
+    std::int64_t users = 0;
+    std::int64_t units = 0;
+    std::int64_t rejectedAttempts = 0;
+    std::int64_t imports = 0;
+};
+
+class CaseStore {
+public:
+    static constexpr int kSchemaVersion = 1;
+    static constexpr const char* kUnassignedUnit = "Unassigned";
+
+    CaseStore();
+    ~CaseStore();
+
+    // Opens (creating when asked) and migrates. Throws SqliteError with a readable reason.
+    void open(const QString& path, bool create = true);
+    void close();
+    bool isOpen() const { return m_db.isOpen(); }
+    QString path() const { return m_path; }
+    int schemaVersion();
+
+    // One transaction per imported file: begin, write, then commit or roll back.
+    void beginFile(const ImportFileFigures& file);
+    void writeCopies(const std::vector<CopyRecord>& copies);
+    void writeRejects(const std::vector<RejectRecord>& rejects);
+    void writeOrgUsers(const std::vector<OrgUserRecord>& users);
+    void writeIssues(const std::vector<ParseIssue>& issues);
+    // Links what this file added, records the import run, commits.
+    void commitFile(const ImportFileFigures& figures);
+    void rollbackFile();
+    bool inFile() const { return m_inFile; }
+
+    CaseCounts counts();
+
+    SqliteDb& db() { return m_db; }
+
+private:
+    void migrate();
+    std::int64_t serverId(const std::string& name);
+    std::int64_t unitId(const std::string& path);
+    void link();
+
+    struct Statements;
+    SqliteDb m_db;
+    QString m_path;
+    std::unique_ptr<Statements> m_st;
+    std::unordered_map<std::string, std::int64_t> m_servers;
+    std::unordered_map<std::string, std::int64_t> m_units;
+    std::int64_t m_importId = 0;
+    bool m_inFile = false;
+    std::string m_fileKind;
+};
+
+} // namespace mt

@@ -1,0 +1,290 @@
+#include "ImportJob.h"
+
+#include "importers/LineReader.h"
+#include "importers/PostfixLog.h"
+
+#include <QDate>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <algorithm>
+#include <map>
+
+namespace mt {
+
+namespace {
+
+constexpr std::size_t kCopyBatch = 20000;
+
+// Fast check: pure ASCII lines (the vast majority) skip the UTF-8 validation.
+bool isValidUtf8(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* end = p + s.size();
+    while (p < end) {
+        if (*p < 0x80) { ++p; continue; }
+        int n = 0;
+        if ((*p & 0xE0) == 0xC0) n = 1;
+        else if ((*p & 0xF0) == 0xE0) n = 2;
+        else if ((*p & 0xF8) == 0xF0) n = 3;
+        else return false;
+        if (*p == 0xC0 || *p == 0xC1 || *p > 0xF4) return false;
+        if (end - p <= n) return false;
+        for (int i = 1; i <= n; ++i)
+            if ((p[i] & 0xC0) != 0x80) return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+bool hasHighBit(std::string_view s) {
+    for (char c : s)
+        if (static_cast<unsigned char>(c) & 0x80) return true;
+    return false;
+}
+
+std::string sanitiseUtf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) { out.push_back(static_cast<char>(c)); ++i; continue; }
+        std::size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (n && i + n <= s.size() && isValidUtf8(s.substr(i, n))) {
+            out.append(s.substr(i, n));
+            i += n;
+        } else {
+            out.append("\xEF\xBF\xBD"); // U+FFFD
+            ++i;
+        }
+    }
+    return out;
+}
+
+std::string excerptOf(std::string_view line) {
+    std::string e = sanitiseUtf8(line.substr(0, 160));
+    for (char& c : e)
+        if (c == '\0' || c == '\t' || c == '\r') c = ' ';
+    return e;
+}
+
+struct Peek {
+    QString path;
+    TimeMs first = kNoTime;
+};
+
+int mtimeYear(const QFileInfo& fi) { return fi.lastModified().toUTC().date().year(); }
+int mtimeMonth(const QFileInfo& fi) { return fi.lastModified().toUTC().date().month(); }
+
+// The time of the first readable syslog line, to put a server's rotations in order.
+TimeMs firstStamp(const QString& path, int year) {
+    LineReader reader(path);
+    if (!reader.open()) return kNoTime;
+    const QFileInfo fi(path);
+    SyslogFraming framing;
+    framing.setReference(year ? year : mtimeYear(fi), year ? 12 : mtimeMonth(fi), year != 0);
+    std::string_view line;
+    SyslogLine sl;
+    const char* why = nullptr;
+    for (int i = 0; i < 200 && reader.next(line); ++i)
+        if (framing.parse(line, sl, why)) return sl.time;
+    return kNoTime;
+}
+
+} // namespace
+
+ImportJob::ImportJob(CaseStore& store, ImportOptions options) : m_store(store), m_options(std::move(options)) {}
+
+ImportReport ImportJob::importLogs(const QStringList& paths) {
+    ImportReport report;
+    // Oldest first: mail.log.2.gz, mail.log.1, mail.log, so a message that crosses a rotation
+    // is assembled from both files. Unreadable files sort first and fail on their own.
+    std::vector<Peek> order;
+    std::int64_t totalBytes = 0;
+    for (const QString& p : paths) {
+        order.push_back({p, firstStamp(p, m_options.year)});
+        totalBytes += QFileInfo(p).size();
+    }
+    std::stable_sort(order.begin(), order.end(), [](const Peek& a, const Peek& b) { return a.first < b.first; });
+
+    PostfixAssembler assembler;
+    std::int64_t doneBytes = 0;
+    for (const Peek& peek : order) {
+        FileReport fr;
+        const QFileInfo fi(peek.path);
+        fr.figures.path = peek.path.toStdString();
+        fr.figures.kind = "postfix";
+        fr.figures.size = fi.size();
+        if (cancelled()) {
+            fr.cancelled = true;
+            fr.error = "cancelled before it started";
+            report.cancelled = true;
+            report.files.push_back(std::move(fr));
+            continue;
+        }
+        QElapsedTimer timer;
+        timer.start();
+        LineReader reader(peek.path);
+        if (!reader.open()) {
+            fr.error = reader.error();
+            report.files.push_back(std::move(fr));
+            continue;
+        }
+        assembler.framing().setReference(m_options.year ? m_options.year : mtimeYear(fi),
+                                         m_options.year ? 12 : mtimeMonth(fi), m_options.year != 0);
+        std::map<std::string, std::int64_t> foreignPrograms;
+        try {
+            m_store.beginFile(fr.figures);
+            std::string_view line;
+            std::string why, fixed;
+            auto& f = fr.figures;
+            std::int64_t postfixLines = 0;
+            bool notALog = false;
+            while (reader.next(line)) {
+                ++f.lines;
+                if (reader.lastLineTruncated()) {
+                    ++f.rejected;
+                    if (fr.issues.size() < m_options.maxIssuesPerFile)
+                        fr.issues.push_back({f.path, reader.lineNumber(),
+                                             "line of " + std::to_string(reader.lastLineLength())
+                                                 + " bytes is longer than the 64 KiB limit",
+                                             excerptOf(line)});
+                    continue;
+                }
+                if (hasHighBit(line) && !isValidUtf8(line)) {
+                    fixed = sanitiseUtf8(line);
+                    line = fixed;
+                    if (fr.issues.size() < m_options.maxIssuesPerFile)
+                        fr.issues.push_back({f.path, reader.lineNumber(),
+                                             "invalid UTF-8; the bad bytes were replaced with U+FFFD", excerptOf(line)});
+                }
+                switch (assembler.feed(line, why)) {
+                case PostfixAssembler::Result::Accepted:
+                    ++f.accepted;
+                    ++postfixLines;
+                    break;
+                case PostfixAssembler::Result::Skipped:
+                    ++f.skipped;
+                    break;
+                case PostfixAssembler::Result::Rejected:
+                    ++f.rejected;
+                    if (fr.issues.size() < m_options.maxIssuesPerFile)
+                        fr.issues.push_back({f.path, reader.lineNumber(), why, excerptOf(line)});
+                    break;
+                }
+                // A file whose first thousand lines are all unreadable is not a log at all.
+                if (f.lines == 1000 && f.accepted == 0 && f.skipped == 0) { notALog = true; break; }
+                if ((f.lines & 0xFFFF) == 0) {
+                    if (cancelled()) break;
+                    if (m_progress) m_progress(doneBytes + reader.bytesRead(), totalBytes, peek.path);
+                }
+                if (assembler.completed().size() >= kCopyBatch) {
+                    fr.messages += static_cast<std::int64_t>(assembler.completed().size());
+                    m_store.writeCopies(assembler.completed());
+                    assembler.completed().clear();
+                }
+            }
+            if (cancelled()) {
+                m_store.rollbackFile();
+                assembler.dropOpen();
+                assembler.completed().clear();
+                assembler.rejects().clear();
+                fr.cancelled = true;
+                fr.error = "cancelled; nothing from this file was kept";
+                report.cancelled = true;
+                report.files.push_back(std::move(fr));
+                continue;
+            }
+            if (!reader.error().empty())
+                throw std::runtime_error(reader.error() + " (after line " + std::to_string(reader.lineNumber()) + ")");
+            if (f.lines == 0) {
+                m_store.rollbackFile();
+                fr.ok = true;
+                fr.notices.push_back("empty file: nothing to import");
+                report.files.push_back(std::move(fr));
+                doneBytes += f.size;
+                continue;
+            }
+            if (notALog || (f.accepted == 0 && f.skipped == 0)) {
+                const ParseIssue& first = fr.issues.front();
+                throw std::runtime_error("not a syslog or Postfix log: line " + std::to_string(first.line) + ": "
+                                         + first.reason);
+            }
+            if (postfixLines == 0)
+                throw std::runtime_error("no Postfix lines among " + std::to_string(f.lines)
+                                         + " lines: not a Postfix log (other programs' syslog lines only)");
+            std::vector<CopyRecord> open;
+            assembler.snapshotOpen(open);
+            fr.messages += static_cast<std::int64_t>(assembler.completed().size());
+            m_store.writeCopies(assembler.completed());
+            assembler.completed().clear();
+            m_store.writeCopies(open);
+            m_store.writeRejects(assembler.rejects());
+            assembler.rejects().clear();
+            m_store.writeIssues(fr.issues);
+            f.durationMs = timer.elapsed();
+            m_store.commitFile(f);
+            fr.ok = true;
+        } catch (const std::exception& e) {
+            m_store.rollbackFile();
+            assembler.dropOpen();
+            assembler.completed().clear();
+            assembler.rejects().clear();
+            fr.ok = false;
+            fr.error = e.what();
+        }
+        doneBytes += fr.figures.size;
+        if (m_progress) m_progress(doneBytes, totalBytes, peek.path);
+        report.files.push_back(std::move(fr));
+    }
+    return report;
+}
+
+ImportReport ImportJob::importOrgCharts(const QStringList& paths) {
+    ImportReport report;
+    std::int64_t total = 0, done = 0;
+    for (const QString& p : paths) total += QFileInfo(p).size();
+    for (const QString& path : paths) {
+        FileReport fr;
+        fr.figures.path = path.toStdString();
+        fr.figures.size = QFileInfo(path).size();
+        if (cancelled()) {
+            fr.cancelled = true;
+            report.cancelled = true;
+            report.files.push_back(std::move(fr));
+            continue;
+        }
+        QElapsedTimer timer;
+        timer.start();
+        OrgChartResult r = readOrgChart(path, m_options.orgColumns);
+        fr.figures.lines = r.lines;
+        fr.figures.accepted = static_cast<std::int64_t>(r.users.size());
+        fr.figures.rejected = static_cast<std::int64_t>(r.issues.size());
+        fr.issues = r.issues;
+        if (fr.issues.size() > m_options.maxIssuesPerFile) fr.issues.resize(m_options.maxIssuesPerFile);
+        for (const auto& d : r.danglingManagers) fr.notices.push_back("manager does not resolve: " + d);
+        if (r.failed) {
+            fr.error = r.failure;
+            report.files.push_back(std::move(fr));
+            continue;
+        }
+        fr.figures.kind = "org";
+        try {
+            m_store.beginFile(fr.figures);
+            m_store.writeOrgUsers(r.users);
+            m_store.writeIssues(fr.issues);
+            fr.figures.durationMs = timer.elapsed();
+            m_store.commitFile(fr.figures);
+            fr.ok = true;
+            fr.messages = static_cast<std::int64_t>(r.users.size());
+        } catch (const std::exception& e) {
+            m_store.rollbackFile();
+            fr.error = e.what();
+        }
+        done += fr.figures.size;
+        if (m_progress) m_progress(done, total, path);
+        report.files.push_back(std::move(fr));
+    }
+    return report;
+}
+
+} // namespace mt

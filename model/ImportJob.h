@@ -1,0 +1,69 @@
+#pragma once
+// Runs imports into a case: log files (one transaction each, in time order so rotations of
+// one server join up) and org charts. Used by the CLI directly and by the GUI on a worker
+// thread; progress is reported through a callback and cancel is a flag the caller sets.
+#include "CaseStore.h"
+#include "importers/OrgChart.h"
+
+#include <QStringList>
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mt {
+
+struct ImportOptions {
+    int year = 0;                  // year for classic syslog stamps; 0 = from each file's date
+    OrgColumnMap orgColumns;       // CSV header mapping for org charts
+    std::size_t maxIssuesPerFile = 20;
+};
+
+struct FileReport {
+    ImportFileFigures figures;
+    bool ok = false;
+    bool cancelled = false;
+    std::string error;                 // why the file was not imported (its changes were rolled back)
+    std::vector<ParseIssue> issues;    // the first problems found (file, line, reason)
+    std::vector<std::string> notices;  // not errors: "empty file", dangling managers ...
+    std::int64_t messages = 0;         // copies written (Postfix) or users (org chart)
+};
+
+struct ImportReport {
+    std::vector<FileReport> files;
+    bool cancelled = false;
+    bool anyFailed() const {
+        for (const auto& f : files)
+            if (!f.ok && !f.cancelled) return true;
+        return false;
+    }
+    std::int64_t rejectedLines() const {
+        std::int64_t n = 0;
+        for (const auto& f : files) n += f.figures.rejected;
+        return n;
+    }
+};
+
+class ImportJob {
+public:
+    // done and total in bytes across all files of the call.
+    using Progress = std::function<void(std::int64_t done, std::int64_t total, const QString& file)>;
+
+    ImportJob(CaseStore& store, ImportOptions options = {});
+
+    void setProgress(Progress p) { m_progress = std::move(p); }
+    void setCancelFlag(const std::atomic_bool* cancel) { m_cancel = cancel; }
+
+    ImportReport importLogs(const QStringList& paths);
+    ImportReport importOrgCharts(const QStringList& paths);
+
+private:
+    bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
+
+    CaseStore& m_store;
+    ImportOptions m_options;
+    Progress m_progress;
+    const std::atomic_bool* m_cancel = nullptr;
+};
+
+} // namespace mt
