@@ -510,20 +510,21 @@ PostfixAssembler::Result PostfixAssembler::handleQueueLine(const SyslogLine& sl,
             return Result::Accepted;
         }
         if (startsWith(rest, "from=<")) {
-            CopyRecord& c = copyFor(sl.host, qid, sl.time, false);
-            std::string_view v;
-            if (angleValue(rest, "from=", v)) c.sender = lower(v);
+            // Validate before touching the copy, so a broken line leaves no trace.
+            std::int64_t size = -1;
             const std::size_t sz = rest.find("size=");
             if (sz != std::string_view::npos) {
-                std::int64_t n = 0;
                 const char* b = rest.data() + sz + 5;
-                auto [p, ec] = std::from_chars(b, rest.data() + rest.size(), n);
+                auto [p, ec] = std::from_chars(b, rest.data() + rest.size(), size);
                 if (ec != std::errc()) {
                     why = "qmgr line with an unreadable size=";
                     return Result::Rejected;
                 }
-                c.size = n;
             }
+            CopyRecord& c = copyFor(sl.host, qid, sl.time, false);
+            std::string_view v;
+            if (angleValue(rest, "from=", v)) c.sender = lower(v);
+            if (size >= 0) c.size = size;
             const std::size_t nr = rest.find("nrcpt=");
             if (nr != std::string_view::npos) {
                 int n = 0;

@@ -14,6 +14,17 @@ namespace mt {
 namespace {
 
 constexpr std::size_t kCopyBatch = 20000;
+constexpr std::int64_t kForeignOnlyLimit = 20;
+
+std::string foreignSummary(const std::map<std::string, std::int64_t>& programs) {
+    std::string out;
+    for (const auto& [name, n] : programs) {
+        if (!out.empty()) out += ", ";
+        out += name + " (" + std::to_string(n) + ")";
+        if (out.size() > 200) break;
+    }
+    return out.empty() ? "none" : out;
+}
 
 // Fast check: pure ASCII lines (the vast majority) skip the UTF-8 validation.
 bool isValidUtf8(std::string_view s) {
@@ -164,6 +175,12 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
                     break;
                 case PostfixAssembler::Result::Skipped:
                     ++f.skipped;
+                    if (postfixLines == 0 && foreignPrograms.size() < 8) {
+                        SyslogFraming probe;
+                        SyslogLine sl;
+                        const char* ignored = nullptr;
+                        if (probe.parse(line, sl, ignored)) ++foreignPrograms[std::string(sl.program)];
+                    }
                     break;
                 case PostfixAssembler::Result::Rejected:
                     ++f.rejected;
@@ -209,9 +226,13 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
                 throw std::runtime_error("not a syslog or Postfix log: line " + std::to_string(first.line) + ": "
                                          + first.reason);
             }
+            // A rotation set has small files (mail.err) with other daemons' lines only: fine. A
+            // big file without a single Postfix line is the wrong input (another MTA's log).
+            if (postfixLines == 0 && f.skipped > kForeignOnlyLimit)
+                throw std::runtime_error("no Postfix lines among " + std::to_string(f.lines) + " lines (programs seen: "
+                                         + foreignSummary(foreignPrograms) + "): not a Postfix log");
             if (postfixLines == 0)
-                throw std::runtime_error("no Postfix lines among " + std::to_string(f.lines)
-                                         + " lines: not a Postfix log (other programs' syslog lines only)");
+                fr.notices.push_back("no Postfix lines; " + std::to_string(f.skipped) + " other lines skipped");
             std::vector<CopyRecord> open;
             assembler.snapshotOpen(open);
             fr.messages += static_cast<std::int64_t>(assembler.completed().size());

@@ -1,0 +1,313 @@
+// The case store: schema and migrations, one transaction per file, idempotent re-import,
+// the cross-server join, and bad input that must leave the case as it was.
+#include "model/CaseReader.h"
+#include "model/CaseStore.h"
+#include "model/ImportJob.h"
+
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace mt;
+
+namespace {
+
+const QString kMx1 = QStringLiteral(MT_TEST_DATA "/postfix/relay_mx1.log");
+const QString kMx2 = QStringLiteral(MT_TEST_DATA "/postfix/relay_mx2.log");
+
+void writeFile(const QString& path, const QByteArray& bytes) {
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(bytes);
+}
+
+QByteArray readAll(const QString& path) {
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return f.readAll();
+}
+
+// A fingerprint of everything in the case that an import could change.
+QString caseDump(const QString& path) {
+    CaseStore s;
+    s.open(path, false);
+    QString out;
+    for (const char* table : {"servers", "messages", "copies", "deliveries", "attachments", "rejects", "users", "units", "imports"}) {
+        out += QString::fromLatin1(table) + QLatin1Char('=')
+             + QString::number(s.db().scalar(std::string("SELECT count(*) FROM ") + table)) + QLatin1Char(' ');
+    }
+    return out;
+}
+
+} // namespace
+
+class TestCaseStore : public QObject {
+    Q_OBJECT
+private slots:
+    void createsSchemaWithWalAndForeignKeys() {
+        QTemporaryDir tmp;
+        CaseStore s;
+        s.open(tmp.filePath(QStringLiteral("a.mtcase")));
+        QCOMPARE(s.schemaVersion(), CaseStore::kSchemaVersion);
+        QCOMPARE(s.db().scalar("PRAGMA foreign_keys"), 1);
+        SqliteStmt st = s.db().prepare("PRAGMA journal_mode");
+        QVERIFY(st.step());
+        QCOMPARE(QString::fromStdString(st.text(0)), QStringLiteral("wal"));
+    }
+    void refusesNewerSchemaAndForeignFiles() {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath(QStringLiteral("new.mtcase"));
+        {
+            CaseStore s;
+            s.open(path);
+            s.db().exec("PRAGMA user_version = 99");
+        }
+        CaseStore s;
+        QVERIFY_THROWS_EXCEPTION(SqliteError, s.open(path));
+        const QString junk = tmp.filePath(QStringLiteral("junk.mtcase"));
+        writeFile(junk, QByteArray(4096, 'z'));
+        QVERIFY_THROWS_EXCEPTION(SqliteError, s.open(junk));
+        QCOMPARE(readAll(junk), QByteArray(4096, 'z')); // not touched
+    }
+    void migratesFromEmptyFile() {
+        // An empty file is a valid empty SQLite database at version 0: it gets migrated.
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath(QStringLiteral("empty.mtcase"));
+        writeFile(path, {});
+        CaseStore s;
+        s.open(path);
+        QCOMPARE(s.schemaVersion(), CaseStore::kSchemaVersion);
+        QVERIFY(s.db().scalar("SELECT count(*) FROM sqlite_master WHERE name = 'deliveries'") == 1);
+    }
+    void joinsAcrossServers() {
+        QTemporaryDir tmp;
+        CaseStore s;
+        s.open(tmp.filePath(QStringLiteral("c.mtcase")));
+        ImportJob job(s);
+        const ImportReport r = job.importLogs({kMx1, kMx2});
+        QVERIFY(!r.anyFailed());
+        const CaseCounts c = s.counts();
+        QCOMPARE(c.messages, 4);   // m1 (across mx1 and mx2), m2, the one without Message-ID, root's
+        QCOMPARE(c.copies, 5);
+        QCOMPARE(c.deliveries, 6); // bob, carol, partner; erin; erin; root
+        QCOMPARE(c.servers, 2);
+        QCOMPARE(c.rejectedAttempts, 1);
+        QCOMPARE(c.users, 7);
+        // bob's copy is held by mx2 (the relay hop on mx1 is not final).
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM deliveries WHERE recipient = 'bob@corp.example' AND is_final = 0"), 1);
+        SqliteStmt st = s.db().prepare(
+            "SELECT d.destination, m.sender, m.client_ip, m.size, s.name FROM deliveries d JOIN copies c ON c.id = d.copy_id "
+            "JOIN messages m ON m.id = c.message_id JOIN servers s ON s.id = m.origin_server_id "
+            "WHERE d.recipient = 'bob@corp.example' AND d.is_final = 1");
+        QVERIFY(st.step());
+        QCOMPARE(st.text(0), std::string("mx2"));
+        QCOMPARE(st.text(1), std::string("alice@corp.example"));
+        QCOMPARE(st.text(2), std::string("10.1.0.5")); // the origin, not the relaying mx1
+        QCOMPARE(st.int64(3), 24310);
+        QCOMPARE(st.text(4), std::string("mx1"));
+    }
+    void joinIsIndependentOfFileOrderAndSessions() {
+        // mx2 in one run, mx1 in a later one: the link is made when the second arrives.
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath(QStringLiteral("d.mtcase"));
+        CaseStore s;
+        s.open(path);
+        ImportJob(s).importLogs({kMx2});
+        QCOMPARE(s.counts().messages, 3);
+        ImportJob(s).importLogs({kMx1});
+        const CaseCounts c = s.counts();
+        QCOMPARE(c.messages, 4);
+        QCOMPARE(c.deliveries, 6);
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM deliveries WHERE destination = 'mx2' AND is_final = 1"), 3);
+    }
+    void reimportIsIdempotent() {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath(QStringLiteral("e.mtcase"));
+        {
+            CaseStore s;
+            s.open(path);
+            ImportJob(s).importLogs({kMx1, kMx2});
+        }
+        const QString before = caseDump(path).section(QStringLiteral(" imports="), 0, 0);
+        {
+            CaseStore s;
+            s.open(path);
+            ImportJob(s).importLogs({kMx2, kMx1});
+            ImportJob(s).importLogs({kMx1});
+        }
+        QCOMPARE(caseDump(path).section(QStringLiteral(" imports="), 0, 0), before);
+    }
+    void publicRotationSetInAnyOrder() {
+        const QString dir = QStringLiteral(MT_PUBLIC_DATA "/postfix/lightmeter/complete_logs_sample/logs_sample/");
+        const QStringList files{dir + "mail.log", dir + "mail.log.1", dir + "mail.err", dir + "mail.warn.2.gz",
+                                dir + "mail.err.4.gz", dir + "mail.warn"};
+        QTemporaryDir tmp;
+        CaseStore a, b;
+        a.open(tmp.filePath(QStringLiteral("a.mtcase")));
+        b.open(tmp.filePath(QStringLiteral("b.mtcase")));
+        ImportOptions o;
+        o.year = 2021;
+        const ImportReport ra = ImportJob(a, o).importLogs(files);
+        QStringList reversed = files;
+        std::reverse(reversed.begin(), reversed.end());
+        ImportJob(b, o).importLogs(reversed);
+        for (const auto& f : ra.files) QVERIFY2(f.ok, f.error.c_str());
+        QVERIFY(a.counts().messages > 20);
+        QCOMPARE(a.counts().messages, b.counts().messages);
+        QCOMPARE(a.counts().deliveries, b.counts().deliveries);
+    }
+    void failedFileLeavesCaseAsItWas_data() {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QString>("reason");
+        QByteArray garbage;
+        for (int i = 0; i < 50000; ++i) garbage.append(static_cast<char>((i * 7919) % 251));
+        QTest::newRow("binary garbage") << garbage << "not a syslog or Postfix log";
+        QTest::newRow("another format") << QByteArray("1999-03-02 09:44:33 10HmaX-0005vi-00 <= CALLER@test.ex U=CALLER P=local S=sss\n")
+                                                .repeated(1200)
+                                        << "not a syslog or Postfix log";
+        QTest::newRow("other programs only")
+            << QByteArray("Jan 27 07:49:18 mail dovecot: imap-login: Login: user=<a@b>, method=PLAIN\n").repeated(50)
+            << "no Postfix lines";
+    }
+    void failedFileLeavesCaseAsItWas() {
+        QFETCH(QByteArray, content);
+        QFETCH(QString, reason);
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath(QStringLiteral("f.mtcase"));
+        CaseStore s;
+        s.open(path);
+        ImportJob(s).importLogs({kMx1});
+        const QString before = caseDump(path);
+        const QString bad = tmp.filePath(QStringLiteral("bad.log"));
+        writeFile(bad, content);
+        const ImportReport r = ImportJob(s).importLogs({bad});
+        QVERIFY(r.anyFailed());
+        QVERIFY2(QString::fromStdString(r.files[0].error).contains(reason), r.files[0].error.c_str());
+        QCOMPARE(caseDump(path), before);
+    }
+    void truncatedGzipRollsBack() {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath(QStringLiteral("g.mtcase"));
+        // Big enough that the cut falls well inside the stream.
+        QByteArray big;
+        const QByteArray mx1 = readAll(kMx1);
+        for (int i = 0; i < 2000; ++i) big += QByteArray(mx1)
+                       .replace("4F2A61C0B1", QByteArray::number(0x10000000 + i, 16).toUpper() + "AB")
+                       .replace("<m1@", "<m1-" + QByteArray::number(i) + "@");
+        const QString plain = tmp.filePath(QStringLiteral("mail.log.1"));
+        writeFile(plain, big);
+        QCOMPARE(QProcess::execute(QStringLiteral("gzip"), {QStringLiteral("-f"), plain}), 0);
+        const QByteArray gz = readAll(plain + ".gz");
+        const QString cut = tmp.filePath(QStringLiteral("mail.log.2.gz"));
+        writeFile(cut, gz.left(gz.size() * 2 / 3));
+        CaseStore s;
+        s.open(path);
+        ImportJob(s).importLogs({kMx2});
+        const QString before = caseDump(path);
+        const ImportReport r = ImportJob(s).importLogs({cut});
+        QVERIFY(r.anyFailed());
+        QVERIFY2(QString::fromStdString(r.files[0].error).contains(QStringLiteral("truncated")), r.files[0].error.c_str());
+        QVERIFY(r.files[0].figures.lines > 100); // it got some way in before failing
+        QCOMPARE(caseDump(path), before);
+        // The intact one imports.
+        QVERIFY(!ImportJob(s).importLogs({plain + ".gz"}).anyFailed());
+        QVERIFY(s.counts().messages > 2000);
+    }
+    void cancelLeavesCaseAsItWas() {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath(QStringLiteral("h.mtcase"));
+        CaseStore s;
+        s.open(path);
+        ImportJob(s).importLogs({kMx2});
+        const QString before = caseDump(path);
+        QByteArray big;
+        const QByteArray mx1 = readAll(kMx1);
+        for (int i = 0; i < 10000; ++i) big += mx1;
+        const QString log = tmp.filePath(QStringLiteral("big.log"));
+        writeFile(log, big);
+        std::atomic_bool cancel{false};
+        ImportJob job(s);
+        job.setCancelFlag(&cancel);
+        int calls = 0;
+        job.setProgress([&](std::int64_t, std::int64_t, const QString&) {
+            if (++calls == 1) cancel = true; // cancel at the first progress report, mid-file
+        });
+        const ImportReport r = job.importLogs({log});
+        QVERIFY(r.cancelled);
+        QVERIFY(r.files[0].cancelled);
+        QCOMPARE(caseDump(path), before);
+    }
+    void badLinesAreCountedAndNamed() {
+        QTemporaryDir tmp;
+        const QString log = tmp.filePath(QStringLiteral("mixed.log"));
+        QByteArray content = readAll(kMx1);
+        content.insert(content.indexOf('\n') + 1, "this line is nonsense\n");
+        content.append("Nov 22 09:09:00 mx1 postfix/qmgr[1]: 1234567ABC: from=<x@y>, size=abc, nrcpt=1 (queue active)\n");
+        content.append("Nov 22 09:09:01 mx1 postfix/qmgr[1]: 2234567ABC: from=<caf\xe9@y>, size=1, nrcpt=1 (queue active)\n");
+        writeFile(log, content);
+        CaseStore s;
+        s.open(tmp.filePath(QStringLiteral("i.mtcase")));
+        const ImportReport r = ImportJob(s).importLogs({log});
+        QVERIFY(!r.anyFailed());
+        const FileReport& f = r.files[0];
+        QCOMPARE(f.figures.rejected, 2);
+        QCOMPARE(f.issues.size(), std::size_t(3));
+        QCOMPARE(f.issues[0].line, 2);
+        QVERIFY(f.issues[0].reason.find("timestamp") != std::string::npos);
+        QCOMPARE(f.issues[1].line, 22);
+        QVERIFY(f.issues[1].reason.find("size") != std::string::npos);
+        QCOMPARE(f.issues[2].line, 23);
+        QVERIFY(f.issues[2].reason.find("UTF-8") != std::string::npos);
+        QCOMPARE(s.counts().messages, 3); // the rest imported, the bad UTF-8 line too (repaired)
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM import_issues"), 3);
+    }
+    void directoryAndMissingPath() {
+        QTemporaryDir tmp;
+        CaseStore s;
+        s.open(tmp.filePath(QStringLiteral("j.mtcase")));
+        const ImportReport r = ImportJob(s).importLogs({tmp.path(), tmp.filePath(QStringLiteral("nope.log"))});
+        QCOMPARE(r.files.size(), std::size_t(2));
+        QVERIFY(!r.files[0].ok && !r.files[1].ok);
+        QStringList errors{QString::fromStdString(r.files[0].error), QString::fromStdString(r.files[1].error)};
+        errors.sort();
+        QVERIFY(errors.join(QLatin1Char('|')).contains(QStringLiteral("directory")));
+        QVERIFY(errors.join(QLatin1Char('|')).contains(QStringLiteral("no such file")));
+        QCOMPARE(s.counts().imports, 0);
+    }
+    void emptyFileIsANoticeNotAnError() {
+        QTemporaryDir tmp;
+        const QString log = tmp.filePath(QStringLiteral("mail.log"));
+        writeFile(log, {});
+        CaseStore s;
+        s.open(tmp.filePath(QStringLiteral("k.mtcase")));
+        const ImportReport r = ImportJob(s).importLogs({log});
+        QVERIFY(r.files[0].ok);
+        QCOMPARE(r.files[0].notices.size(), std::size_t(1));
+        QCOMPARE(s.counts().imports, 0);
+    }
+    void orgChartPutsUsersInUnits() {
+        QTemporaryDir tmp;
+        const QString csv = tmp.filePath(QStringLiteral("org.csv"));
+        writeFile(csv, "email,unit,name,manager\n"
+                       "alice@corp.example,Sales/EMEA/Inside,Alice,bob@corp.example\n"
+                       "bob@corp.example,Sales/EMEA,Bob,\n"
+                       "carol@corp.example,Engineering,Carol,nobody@corp.example\n");
+        CaseStore s;
+        s.open(tmp.filePath(QStringLiteral("l.mtcase")));
+        ImportJob job(s);
+        const ImportReport o = job.importOrgCharts({csv});
+        QVERIFY(!o.anyFailed());
+        QCOMPARE(o.files[0].notices.size(), std::size_t(1)); // carol's dangling manager
+        job.importLogs({kMx1, kMx2});
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM units"), 5); // Sales, Sales/EMEA, Sales/EMEA/Inside, Engineering, Unassigned
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM units WHERE path = 'Sales/EMEA/Inside' AND parent_id = "
+                               "(SELECT id FROM units WHERE path = 'Sales/EMEA')"), 1);
+        // dave, erin, frank, root appear only in the logs: Unassigned.
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM users u JOIN units n ON n.id = u.unit_id WHERE n.path = 'Unassigned'"), 4);
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM users WHERE source = 'org'"), 3);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCaseStore)
+#include "tst_casestore.moc"
