@@ -417,17 +417,13 @@ void parseCsv(std::string_view text, const std::string& file, const OrgColumnMap
         }
     }
     {
-        std::string missing;
-        for (int fld : {FEmail, FUnit}) {
-            if (col[fld] < 0) {
-                if (!missing.empty())
-                    missing += " and ";
-                missing += std::string("'") + kFieldNames[fld] + "'";
-            }
-        }
-        if (!missing.empty()) {
-            fail("not an org chart CSV: no column for the required field " + missing
-                 + " (map one with the column mapping); headers found: " + quoteList(headers));
+        const bool noEmail = col[FEmail] < 0, noUnit = col[FUnit] < 0;
+        if (noEmail || noUnit) {
+            const std::string what = noEmail && noUnit ? "the required fields 'email' and 'unit'"
+                                      : noEmail        ? "the required field 'email'"
+                                                       : "the required field 'unit'";
+            fail("not an org chart CSV: no column for " + what
+                 + " (choose one in the column mapping); headers found: " + quoteList(headers));
             return;
         }
     }

@@ -1,7 +1,9 @@
 #include "CaseStore.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QFile>
+#include <cstdio>
 
 namespace mt {
 
@@ -102,11 +104,9 @@ CREATE TABLE deliveries(
   UNIQUE(copy_id, recipient)
 );
 CREATE INDEX deliveries_final ON deliveries(copy_id) WHERE is_final = 1;
-CREATE INDEX deliveries_queued_as ON deliveries(queued_as) WHERE queued_as IS NOT NULL;
-CREATE INDEX deliveries_unlinked ON deliveries(id) WHERE queued_as IS NOT NULL AND next_copy_id IS NULL;
+CREATE INDEX deliveries_unlinked ON deliveries(queued_as) WHERE queued_as IS NOT NULL AND next_copy_id IS NULL;
 CREATE INDEX deliveries_next ON deliveries(next_copy_id) WHERE next_copy_id IS NOT NULL;
 CREATE INDEX deliveries_dirty ON deliveries(id) WHERE dirty = 1;
-CREATE INDEX deliveries_recipient ON deliveries(recipient);
 CREATE TABLE rejects(
   id INTEGER PRIMARY KEY,
   server_id INTEGER NOT NULL REFERENCES servers(id),
@@ -315,6 +315,7 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
     auto st = m_db.prepare("INSERT INTO imports(path, kind, size, started_at) VALUES(?1, ?2, ?3, ?4)");
     st.bind(1, file.path).bind(2, file.kind).bind(3, file.size).bind(4, nowMs()).exec();
     m_importId = m_db.lastInsertId();
+    m_copyWatermark = m_db.scalar("SELECT coalesce(max(id), 0) FROM copies");
 }
 
 void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
@@ -383,53 +384,73 @@ void CaseStore::writeIssues(const std::vector<ParseIssue>& issues) {
         s.insertIssue.bind(1, m_importId).bind(2, i.line).bind(3, i.reason).bindTextOrNull(4, i.excerpt).exec();
 }
 
+namespace {
+// MT_PROFILE=1 prints how long each linking statement takes (for tuning on big imports).
+struct LinkTimer {
+    bool on = qEnvironmentVariableIsSet("MT_PROFILE");
+    QElapsedTimer t;
+    LinkTimer() { t.start(); }
+    void lap(const char* what) {
+        if (on) fprintf(stderr, "link %-28s %6lld ms\n", what, static_cast<long long>(t.restart()));
+    }
+};
+} // namespace
+
 void CaseStore::link() {
-    // 1. Next hop: this server said "queued as Q"; the copy with queue id Q of the same message.
-    m_db.exec(R"SQL(
-UPDATE deliveries SET dirty = 1, next_copy_id = (
+    // Every statement is driven by the rows this file touched (the dirty flags and the copies
+    // above the watermark), through partial indexes named explicitly: without statistics
+    // SQLite would otherwise scan whole tables, and the cost would grow with the case.
+    LinkTimer timer;
+    const std::string wm = std::to_string(m_copyWatermark);
+    const char* nextHop = R"SQL(
     SELECT c2.id FROM copies c2
     WHERE c2.queue_id = deliveries.queued_as AND c2.id <> deliveries.copy_id
       AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = deliveries.copy_id)
-    LIMIT 1)
-WHERE queued_as IS NOT NULL AND next_copy_id IS NULL
-  AND EXISTS (SELECT 1 FROM copies c2
-              WHERE c2.queue_id = deliveries.queued_as AND c2.id <> deliveries.copy_id
-                AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = deliveries.copy_id)))SQL");
+    LIMIT 1)SQL";
+    // 1. Next hop: this server said "queued as Q"; the copy with queue id Q of the same message.
+    //    Forward for this file's deliveries, backward for older deliveries this file's copies answer.
+    m_db.exec(std::string("UPDATE deliveries SET next_copy_id = (") + nextHop + R"SQL()
+WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_dirty
+             WHERE dirty = 1 AND queued_as IS NOT NULL AND next_copy_id IS NULL))SQL");
+    m_db.exec(std::string("UPDATE deliveries SET dirty = 1, next_copy_id = (") + nextHop + R"SQL()
+WHERE id IN (SELECT d.id FROM copies c JOIN deliveries d INDEXED BY deliveries_unlinked
+               ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL
+             WHERE c.id > )SQL" + wm + " AND d.dirty = 0)");
+    timer.lap("next hop");
     // 2. A copy whose Message-ID was missing or broken joins the message that handed it over
     //    ("queued as" its queue id, within five minutes).
-    const char* adopt = R"SQL(
-UPDATE copies SET message_id = (
-    SELECT c1.message_id FROM deliveries d JOIN copies c1 ON c1.id = d.copy_id
-    WHERE d.queued_as = copies.queue_id AND c1.id <> copies.id AND abs(d.time - copies.first_seen) < 300000
-    LIMIT 1)
-WHERE message_id IN (SELECT id FROM messages WHERE dirty = 1 AND id_valid = 0)
-  AND EXISTS (SELECT 1 FROM deliveries d JOIN copies c1 ON c1.id = d.copy_id
-              WHERE d.queued_as = copies.queue_id AND c1.id <> copies.id
-                AND abs(d.time - copies.first_seen) < 300000))SQL";
-    m_db.exec(adopt);
-    if (m_db.changes() > 0) {
+    if (m_db.scalar("SELECT count(*) FROM messages INDEXED BY messages_dirty WHERE dirty = 1 AND id_valid = 0") > 0) {
         m_db.exec(R"SQL(
-UPDATE deliveries SET dirty = 1, next_copy_id = (
-    SELECT c2.id FROM copies c2
-    WHERE c2.queue_id = deliveries.queued_as AND c2.id <> deliveries.copy_id
-      AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = deliveries.copy_id)
-    LIMIT 1)
-WHERE queued_as IS NOT NULL AND next_copy_id IS NULL
-  AND EXISTS (SELECT 1 FROM copies c2
-              WHERE c2.queue_id = deliveries.queued_as AND c2.id <> deliveries.copy_id
-                AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = deliveries.copy_id)))SQL");
-        m_db.exec("UPDATE deliveries SET dirty = 1 WHERE copy_id IN (SELECT c.id FROM copies c JOIN messages m ON "
-                  "m.id = c.message_id WHERE m.dirty = 1)");
+CREATE TEMP TABLE IF NOT EXISTS adopted(copy_id INTEGER PRIMARY KEY, message_id INTEGER);
+DELETE FROM temp.adopted;
+INSERT INTO temp.adopted(copy_id, message_id)
+SELECT c.id, (SELECT c1.message_id FROM deliveries d INDEXED BY deliveries_unlinked JOIN copies c1 ON c1.id = d.copy_id
+              WHERE d.queued_as = c.queue_id AND d.next_copy_id IS NULL AND c1.id <> c.id
+                AND abs(d.time - c.first_seen) < 300000 LIMIT 1) AS m
+FROM copies c
+WHERE c.message_id IN (SELECT id FROM messages INDEXED BY messages_dirty WHERE dirty = 1 AND id_valid = 0)
+  AND m IS NOT NULL;
+UPDATE copies SET message_id = (SELECT message_id FROM temp.adopted a WHERE a.copy_id = copies.id)
+WHERE id IN (SELECT copy_id FROM temp.adopted);
+UPDATE messages SET dirty = 1 WHERE id IN (SELECT message_id FROM temp.adopted);
+UPDATE deliveries SET dirty = 1 WHERE copy_id IN (SELECT copy_id FROM temp.adopted);
+)SQL");
+        m_db.exec(std::string("UPDATE deliveries SET dirty = 1, next_copy_id = (") + nextHop + R"SQL()
+WHERE id IN (SELECT d.id FROM temp.adopted a JOIN copies c ON c.id = a.copy_id
+             JOIN deliveries d INDEXED BY deliveries_unlinked ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL))SQL");
+        // Messages left without copies (all of them adopted elsewhere).
+        m_db.exec("DELETE FROM messages WHERE id IN (SELECT id FROM messages INDEXED BY messages_dirty WHERE dirty = 1 "
+                  "AND id_valid = 0) AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.message_id = messages.id)");
     }
-    // Messages left without copies (their copies were adopted, or re-keyed).
-    m_db.exec("DELETE FROM messages WHERE dirty = 1 AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.message_id = messages.id)");
-    // 3. A hop whose next copy changed must be re-judged too.
+    timer.lap("adopt");
+    // 3. A hop whose next copy got new deliveries must be re-judged too.
     m_db.exec(R"SQL(
 UPDATE deliveries SET dirty = 1
-WHERE dirty = 0 AND next_copy_id IN (SELECT DISTINCT copy_id FROM deliveries WHERE dirty = 1))SQL");
+WHERE dirty = 0 AND next_copy_id IN (SELECT copy_id FROM deliveries INDEXED BY deliveries_dirty WHERE dirty = 1))SQL");
+    timer.lap("propagate");
     // 4. Final hop and destination of each recipient.
     m_db.exec(R"SQL(
-UPDATE deliveries SET
+UPDATE deliveries INDEXED BY deliveries_dirty SET
   is_final = CASE WHEN next_copy_id IS NULL THEN 1 ELSE NOT EXISTS (
       SELECT 1 FROM deliveries d2 WHERE d2.copy_id = deliveries.next_copy_id
         AND (d2.recipient = deliveries.recipient OR d2.orig_recipient = deliveries.recipient)) END,
@@ -439,14 +460,16 @@ UPDATE deliveries SET
       ELSE NULL END
 WHERE dirty = 1)SQL");
     m_db.exec(R"SQL(
-UPDATE deliveries SET destination = coalesce(
+UPDATE deliveries INDEXED BY deliveries_dirty SET destination = coalesce(
     (SELECT name FROM servers WHERE id = deliveries.destination_server_id),
     CASE WHEN relay_host IS NULL OR relay_host = 'none' THEN NULL ELSE relay_host END)
 WHERE dirty = 1)SQL");
+    timer.lap("final hops");
     // 5. The message's own fields come from its origin: the earliest copy that no other copy
     //    handed over (a relay's copy has the relaying server as client, and clocks differ).
     m_db.exec(R"SQL(
-UPDATE messages SET (time, sender, client_host, client_ip, sasl_user, size, origin_server_id) = (
+UPDATE messages INDEXED BY messages_dirty
+SET (time, sender, client_host, client_ip, sasl_user, size, origin_server_id) = (
     SELECT c.first_seen, coalesce(c.sender, messages.sender), c.client_host, c.client_ip, c.sasl_user,
            coalesce(c.size, messages.size), c.server_id
     FROM copies c
@@ -455,29 +478,37 @@ UPDATE messages SET (time, sender, client_host, client_ip, sasl_user, size, orig
 WHERE dirty = 1 AND EXISTS (
     SELECT 1 FROM copies c
     WHERE c.message_id = messages.id AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.next_copy_id = c.id)))SQL");
-    // 6. Users seen only in traffic: recipients our servers delivered to, and senders of our domains.
-    auto unassigned = std::to_string(unitId(kUnassignedUnit));
+    timer.lap("origins");
+    // 6. Users seen only in traffic: recipients our servers delivered to, and senders of our
+    //    domains. After an org chart, every sender is looked at again (new domains are ours).
+    const std::string unassigned = std::to_string(unitId(kUnassignedUnit));
     m_db.exec(R"SQL(
 INSERT INTO users(email, unit_id, source)
-SELECT DISTINCT recipient, )SQL" + unassigned + R"SQL(, 'log' FROM deliveries
+SELECT recipient, )SQL" + unassigned + R"SQL(, 'log' FROM deliveries INDEXED BY deliveries_dirty
 WHERE dirty = 1 AND is_final = 1 AND transport IN ('lmtp', 'local', 'virtual', 'pipe') AND recipient LIKE '%_@_%'
 ON CONFLICT(email) DO NOTHING)SQL");
+    const bool allSenders = m_fileKind == "org";
     m_db.exec(R"SQL(
 INSERT INTO users(email, unit_id, source)
-SELECT DISTINCT sender, )SQL" + unassigned + R"SQL(, 'log' FROM messages
-WHERE (dirty = 1 OR )SQL" + std::string(m_fileKind == "org" ? "1" : "0") + R"SQL() AND sender LIKE '%_@_%'
-  AND substr(sender, instr(sender, '@') + 1) IN (SELECT DISTINCT domain FROM users)
+SELECT DISTINCT sender, )SQL" + unassigned + R"SQL(, 'log' FROM messages )SQL"
+              + (allSenders ? "WHERE 1" : "INDEXED BY messages_dirty WHERE dirty = 1") + R"SQL(
+  AND sender LIKE '%_@_%'
+  AND EXISTS (SELECT 1 FROM users u WHERE u.domain = substr(sender, instr(sender, '@') + 1))
 ON CONFLICT(email) DO NOTHING)SQL");
-    m_db.exec("UPDATE deliveries SET dirty = 0 WHERE dirty = 1");
-    m_db.exec("UPDATE messages SET dirty = 0 WHERE dirty = 1");
+    timer.lap("users");
+    m_db.exec("UPDATE deliveries INDEXED BY deliveries_dirty SET dirty = 0 WHERE dirty = 1");
+    m_db.exec("UPDATE messages INDEXED BY messages_dirty SET dirty = 0 WHERE dirty = 1");
     // Drop the Unassigned unit again when nobody is in it.
     m_db.exec("DELETE FROM units WHERE path = 'Unassigned' AND NOT EXISTS (SELECT 1 FROM users WHERE unit_id = units.id)");
     m_units.erase(kUnassignedUnit);
+    timer.lap("clear");
 }
 
 void CaseStore::commitFile(const ImportFileFigures& f) {
     if (!m_inFile) return;
     try {
+        if (qEnvironmentVariableIsSet("MT_PROFILE"))
+            fprintf(stderr, "write %s: %lld ms\n", f.path.c_str(), static_cast<long long>(f.durationMs));
         link();
         auto st = m_db.prepare(
             "UPDATE imports SET lines = ?1, accepted = ?2, rejected = ?3, skipped = ?4, duration_ms = ?5 WHERE id = ?6");

@@ -78,6 +78,7 @@ private:
     std::unordered_map<std::string, std::int64_t> m_servers;
     std::unordered_map<std::string, std::int64_t> m_units;
     std::int64_t m_importId = 0;
+    std::int64_t m_copyWatermark = 0; // copies above it were added by the file being imported
     bool m_inFile = false;
     std::string m_fileKind;
 };

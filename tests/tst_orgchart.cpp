@@ -720,7 +720,13 @@ void TestOrgChart::unreadableFile()
 }
 
 // ---------------------------------------------------------------------------------------------
-// Speed: 100k people in a few hundred milliseconds (the bound below leaves room for slow CI).
+// Speed: 100k people in a few hundred milliseconds (about 150 ms CSV, 300 ms LDIF optimised on
+// a 2-core box). The bound leaves room for a loaded CI machine; unoptimised builds only report.
+#ifdef NDEBUG
+constexpr qint64 kBudgetMs = 1500;
+#else
+constexpr qint64 kBudgetMs = 60000;
+#endif
 
 void TestOrgChart::csv100kRows()
 {
@@ -752,7 +758,7 @@ void TestOrgChart::csv100kRows()
     QVERIFY(r.danglingManagers.empty());
     QCOMPARE(r.users[12345].manager, std::string("user1234@example.com"));
     QCOMPARE(r.users[12345].name, std::string("Last12345, First"));
-    QVERIFY2(ms < 3000, qPrintable(QString::number(ms)));
+    QVERIFY2(ms < kBudgetMs, qPrintable(QString::number(ms)));
 }
 
 void TestOrgChart::ldif100kEntries()
@@ -789,7 +795,7 @@ void TestOrgChart::ldif100kEntries()
     QVERIFY(r.danglingManagers.empty());
     QCOMPARE(r.users[12345].manager, std::string("u1234@example.com"));
     QCOMPARE(r.users[12345].unitPath, std::string("Dept 8")); // 12345 % 13
-    QVERIFY2(ms < 3000, qPrintable(QString::number(ms)));
+    QVERIFY2(ms < kBudgetMs, qPrintable(QString::number(ms)));
 }
 
 QTEST_GUILESS_MAIN(TestOrgChart)

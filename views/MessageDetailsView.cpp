@@ -149,7 +149,10 @@ void MessageDetailsView::showMessage(const MessageView& m, const QVector<CopyVie
                                        d.isFinal ? tr("final") : tr("relayed on"), esc(timeText(d.time)), esc(d.response)};
             html += QStringLiteral("<tr>");
             for (int i = 0; i < cells.size(); ++i)
-                html += (i == 5 ? QStringLiteral("<td align=\"right\">") : QStringLiteral("<td>")) + cells[i]
+                html += (i == 5    ? QStringLiteral("<td align=\"right\" nowrap>")
+                         : i == 10 ? QStringLiteral("<td>") // the server's response may wrap
+                                   : QStringLiteral("<td nowrap>"))
+                        + cells[i]
                         + QStringLiteral("</td>");
             html += QStringLiteral("</tr>");
         }

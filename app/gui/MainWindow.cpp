@@ -341,10 +341,10 @@ void MainWindow::setupTableColumns() {
     auto w = [&](const QString& s) { return fm.horizontalAdvance(s) + pad; };
     h->setMinimumSectionSize(w(QStringLiteral("Size")) );
     h->resizeSection(MessageTableModel::Time, w(QStringLiteral("0000-00-00 00:00:00")));
-    h->resizeSection(MessageTableModel::Sender, w(QStringLiteral("firstname.lastname@example.com")));
-    h->resizeSection(MessageTableModel::Client, w(QStringLiteral("ws-0000.corp.example[10.100.100.100]")));
-    h->resizeSection(MessageTableModel::Subject, 280);
-    h->resizeSection(MessageTableModel::Attachments, w(QStringLiteral("invoice_2026.pdf.exe")));
+    h->resizeSection(MessageTableModel::Sender, w(QStringLiteral("firstname.lastname@corp.com")));
+    h->resizeSection(MessageTableModel::Client, w(QStringLiteral("ws-0000.corp.example[10.1.1.1]")));
+    h->resizeSection(MessageTableModel::Subject, 320);
+    h->resizeSection(MessageTableModel::Attachments, w(QStringLiteral("invoice_2026.zip")));
     h->resizeSection(MessageTableModel::Size, w(QStringLiteral("999.9 MB")));
     h->resizeSection(MessageTableModel::Recipients, w(QStringLiteral("Recipients")) + 8);
     h->resizeSection(MessageTableModel::Server, w(QStringLiteral("mx-server-00")));
@@ -842,7 +842,8 @@ QString MainWindow::buildSummary(const ImportReport& report, bool html) const {
         int shown = 0;
         for (const ParseIssue& i : f.issues) {
             if (shown++ == kIssuesShownPerFile) {
-                lines.push_back({1, tr("… and more (the case keeps the first %1 per file)").arg(f.issues.size()), 3});
+                lines.push_back({1, tr("… and %1 more listed (%2 rejected lines in all)")
+                                        .arg(num(qint64(f.issues.size()) - kIssuesShownPerFile), num(g.rejected)), 3});
                 break;
             }
             const QString where = i.line > 0 ? QStringLiteral("%1:%2").arg(fileName(i.file.empty() ? g.path : i.file)).arg(i.line)

@@ -20,12 +20,17 @@
 #   MT_E2E_SMTP_PORT / MT_E2E_IMAP_PORT / MT_E2E_LMTP_PORT   (2525 / 10143 / 24024)
 #   MT_E2E_KEEP=1            keep the temporary folder
 #   MT_E2E_SAVE_LOG=FILE     copy the Postfix maillog to FILE (fixture refresh)
+#   MT_E2E_TZ=ZONE           time zone for the daemons and the CLI (default UTC)
 #
 # Exit status: 0 pass, 1 failure, 77 skipped (not root / tools missing).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T0=$(date +%s)
+# Postfix's maillog_file stamps ("Nov 26 04:02:31") carry no zone and are written
+# in the daemons' local time; mailtriage-cli reads zone-less stamps as UTC. Pin
+# the zone so the time assertions hold on any host (MT_E2E_TZ to experiment).
+export TZ=${MT_E2E_TZ:-UTC}
 
 CLI=""
 DAEMONS_ONLY=0

@@ -1,0 +1,569 @@
+// The GUI: the paged message model, the details view and the main window's import path
+// (worker thread, progress, cancel). Runs offscreen (QT_QPA_PLATFORM=offscreen).
+#include "app/gui/MainWindow.h"
+#include "model/CaseReader.h"
+#include "model/CaseStore.h"
+#include "model/ImportJob.h"
+#include "model/MessageTableModel.h"
+#include "views/MessageDetailsView.h"
+
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTextStream>
+
+using namespace mt;
+
+namespace {
+
+// Three messages in real Postfix 3.x formats (RFC 3339 stamps as rsyslog writes them):
+//  m1  alice -> bob, delivered on mx1 by LMTP;
+//  m2  carol -> dave, relayed mx1 -> mx2 by SMTP ("queued as"), delivered on mx2 by LMTP;
+//  m3  zed (outside) -> alice, received on mx2 from the internet.
+const char* const kSmallLog[] = {
+    // m1 on mx1
+    "2026-11-22T09:00:01.000000+00:00 mx1 postfix/smtpd[10]: 4F2A61C0B1: client=ws1.corp.example[10.1.0.5], sasl_method=PLAIN, sasl_username=alice@corp.example",
+    "2026-11-22T09:00:01.100000+00:00 mx1 postfix/cleanup[11]: 4F2A61C0B1: warning: header Subject: Quarterly numbers from ws1.corp.example[10.1.0.5]; from=<alice@corp.example> to=<bob@corp.example> proto=ESMTP helo=<ws1.corp.example>",
+    "2026-11-22T09:00:01.120000+00:00 mx1 postfix/cleanup[11]: 4F2A61C0B1: message-id=<m1@corp.example>",
+    "2026-11-22T09:00:01.200000+00:00 mx1 postfix/qmgr[12]: 4F2A61C0B1: from=<alice@corp.example>, size=1234, nrcpt=1 (queue active)",
+    "2026-11-22T09:00:01.300000+00:00 mx1 postfix/lmtp[13]: 4F2A61C0B1: to=<bob@corp.example>, relay=mx1[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+    "2026-11-22T09:00:01.400000+00:00 mx1 postfix/qmgr[12]: 4F2A61C0B1: removed",
+    // m2 on mx1, relayed to mx2
+    "2026-11-22T09:01:00.000000+00:00 mx1 postfix/smtpd[10]: 5B3C72D1C2: client=ws2.corp.example[10.1.0.6], sasl_method=PLAIN, sasl_username=carol@corp.example",
+    "2026-11-22T09:01:00.100000+00:00 mx1 postfix/cleanup[11]: 5B3C72D1C2: warning: header Subject: Invoice overdue from ws2.corp.example[10.1.0.6]; from=<carol@corp.example> to=<dave@branch.example> proto=ESMTP helo=<ws2.corp.example>",
+    "2026-11-22T09:01:00.110000+00:00 mx1 postfix/cleanup[11]: 5B3C72D1C2: warning: header Content-Disposition: attachment; filename=\"invoice.zip\" from ws2.corp.example[10.1.0.6]; from=<carol@corp.example> to=<dave@branch.example> proto=ESMTP helo=<ws2.corp.example>",
+    "2026-11-22T09:01:00.120000+00:00 mx1 postfix/cleanup[11]: 5B3C72D1C2: message-id=<m2@corp.example>",
+    "2026-11-22T09:01:00.200000+00:00 mx1 postfix/qmgr[12]: 5B3C72D1C2: from=<carol@corp.example>, size=48213, nrcpt=1 (queue active)",
+    "2026-11-22T09:01:00.500000+00:00 mx1 postfix/smtp[14]: 5B3C72D1C2: to=<dave@branch.example>, relay=mx2.corp.example[10.2.0.25]:25, delay=0.3, delays=0.1/0/0.1/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 7D4E83E2D3)",
+    "2026-11-22T09:01:00.600000+00:00 mx1 postfix/qmgr[12]: 5B3C72D1C2: removed",
+    // m2 on mx2
+    "2026-11-22T09:01:00.400000+00:00 mx2 postfix/smtpd[20]: 7D4E83E2D3: client=mx1.corp.example[10.1.0.25]",
+    "2026-11-22T09:01:00.410000+00:00 mx2 postfix/cleanup[21]: 7D4E83E2D3: message-id=<m2@corp.example>",
+    "2026-11-22T09:01:00.450000+00:00 mx2 postfix/qmgr[22]: 7D4E83E2D3: from=<carol@corp.example>, size=48500, nrcpt=1 (queue active)",
+    "2026-11-22T09:01:00.700000+00:00 mx2 postfix/lmtp[23]: 7D4E83E2D3: to=<dave@branch.example>, relay=mx2[private/dovecot-lmtp], delay=0.3, delays=0.1/0/0/0.2, dsn=2.0.0, status=sent (250 2.0.0 <dave@branch.example> Saved)",
+    "2026-11-22T09:01:00.800000+00:00 mx2 postfix/qmgr[22]: 7D4E83E2D3: removed",
+    // m3 on mx2 from outside
+    "2026-11-22T09:02:00.000000+00:00 mx2 postfix/smtpd[20]: 8E5F94F3E4: client=mail.external.example[203.0.113.9]",
+    "2026-11-22T09:02:00.100000+00:00 mx2 postfix/cleanup[21]: 8E5F94F3E4: message-id=<m3@external.example>",
+    "2026-11-22T09:02:00.200000+00:00 mx2 postfix/qmgr[22]: 8E5F94F3E4: from=<zed@external.example>, size=900, nrcpt=1 (queue active)",
+    "2026-11-22T09:02:00.300000+00:00 mx2 postfix/lmtp[23]: 8E5F94F3E4: to=<alice@corp.example>, relay=mx2[private/dovecot-lmtp], delay=0.2, delays=0/0/0/0.2, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+    "2026-11-22T09:02:00.400000+00:00 mx2 postfix/qmgr[22]: 8E5F94F3E4: removed",
+};
+
+// One more message, later, for an import into a case that already has the three above.
+const char* const kExtraLog[] = {
+    "2026-11-22T10:00:00.000000+00:00 mx1 postfix/smtpd[10]: 9A6B05A4F5: client=ws3.corp.example[10.1.0.7], sasl_method=PLAIN, sasl_username=erin@corp.example",
+    "2026-11-22T10:00:00.100000+00:00 mx1 postfix/cleanup[11]: 9A6B05A4F5: message-id=<m4@corp.example>",
+    "2026-11-22T10:00:00.200000+00:00 mx1 postfix/qmgr[12]: 9A6B05A4F5: from=<erin@corp.example>, size=777, nrcpt=1 (queue active)",
+    "2026-11-22T10:00:00.300000+00:00 mx1 postfix/lmtp[13]: 9A6B05A4F5: to=<bob@corp.example>, relay=mx1[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+    "2026-11-22T10:00:00.400000+00:00 mx1 postfix/qmgr[12]: 9A6B05A4F5: removed",
+};
+
+template <std::size_t N>
+bool writeLines(const QString& path, const char* const (&lines)[N]) {
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
+    for (const char* l : lines) {
+        f.write(l);
+        f.write("\n");
+    }
+    return true;
+}
+
+// A big log of `messages` five-line messages (qid, message-id, from, to, removed).
+bool writeBigLog(const QString& path, int messages) {
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
+    QByteArray buf;
+    buf.reserve(1 << 20);
+    for (int i = 0; i < messages; ++i) {
+        const int sec = i % 60, min = (i / 60) % 60, hour = 11 + (i / 3600) % 12;
+        const QByteArray ts = QStringLiteral("2026-11-23T%1:%2:%3.000000+00:00 mx3 ")
+                                  .arg(hour, 2, 10, QLatin1Char('0'))
+                                  .arg(min, 2, 10, QLatin1Char('0'))
+                                  .arg(sec, 2, 10, QLatin1Char('0'))
+                                  .toLatin1();
+        const QByteArray qid = QByteArray::number(0x100000 + i, 16).toUpper() + "A";
+        const QByteArray n = QByteArray::number(i);
+        buf += ts + "postfix/smtpd[30]: " + qid + ": client=ws" + n + ".corp.example[10.3.0.1]\n";
+        buf += ts + "postfix/cleanup[31]: " + qid + ": message-id=<big" + n + "@corp.example>\n";
+        buf += ts + "postfix/qmgr[32]: " + qid + ": from=<worm" + n + "@corp.example>, size=2048, nrcpt=1 (queue active)\n";
+        buf += ts + "postfix/lmtp[33]: " + qid + ": to=<user" + n
+               + "@corp.example>, relay=mx3[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n";
+        buf += ts + "postfix/qmgr[32]: " + qid + ": removed\n";
+        if (buf.size() > (1 << 20) - 4096) {
+            f.write(buf);
+            buf.clear();
+        }
+    }
+    f.write(buf);
+    return true;
+}
+
+QStringList column(const MessageTableModel& model, int col) {
+    QStringList out;
+    for (int r = 0; r < model.rowCount(); ++r) out << model.index(r, col).data().toString();
+    return out;
+}
+
+bool sameCounts(const CaseCounts& a, const CaseCounts& b) {
+    return a.messages == b.messages && a.deliveries == b.deliveries && a.copies == b.copies && a.servers == b.servers
+           && a.users == b.users && a.units == b.units && a.rejectedAttempts == b.rejectedAttempts
+           && a.imports == b.imports;
+}
+
+} // namespace
+
+class TstGuiMainWindow : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    QString m_smallLog, m_extraLog, m_bigLog, m_smallCase;
+
+    QString path(const QString& name) const { return m_dir.filePath(name); }
+    // A fresh copy of the small case (so each test may write to it).
+    QString copyOfSmallCase(const QString& name) {
+        const QString p = path(name);
+        QFile::remove(p);
+        if (!QFile::copy(m_smallCase, p)) return {};
+        return p;
+    }
+
+private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true); // QSettings go to a throw-away place
+        QVERIFY(m_dir.isValid());
+        m_smallLog = path(QStringLiteral("mail.log"));
+        m_extraLog = path(QStringLiteral("mail-extra.log"));
+        QVERIFY(writeLines(m_smallLog, kSmallLog));
+        QVERIFY(writeLines(m_extraLog, kExtraLog));
+
+        m_smallCase = path(QStringLiteral("small.mtcase"));
+        CaseStore store;
+        store.open(m_smallCase, true);
+        ImportJob job(store);
+        const ImportReport r = job.importLogs({m_smallLog});
+        QCOMPARE(r.files.size(), std::size_t(1));
+        QVERIFY2(r.files[0].ok, r.files[0].error.c_str());
+        const CaseCounts c = store.counts();
+        QCOMPARE(c.messages, 3);
+        QCOMPARE(c.copies, 4); // m2 has a copy on mx1 and one on mx2
+        QCOMPARE(c.servers, 2);
+        store.close(); // checkpoints the WAL, so copying the file copies the case
+    }
+
+    // rowCount, cell text, tooltips, sort values.
+    void modelBasics() {
+        CaseReader reader(m_smallCase);
+        QVERIFY2(reader.isOpen(), qPrintable(reader.error()));
+        MessageTableModel model;
+        QCOMPARE(model.rowCount(), 0);
+        model.setReader(&reader);
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.columnCount(), int(MessageTableModel::ColumnCount));
+        QCOMPARE(model.headerData(MessageTableModel::Time, Qt::Horizontal).toString(), QStringLiteral("Time (UTC)"));
+
+        // Default order: time ascending.
+        QCOMPARE(model.index(0, MessageTableModel::Time).data().toString(), QStringLiteral("2026-11-22 09:00:01"));
+        QCOMPARE(model.index(0, MessageTableModel::Sender).data().toString(), QStringLiteral("alice@corp.example"));
+        QCOMPARE(model.index(0, MessageTableModel::Client).data().toString(), QStringLiteral("ws1.corp.example[10.1.0.5]"));
+        QCOMPARE(model.index(0, MessageTableModel::Subject).data().toString(), QStringLiteral("Quarterly numbers"));
+        QCOMPARE(model.index(0, MessageTableModel::Recipients).data().toString(), QStringLiteral("1"));
+        QCOMPARE(model.index(0, MessageTableModel::Server).data().toString(), QStringLiteral("mx1"));
+        QCOMPARE(model.index(0, MessageTableModel::Size).data(MessageTableModel::SortValueRole).toLongLong(), 1234);
+        QCOMPARE(model.index(0, MessageTableModel::Size).data().toString(), MessageTableModel::formatSize(1234));
+        QVERIFY(model.index(0, MessageTableModel::Size).data().toString().contains(QLatin1String("1.2")));
+
+        // m2: entered at mx1, attachment logged, one final recipient (delivered on mx2).
+        QCOMPARE(model.index(1, MessageTableModel::Sender).data().toString(), QStringLiteral("carol@corp.example"));
+        QCOMPARE(model.index(1, MessageTableModel::Attachments).data().toString(), QStringLiteral("invoice.zip"));
+        QCOMPARE(model.index(1, MessageTableModel::Server).data().toString(), QStringLiteral("mx1"));
+        QCOMPARE(model.index(1, MessageTableModel::Recipients).data().toString(), QStringLiteral("1"));
+        QVERIFY(model.index(1, MessageTableModel::Recipients).data(Qt::ToolTipRole).toString().contains(QLatin1String("dave@branch.example")));
+        QCOMPARE(model.index(1, MessageTableModel::Size).data(Qt::TextAlignmentRole).value<Qt::Alignment>() & Qt::AlignRight,
+                 Qt::AlignRight);
+        QCOMPARE(model.index(2, MessageTableModel::Server).data().toString(), QStringLiteral("mx2"));
+
+        // Ids and rows agree.
+        for (int r = 0; r < 3; ++r) {
+            const qint64 id = model.messageIdAt(r);
+            QVERIFY(id > 0);
+            QCOMPARE(model.rowOfMessage(id), r);
+            QCOMPARE(model.index(r, 0).data(MessageTableModel::MessageIdRole).toLongLong(), id);
+        }
+        QCOMPARE(model.messageIdAt(3), -1);
+        QVERIFY(!model.index(5, 0).data().isValid());
+        QCOMPARE(model.cachedPageCount(), 1);
+    }
+
+    void sortReversesOrder() {
+        CaseReader reader(m_smallCase);
+        MessageTableModel model;
+        model.setReader(&reader);
+        QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
+        model.sort(MessageTableModel::Sender, Qt::AscendingOrder);
+        const QStringList asc = column(model, MessageTableModel::Sender);
+        QCOMPARE(asc, (QStringList{"alice@corp.example", "carol@corp.example", "zed@external.example"}));
+        model.sort(MessageTableModel::Sender, Qt::DescendingOrder);
+        QStringList desc = column(model, MessageTableModel::Sender);
+        std::reverse(desc.begin(), desc.end());
+        QCOMPARE(desc, asc);
+        QCOMPARE(resets.count(), 2); // each sort re-queries with a model reset
+
+        // Size sorts by bytes, not by the text shown.
+        model.sort(MessageTableModel::Size, Qt::DescendingOrder);
+        QCOMPARE(model.index(0, MessageTableModel::Size).data(MessageTableModel::SortValueRole).toLongLong(), 48213);
+        QCOMPARE(model.index(2, MessageTableModel::Size).data(MessageTableModel::SortValueRole).toLongLong(), 900);
+    }
+
+    void filterNarrowsRows() {
+        CaseReader reader(m_smallCase);
+        MessageTableModel model;
+        model.setReader(&reader);
+        model.setFilter(QStringLiteral("carol"));
+        QCOMPARE(model.rowCount(), 1);
+        QCOMPARE(model.index(0, MessageTableModel::Sender).data().toString(), QStringLiteral("carol@corp.example"));
+        model.setFilter(QStringLiteral("INVOICE.zip")); // attachment name, case-insensitive
+        QCOMPARE(model.rowCount(), 1);
+        model.setFilter(QStringLiteral("alice@corp.example")); // sender of m1, recipient of m3
+        QCOMPARE(model.rowCount(), 2);
+        model.setFilter(QStringLiteral("no such thing"));
+        QCOMPARE(model.rowCount(), 0);
+        model.setFilter(QString());
+        QCOMPARE(model.rowCount(), 3);
+        // Sort survives a filter change.
+        model.sort(MessageTableModel::Sender, Qt::DescendingOrder);
+        model.setFilter(QStringLiteral("corp.example"));
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.index(0, MessageTableModel::Sender).data().toString(), QStringLiteral("zed@external.example"));
+    }
+
+    void detailsViewAlone() {
+        MessageDetailsView view;
+        QCOMPARE(view.messageId(), qint64(-1));
+        MessageView m;
+        m.id = 7;
+        m.subject = QStringLiteral("Hello %1 <b>");
+        m.sender = QStringLiteral("a@b.example");
+        CopyView c;
+        c.server = QStringLiteral("mx9");
+        c.queueId = QStringLiteral("ABC123");
+        DeliveryView d;
+        d.recipient = QStringLiteral("x@y.example");
+        d.status = QStringLiteral("deferred");
+        d.response = QStringLiteral("451 4.7.1 try %2 later");
+        d.isFinal = false;
+        c.deliveries << d;
+        view.showMessage(m, {c});
+        QCOMPARE(view.messageId(), qint64(7));
+        QCOMPARE(view.copyCount(), 1);
+        QCOMPARE(view.deliveryCount(), 1);
+        const QString t = view.plainText();
+        QVERIFY(t.contains(QLatin1String("Hello %1 <b>"))); // escaped, and not taken for a placeholder
+        QVERIFY(t.contains(QLatin1String("451 4.7.1 try %2 later")));
+        QVERIFY(t.contains(QLatin1String("ABC123")));
+        QVERIFY(t.contains(QLatin1String("relayed on")));
+        view.clear();
+        QCOMPARE(view.messageId(), qint64(-1));
+        QCOMPARE(view.copyCount(), 0);
+    }
+
+    void emptyState() {
+        gui::MainWindow w;
+        w.setInteractive(false);
+        w.setPersistSettings(false);
+        QVERIFY(!w.hasCase());
+        QVERIFY(w.showsEmptyState());
+        QVERIFY(w.findChild<QLabel*>() != nullptr);
+        bool found = false;
+        for (QLabel* l : w.findChildren<QLabel*>())
+            if (l->text() == QLatin1String("Open or create a case (Ctrl+O / Ctrl+N), then import logs (Ctrl+I)")) found = true;
+        QVERIFY(found);
+        QCOMPARE(w.windowTitle(), QStringLiteral("MailTriage"));
+        QVERIFY(!w.startImport({m_smallLog}));
+        QVERIFY(!w.lastError().isEmpty());
+        QVERIFY(!w.openCase(path(QStringLiteral("does-not-exist.mtcase"))));
+        QVERIFY(w.lastError().contains(QLatin1String("No such case file")));
+        QVERIFY(!w.hasCase());
+    }
+
+    // The window on an existing case: table, counts, title, details of the relayed message.
+    void windowShowsCaseAndDetails() {
+        const QString casePath = copyOfSmallCase(QStringLiteral("details.mtcase"));
+        QVERIFY(!casePath.isEmpty());
+        gui::MainWindow w;
+        w.setInteractive(false);
+        w.setPersistSettings(false);
+        QVERIFY2(w.openCase(casePath), qPrintable(w.lastError()));
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(!w.showsEmptyState());
+        QVERIFY(w.windowTitle().startsWith(QLatin1String("details")));
+        QCOMPARE(w.messageTable()->model(), w.messageModel());
+        QCOMPARE(w.messageModel()->rowCount(), 3);
+        QVERIFY(w.countsText().contains(QLatin1String("Messages: 3")));
+        QVERIFY(w.countsText().contains(QLatin1String("Servers: 2")));
+        QCOMPARE(w.detailsView()->messageId(), qint64(-1));
+
+        // Click the row of carol's message (relayed mx1 -> mx2).
+        w.messageModel()->setFilter(QString());
+        int row = -1;
+        for (int r = 0; r < w.messageModel()->rowCount(); ++r)
+            if (w.messageModel()->index(r, MessageTableModel::Sender).data().toString() == QLatin1String("carol@corp.example"))
+                row = r;
+        QVERIFY(row >= 0);
+        QTableView* table = w.messageTable();
+        const QRect rect = table->visualRect(w.messageModel()->index(row, MessageTableModel::Subject));
+        QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, rect.center());
+        const qint64 id = w.messageModel()->messageIdAt(row);
+        QCOMPARE(w.selectedMessageId(), id);
+        QCOMPARE(w.detailsView()->messageId(), id);
+        QCOMPARE(w.detailsView()->copyCount(), 2);
+        QCOMPARE(w.detailsView()->deliveryCount(), 2);
+        const QString t = w.detailsView()->plainText();
+        for (const char* s : {"m2@corp.example", "5B3C72D1C2", "7D4E83E2D3", "mx1", "mx2", "dave@branch.example",
+                              "mx2.corp.example[10.2.0.25]:25", "relayed on", "final", "invoice.zip", "Invoice overdue"})
+            QVERIFY2(t.contains(QLatin1String(s)), s);
+        QVERIFY(t.indexOf(QLatin1String("5B3C72D1C2")) < t.indexOf(QLatin1String("7D4E83E2D3"))); // first hop first
+
+        // The debounced filter keeps the selected message when it still matches, and clears
+        // the details when it does not.
+        QLineEdit* filter = w.filterEdit();
+        QTest::keyClicks(filter, QStringLiteral("invoice"));
+        QCOMPARE(w.messageModel()->rowCount(), 3); // not yet: debounced
+        QTRY_COMPARE(w.messageModel()->rowCount(), 1);
+        QCOMPARE(w.detailsView()->messageId(), id);
+        QCOMPARE(w.selectedMessageId(), id);
+        filter->setText(QStringLiteral("zed@"));
+        QTRY_COMPARE(w.messageModel()->rowCount(), 1);
+        QCOMPARE(w.detailsView()->messageId(), qint64(-1));
+
+        // Ctrl+F focuses the filter.
+        table->setFocus();
+        QTest::keyClick(&w, Qt::Key_F, Qt::ControlModifier);
+        QTRY_VERIFY(filter->hasFocus());
+    }
+
+    // Importing through the window: worker thread, signals, model reload keeping the selection.
+    void guiImportReloadsModel() {
+        const QString casePath = path(QStringLiteral("gui-import.mtcase"));
+        gui::MainWindow w;
+        w.setInteractive(false);
+        w.setPersistSettings(false);
+        QVERIFY2(w.openCase(casePath, true), qPrintable(w.lastError()));
+        QVERIFY(QFile::exists(casePath));
+        QCOMPARE(w.messageModel()->rowCount(), 0);
+        QVERIFY(w.showsEmptyState()); // "no messages yet"
+
+        QSignalSpy started(&w, &gui::MainWindow::importStarted);
+        QSignalSpy finished(&w, &gui::MainWindow::importFinished);
+        QSignalSpy progress(&w, &gui::MainWindow::workerProgress);
+        QVERIFY2(w.startImport({m_smallLog}), qPrintable(w.lastError()));
+        QCOMPARE(started.count(), 1);
+        QVERIFY(w.isImporting());
+        QVERIFY(!w.startImport({m_smallLog})); // one at a time
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        QVERIFY(!w.isImporting());
+        QCOMPARE(finished.at(0).at(0).toBool(), false);
+        QVERIFY(progress.count() >= 1);
+        QCOMPARE(w.messageModel()->rowCount(), 3);
+        QVERIFY(!w.showsEmptyState());
+        QVERIFY(w.countsText().contains(QLatin1String("Messages: 3")));
+        QCOMPARE(w.lastImportReport().files.size(), std::size_t(1));
+        QVERIFY(w.lastImportReport().files[0].ok);
+        QVERIFY2(w.lastImportSummary().contains(QLatin1String("mail.log: imported")), qPrintable(w.lastImportSummary()));
+
+        // Select zed's message, import one more message: the model reloads and keeps it selected.
+        const int zedRow = 2;
+        const qint64 zed = w.messageModel()->messageIdAt(zedRow);
+        QVERIFY(w.selectMessage(zed));
+        QCOMPARE(w.detailsView()->messageId(), zed);
+        QVERIFY(w.startImport({m_extraLog}));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 30000);
+        QCOMPARE(w.messageModel()->rowCount(), 4);
+        QCOMPARE(w.messageModel()->index(3, MessageTableModel::Sender).data().toString(), QStringLiteral("erin@corp.example"));
+        QCOMPARE(w.selectedMessageId(), zed);
+        QCOMPARE(w.detailsView()->messageId(), zed);
+
+        // A file that is not a log fails plainly and changes nothing.
+        const QString junk = path(QStringLiteral("junk.log"));
+        {
+            QFile f(junk);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            for (int i = 0; i < 50; ++i) f.write("this is not a syslog line at all, just text\n");
+        }
+        QVERIFY(w.startImport({junk}));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 30000);
+        QCOMPARE(w.messageModel()->rowCount(), 4);
+        QVERIFY(w.lastImportReport().anyFailed());
+        const QString summary = w.lastImportSummary();
+        QVERIFY2(summary.contains(QLatin1String("junk.log: FAILED")), qPrintable(summary));
+        QVERIFY2(summary.contains(QLatin1String("Nothing from this file was imported")), qPrintable(summary));
+        QVERIFY2(summary.contains(QLatin1String("junk.log:1: ")), qPrintable(summary)); // file:line: reason
+    }
+
+    // Cancel leaves the case as it was: right away, and in the middle of a big file.
+    void cancelLeavesCaseUnchanged() {
+        m_bigLog = path(QStringLiteral("big.log"));
+        QVERIFY(writeBigLog(m_bigLog, 60000)); // 300,000 lines, ~40 MB
+        const QString casePath = copyOfSmallCase(QStringLiteral("cancel.mtcase"));
+        gui::MainWindow w;
+        w.setInteractive(false);
+        w.setPersistSettings(false);
+        QVERIFY(w.openCase(casePath));
+        CaseCounts before;
+        {
+            CaseReader r(casePath);
+            before = r.counts();
+        }
+        QSignalSpy finished(&w, &gui::MainWindow::importFinished);
+
+        // 1. Cancel right after the start.
+        QVERIFY(w.startImport({m_bigLog}));
+        w.cancelImport();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QCOMPARE(finished.at(0).at(0).toBool(), true);
+        QVERIFY(w.lastImportReport().cancelled);
+        QVERIFY(!w.lastImportReport().files.at(0).ok);
+        QVERIFY(w.lastImportSummary().contains(QLatin1String("cancelled")));
+        {
+            CaseReader r(casePath);
+            QVERIFY(sameCounts(r.counts(), before));
+        }
+        QCOMPARE(w.messageModel()->rowCount(), 3);
+
+        // 2. Cancel on the first progress report, with the file half read.
+        connect(&w, &gui::MainWindow::workerProgress, &w, [&w] { w.cancelImport(); }, Qt::QueuedConnection);
+        QVERIFY(w.startImport({m_bigLog}));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
+        QCOMPARE(finished.at(1).at(0).toBool(), true);
+        {
+            CaseReader r(casePath);
+            QVERIFY(sameCounts(r.counts(), before));
+        }
+        QCOMPARE(w.messageModel()->rowCount(), 3);
+        QVERIFY(w.countsText().contains(QLatin1String("Messages: 3")));
+    }
+
+    // 120,000 messages: the last row's data works and only a few pages are ever held.
+    void bigModelIsPaged() {
+        const QString casePath = path(QStringLiteral("big-model.mtcase"));
+        constexpr int kMessages = 120000;
+        {
+            CaseStore store;
+            store.open(casePath, true);
+            ImportFileFigures fig;
+            fig.path = "generated";
+            fig.kind = "postfix";
+            store.beginFile(fig);
+            std::vector<CopyRecord> batch;
+            batch.reserve(10000);
+            const TimeMs t0 = 1795338000000; // 2026-11-23 (UTC)
+            for (int i = 0; i < kMessages; ++i) {
+                CopyRecord c;
+                c.server = i % 2 ? "mx1" : "mx2";
+                c.queueId = "Q" + std::to_string(i);
+                c.firstSeen = c.lastSeen = t0 + TimeMs(i) * 1000;
+                c.messageId = "gen" + std::to_string(i) + "@corp.example";
+                c.messageIdValid = true;
+                c.origin = "smtpd";
+                c.clientHost = "ws" + std::to_string(i % 500) + ".corp.example";
+                c.clientIp = "10.9.0.1";
+                char sender[64];
+                std::snprintf(sender, sizeof sender, "user%06d@corp.example", i);
+                c.sender = sender;
+                c.size = 1000 + i;
+                c.nrcpt = 1;
+                c.subject = "Generated " + std::to_string(i);
+                c.removed = true;
+                DeliveryRecord d;
+                d.recipient = "rcpt" + std::to_string(i) + "@corp.example";
+                d.transport = "lmtp";
+                d.status = "sent";
+                d.dsn = "2.0.0";
+                d.time = c.firstSeen + 100;
+                c.deliveries.push_back(d);
+                batch.push_back(std::move(c));
+                if (batch.size() == 10000) {
+                    store.writeCopies(batch);
+                    batch.clear();
+                }
+            }
+            store.writeCopies(batch);
+            fig.accepted = kMessages;
+            store.commitFile(fig);
+        }
+        CaseReader reader(casePath);
+        QVERIFY(reader.isOpen());
+        MessageTableModel model;
+        model.setReader(&reader);
+        QCOMPARE(model.rowCount(), kMessages);
+        QCOMPARE(model.cachedPageCount(), 0); // nothing fetched until asked
+        const int last = kMessages - 1;
+        QCOMPARE(model.index(last, MessageTableModel::Sender).data().toString(), QStringLiteral("user119999@corp.example"));
+        QCOMPARE(model.index(last, MessageTableModel::Subject).data().toString(), QStringLiteral("Generated 119999"));
+        QCOMPARE(model.index(last, MessageTableModel::Recipients).data().toString(), QStringLiteral("1"));
+        QCOMPARE(model.index(0, MessageTableModel::Sender).data().toString(), QStringLiteral("user000000@corp.example"));
+        QCOMPARE(model.cachedPageCount(), 2);
+        QVERIFY(model.cachedRowCount() <= 2 * MessageTableModel::kPageSize);
+
+        // Jump all over the table: the cache stays bounded and rows stay right.
+        for (int k = 0; k < 200; ++k) {
+            const int row = int((qint64(k) * 7919 * MessageTableModel::kPageSize + k) % kMessages);
+            char expect[64];
+            std::snprintf(expect, sizeof expect, "user%06d@corp.example", row);
+            QCOMPARE(model.index(row, MessageTableModel::Sender).data().toString(), QString::fromLatin1(expect));
+            QVERIFY(model.cachedPageCount() <= MessageTableModel::kMaxPages);
+        }
+        QVERIFY(model.cachedRowCount() <= MessageTableModel::kMaxPages * MessageTableModel::kPageSize);
+        // Rows within one page are served from the cache.
+        const qint64 fetches = model.pageFetches();
+        for (int r = 1000; r < 1000 + 50; ++r) model.index(r, MessageTableModel::Time).data();
+        for (int r = 1000; r < 1000 + 50; ++r) model.index(r, MessageTableModel::Server).data();
+        QVERIFY(model.pageFetches() <= fetches + 2);
+
+        // Sort and filter re-query the ids only.
+        model.sort(MessageTableModel::Size, Qt::DescendingOrder);
+        QCOMPARE(model.rowCount(), kMessages);
+        QCOMPARE(model.cachedPageCount(), 0);
+        QCOMPARE(model.index(0, MessageTableModel::Size).data(MessageTableModel::SortValueRole).toLongLong(), 1000 + last);
+        model.setFilter(QStringLiteral("user11999"));
+        QCOMPARE(model.rowCount(), 11); // user119990 .. user119999 and user011999
+    }
+
+    // --screenshot renders the window of a case to a PNG and exits 0.
+    void screenshotOption() {
+        const QString exe = QCoreApplication::applicationDirPath() + QStringLiteral("/../app/mailtriage");
+        if (!QFile::exists(exe)) QSKIP("the mailtriage executable is not built next to the tests");
+        const QString casePath = copyOfSmallCase(QStringLiteral("shot.mtcase"));
+        const QString png = path(QStringLiteral("shot.png"));
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        p.setProcessEnvironment(env);
+        p.start(exe, {QStringLiteral("--case"), casePath, QStringLiteral("--screenshot"), png, QStringLiteral("--size"),
+                      QStringLiteral("1024x700")});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        const QImage img(png);
+        QVERIFY(!img.isNull());
+        QCOMPARE(img.size(), QSize(1024, 700));
+
+        // A case that does not exist is an error, not an empty picture.
+        p.start(exe, {QStringLiteral("--case"), path(QStringLiteral("nope.mtcase")), QStringLiteral("--screenshot"),
+                      path(QStringLiteral("nope.png"))});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY(!QFile::exists(path(QStringLiteral("nope.png"))));
+    }
+};
+
+QTEST_MAIN(TstGuiMainWindow)
+#include "tst_gui_mainwindow.moc"
