@@ -50,7 +50,7 @@ CREATE TABLE messages(
   subject TEXT,
   confirm_token TEXT,
   origin_server_id INTEGER REFERENCES servers(id),
-  dirty INTEGER NOT NULL DEFAULT 1
+  dirty INTEGER NOT NULL DEFAULT 0    -- an existing row changed by the import in progress
 );
 CREATE INDEX messages_time ON messages(time);
 CREATE INDEX messages_sender ON messages(sender);
@@ -100,7 +100,7 @@ CREATE TABLE deliveries(
   is_final INTEGER NOT NULL DEFAULT 1,         -- the recipient's last hop in our logs
   destination_server_id INTEGER REFERENCES servers(id), -- our server holding the recipient's copy
   destination TEXT,                            -- that server's name, or the external relay
-  dirty INTEGER NOT NULL DEFAULT 1,
+  dirty INTEGER NOT NULL DEFAULT 0,            -- an existing row changed by the import in progress
   UNIQUE(copy_id, recipient)
 );
 CREATE INDEX deliveries_final ON deliveries(copy_id) WHERE is_final = 1;
@@ -178,8 +178,8 @@ void CaseStore::open(const QString& path, bool create) {
     auto& s = *m_st;
     s.upsertMessage = m_db.prepare(R"SQL(
 INSERT INTO messages(msg_key, message_id, id_valid, time, sender, client_host, client_ip, sasl_user, size, subject,
-                     confirm_token, origin_server_id, dirty)
-VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1)
+                     confirm_token, origin_server_id)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
 ON CONFLICT(msg_key) DO UPDATE SET
   sender = CASE WHEN excluded.time < messages.time THEN coalesce(excluded.sender, messages.sender)
                 ELSE coalesce(messages.sender, excluded.sender) END,
@@ -216,14 +216,18 @@ ON CONFLICT(server_id, queue_id, first_seen) DO UPDATE SET
 RETURNING id)SQL");
     s.upsertDelivery = m_db.prepare(R"SQL(
 INSERT INTO deliveries(copy_id, recipient, orig_recipient, transport, relay_host, relay_ip, relay_port, dsn, status,
-                       delay, time, queued_as, response, attempts, dirty)
-VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1)
+                       delay, time, queued_as, response, attempts, destination_server_id, destination)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
 ON CONFLICT(copy_id, recipient) DO UPDATE SET
   orig_recipient = excluded.orig_recipient, transport = excluded.transport, relay_host = excluded.relay_host,
   relay_ip = excluded.relay_ip, relay_port = excluded.relay_port, dsn = excluded.dsn, status = excluded.status,
   delay = excluded.delay, time = excluded.time, queued_as = excluded.queued_as, response = excluded.response,
   attempts = max(deliveries.attempts, excluded.attempts),
   next_copy_id = CASE WHEN excluded.queued_as IS deliveries.queued_as THEN deliveries.next_copy_id ELSE NULL END,
+  destination_server_id = CASE WHEN excluded.queued_as IS deliveries.queued_as AND deliveries.next_copy_id IS NOT NULL
+                               THEN deliveries.destination_server_id ELSE excluded.destination_server_id END,
+  destination = CASE WHEN excluded.queued_as IS deliveries.queued_as AND deliveries.next_copy_id IS NOT NULL
+                     THEN deliveries.destination ELSE excluded.destination END,
   dirty = 1
 WHERE excluded.time >= deliveries.time)SQL");
     s.insertAttachment = m_db.prepare("INSERT OR IGNORE INTO attachments(message_id, name) VALUES(?1, ?2)");
@@ -316,6 +320,8 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
     st.bind(1, file.path).bind(2, file.kind).bind(3, file.size).bind(4, nowMs()).exec();
     m_importId = m_db.lastInsertId();
     m_copyWatermark = m_db.scalar("SELECT coalesce(max(id), 0) FROM copies");
+    m_deliveryWatermark = m_db.scalar("SELECT coalesce(max(id), 0) FROM deliveries");
+    m_messageWatermark = m_db.scalar("SELECT coalesce(max(id), 0) FROM messages");
 }
 
 void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
@@ -348,6 +354,13 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
         s.upsertCopy.reset();
 
         for (const DeliveryRecord& d : c.deliveries) {
+            // Where the recipient's copy is, as far as this hop knows: here when delivered
+            // locally, else the relay. link() corrects hops that reach another of our servers.
+            const bool local = d.transport == "lmtp" || d.transport == "local" || d.transport == "virtual"
+                               || d.transport == "pipe";
+            if (local) s.upsertDelivery.bind(15, server).bind(16, std::string_view(c.server));
+            else if (!d.relayHost.empty() && d.relayHost != "none") s.upsertDelivery.bindNull(15).bind(16, std::string_view(d.relayHost));
+            else s.upsertDelivery.bindNull(15).bindNull(16);
             s.upsertDelivery.bind(1, copyId).bind(2, d.recipient).bindTextOrNull(3, d.origRecipient)
                 .bindTextOrNull(4, d.transport).bindTextOrNull(5, d.relayHost).bindTextOrNull(6, d.relayIp)
                 .bind(7, d.relayPort).bindTextOrNull(8, d.dsn).bindTextOrNull(9, d.status).bind(10, d.delaySeconds)
@@ -397,11 +410,24 @@ struct LinkTimer {
 } // namespace
 
 void CaseStore::link() {
-    // Every statement is driven by the rows this file touched (the dirty flags and the copies
-    // above the watermark), through partial indexes named explicitly: without statistics
-    // SQLite would otherwise scan whole tables, and the cost would grow with the case.
+    // Everything here is driven by the rows this file touched: rows above the watermarks taken
+    // at beginFile (new), plus existing rows an upsert changed (dirty = 1, few). Partial
+    // indexes are named explicitly: without statistics SQLite would scan whole tables, and the
+    // cost of a file would grow with the size of the case.
     LinkTimer timer;
-    const std::string wm = std::to_string(m_copyWatermark);
+    const std::string wmC = std::to_string(m_copyWatermark), wmD = std::to_string(m_deliveryWatermark),
+                      wmM = std::to_string(m_messageWatermark);
+    m_db.exec(R"SQL(
+CREATE TEMP TABLE IF NOT EXISTS touched_d(id INTEGER PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS touched_m(id INTEGER PRIMARY KEY);
+DELETE FROM temp.touched_d;
+DELETE FROM temp.touched_m;
+INSERT INTO temp.touched_d SELECT id FROM deliveries WHERE id > )SQL" + wmD + R"SQL(;
+INSERT OR IGNORE INTO temp.touched_d SELECT id FROM deliveries INDEXED BY deliveries_dirty WHERE dirty = 1;
+INSERT INTO temp.touched_m SELECT id FROM messages WHERE id > )SQL" + wmM + R"SQL(;
+INSERT OR IGNORE INTO temp.touched_m SELECT id FROM messages INDEXED BY messages_dirty WHERE dirty = 1;
+INSERT OR IGNORE INTO temp.touched_m SELECT message_id FROM copies WHERE id > )SQL" + wmC + ";");
+    timer.lap("touched sets");
     const char* nextHop = R"SQL(
     SELECT c2.id FROM copies c2
     WHERE c2.queue_id = deliveries.queued_as AND c2.id <> deliveries.copy_id
@@ -410,16 +436,17 @@ void CaseStore::link() {
     // 1. Next hop: this server said "queued as Q"; the copy with queue id Q of the same message.
     //    Forward for this file's deliveries, backward for older deliveries this file's copies answer.
     m_db.exec(std::string("UPDATE deliveries SET next_copy_id = (") + nextHop + R"SQL()
-WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_dirty
-             WHERE dirty = 1 AND queued_as IS NOT NULL AND next_copy_id IS NULL))SQL");
-    m_db.exec(std::string("UPDATE deliveries SET dirty = 1, next_copy_id = (") + nextHop + R"SQL()
-WHERE id IN (SELECT d.id FROM copies c JOIN deliveries d INDEXED BY deliveries_unlinked
-               ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL
-             WHERE c.id > )SQL" + wm + " AND d.dirty = 0)");
+WHERE id IN (SELECT id FROM temp.touched_d) AND queued_as IS NOT NULL AND next_copy_id IS NULL)SQL");
+    m_db.exec(R"SQL(
+INSERT OR IGNORE INTO temp.touched_d
+SELECT d.id FROM copies c JOIN deliveries d INDEXED BY deliveries_unlinked ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL
+WHERE c.id > )SQL" + wmC);
+    m_db.exec(std::string("UPDATE deliveries SET next_copy_id = (") + nextHop + R"SQL()
+WHERE id IN (SELECT id FROM temp.touched_d) AND queued_as IS NOT NULL AND next_copy_id IS NULL)SQL");
     timer.lap("next hop");
     // 2. A copy whose Message-ID was missing or broken joins the message that handed it over
     //    ("queued as" its queue id, within five minutes).
-    if (m_db.scalar("SELECT count(*) FROM messages INDEXED BY messages_dirty WHERE dirty = 1 AND id_valid = 0") > 0) {
+    if (m_db.scalar("SELECT count(*) FROM messages WHERE id IN (SELECT id FROM temp.touched_m) AND id_valid = 0") > 0) {
         m_db.exec(R"SQL(
 CREATE TEMP TABLE IF NOT EXISTS adopted(copy_id INTEGER PRIMARY KEY, message_id INTEGER);
 DELETE FROM temp.adopted;
@@ -428,54 +455,53 @@ SELECT c.id, (SELECT c1.message_id FROM deliveries d INDEXED BY deliveries_unlin
               WHERE d.queued_as = c.queue_id AND d.next_copy_id IS NULL AND c1.id <> c.id
                 AND abs(d.time - c.first_seen) < 300000 LIMIT 1) AS m
 FROM copies c
-WHERE c.message_id IN (SELECT id FROM messages INDEXED BY messages_dirty WHERE dirty = 1 AND id_valid = 0)
+WHERE c.message_id IN (SELECT id FROM messages WHERE id IN (SELECT id FROM temp.touched_m) AND id_valid = 0)
   AND m IS NOT NULL;
 UPDATE copies SET message_id = (SELECT message_id FROM temp.adopted a WHERE a.copy_id = copies.id)
 WHERE id IN (SELECT copy_id FROM temp.adopted);
-UPDATE messages SET dirty = 1 WHERE id IN (SELECT message_id FROM temp.adopted);
-UPDATE deliveries SET dirty = 1 WHERE copy_id IN (SELECT copy_id FROM temp.adopted);
+INSERT OR IGNORE INTO temp.touched_m SELECT message_id FROM temp.adopted;
+INSERT OR IGNORE INTO temp.touched_d SELECT id FROM deliveries WHERE copy_id IN (SELECT copy_id FROM temp.adopted);
+INSERT OR IGNORE INTO temp.touched_d
+SELECT d.id FROM temp.adopted a JOIN copies c ON c.id = a.copy_id
+JOIN deliveries d INDEXED BY deliveries_unlinked ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL;
 )SQL");
-        m_db.exec(std::string("UPDATE deliveries SET dirty = 1, next_copy_id = (") + nextHop + R"SQL()
-WHERE id IN (SELECT d.id FROM temp.adopted a JOIN copies c ON c.id = a.copy_id
-             JOIN deliveries d INDEXED BY deliveries_unlinked ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL))SQL");
+        m_db.exec(std::string("UPDATE deliveries SET next_copy_id = (") + nextHop + R"SQL()
+WHERE id IN (SELECT id FROM temp.touched_d) AND queued_as IS NOT NULL AND next_copy_id IS NULL)SQL");
         // Messages left without copies (all of them adopted elsewhere).
-        m_db.exec("DELETE FROM messages WHERE id IN (SELECT id FROM messages INDEXED BY messages_dirty WHERE dirty = 1 "
-                  "AND id_valid = 0) AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.message_id = messages.id)");
+        m_db.exec("DELETE FROM messages WHERE id IN (SELECT id FROM temp.touched_m) AND id_valid = 0 "
+                  "AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.message_id = messages.id)");
     }
     timer.lap("adopt");
     // 3. A hop whose next copy got new deliveries must be re-judged too.
     m_db.exec(R"SQL(
-UPDATE deliveries SET dirty = 1
-WHERE dirty = 0 AND next_copy_id IN (SELECT copy_id FROM deliveries INDEXED BY deliveries_dirty WHERE dirty = 1))SQL");
+INSERT OR IGNORE INTO temp.touched_d
+SELECT d.id FROM deliveries d INDEXED BY deliveries_next
+WHERE d.next_copy_id IN (SELECT copy_id FROM deliveries WHERE id IN (SELECT id FROM temp.touched_d)))SQL");
     timer.lap("propagate");
-    // 4. Final hop and destination of each recipient.
+    // 4. Hops that reached another copy: the destination is that copy's server, and the hop
+    //    is not final when the next copy delivered the same recipient itself.
     m_db.exec(R"SQL(
-UPDATE deliveries INDEXED BY deliveries_dirty SET
-  is_final = CASE WHEN next_copy_id IS NULL THEN 1 ELSE NOT EXISTS (
+UPDATE deliveries SET
+  is_final = NOT EXISTS (
       SELECT 1 FROM deliveries d2 WHERE d2.copy_id = deliveries.next_copy_id
-        AND (d2.recipient = deliveries.recipient OR d2.orig_recipient = deliveries.recipient)) END,
-  destination_server_id = CASE
-      WHEN transport IN ('lmtp', 'local', 'virtual', 'pipe') THEN (SELECT server_id FROM copies WHERE id = deliveries.copy_id)
-      WHEN next_copy_id IS NOT NULL THEN (SELECT server_id FROM copies WHERE id = deliveries.next_copy_id)
-      ELSE NULL END
-WHERE dirty = 1)SQL");
-    m_db.exec(R"SQL(
-UPDATE deliveries INDEXED BY deliveries_dirty SET destination = coalesce(
-    (SELECT name FROM servers WHERE id = deliveries.destination_server_id),
-    CASE WHEN relay_host IS NULL OR relay_host = 'none' THEN NULL ELSE relay_host END)
-WHERE dirty = 1)SQL");
+        AND (d2.recipient = deliveries.recipient OR d2.orig_recipient = deliveries.recipient)),
+  destination_server_id = (SELECT server_id FROM copies WHERE id = deliveries.next_copy_id),
+  destination = (SELECT s.name FROM copies c JOIN servers s ON s.id = c.server_id WHERE c.id = deliveries.next_copy_id)
+WHERE id IN (SELECT id FROM temp.touched_d) AND next_copy_id IS NOT NULL)SQL");
     timer.lap("final hops");
     // 5. The message's own fields come from its origin: the earliest copy that no other copy
     //    handed over (a relay's copy has the relaying server as client, and clocks differ).
     m_db.exec(R"SQL(
-UPDATE messages INDEXED BY messages_dirty
+UPDATE messages
 SET (time, sender, client_host, client_ip, sasl_user, size, origin_server_id) = (
     SELECT c.first_seen, coalesce(c.sender, messages.sender), c.client_host, c.client_ip, c.sasl_user,
            coalesce(c.size, messages.size), c.server_id
     FROM copies c
     WHERE c.message_id = messages.id AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.next_copy_id = c.id)
     ORDER BY c.first_seen LIMIT 1)
-WHERE dirty = 1 AND EXISTS (
+WHERE id IN (SELECT id FROM temp.touched_m)
+  AND (SELECT count(*) FROM (SELECT 1 FROM copies c WHERE c.message_id = messages.id LIMIT 2)) > 1
+  AND EXISTS (
     SELECT 1 FROM copies c
     WHERE c.message_id = messages.id AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.next_copy_id = c.id)))SQL");
     timer.lap("origins");
@@ -484,20 +510,22 @@ WHERE dirty = 1 AND EXISTS (
     const std::string unassigned = std::to_string(unitId(kUnassignedUnit));
     m_db.exec(R"SQL(
 INSERT INTO users(email, unit_id, source)
-SELECT recipient, )SQL" + unassigned + R"SQL(, 'log' FROM deliveries INDEXED BY deliveries_dirty
-WHERE dirty = 1 AND is_final = 1 AND transport IN ('lmtp', 'local', 'virtual', 'pipe') AND recipient LIKE '%_@_%'
+SELECT recipient, )SQL" + unassigned + R"SQL(, 'log' FROM deliveries
+WHERE id IN (SELECT id FROM temp.touched_d) AND is_final = 1 AND transport IN ('lmtp', 'local', 'virtual', 'pipe')
+  AND recipient LIKE '%_@_%'
 ON CONFLICT(email) DO NOTHING)SQL");
     const bool allSenders = m_fileKind == "org";
     m_db.exec(R"SQL(
 INSERT INTO users(email, unit_id, source)
 SELECT DISTINCT sender, )SQL" + unassigned + R"SQL(, 'log' FROM messages )SQL"
-              + (allSenders ? "WHERE 1" : "INDEXED BY messages_dirty WHERE dirty = 1") + R"SQL(
+              + (allSenders ? "WHERE 1" : "WHERE id IN (SELECT id FROM temp.touched_m)") + R"SQL(
   AND sender LIKE '%_@_%'
   AND EXISTS (SELECT 1 FROM users u WHERE u.domain = substr(sender, instr(sender, '@') + 1))
 ON CONFLICT(email) DO NOTHING)SQL");
     timer.lap("users");
     m_db.exec("UPDATE deliveries INDEXED BY deliveries_dirty SET dirty = 0 WHERE dirty = 1");
     m_db.exec("UPDATE messages INDEXED BY messages_dirty SET dirty = 0 WHERE dirty = 1");
+    m_db.exec("DELETE FROM temp.touched_d; DELETE FROM temp.touched_m;");
     // Drop the Unassigned unit again when nobody is in it.
     m_db.exec("DELETE FROM units WHERE path = 'Unassigned' AND NOT EXISTS (SELECT 1 FROM users WHERE unit_id = units.id)");
     m_units.erase(kUnassignedUnit);

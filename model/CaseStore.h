@@ -78,7 +78,8 @@ private:
     std::unordered_map<std::string, std::int64_t> m_servers;
     std::unordered_map<std::string, std::int64_t> m_units;
     std::int64_t m_importId = 0;
-    std::int64_t m_copyWatermark = 0; // copies above it were added by the file being imported
+    // Rows above these ids were added by the file being imported.
+    std::int64_t m_copyWatermark = 0, m_deliveryWatermark = 0, m_messageWatermark = 0;
     bool m_inFile = false;
     std::string m_fileKind;
 };

@@ -13,7 +13,7 @@ build_pkgs=(
 )
 test_pkgs=(
   postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks pflogsumm
-  poppler-utils xvfb xauth
+  poppler-utils xvfb xauth time
 )
 
 want=("${build_pkgs[@]}")

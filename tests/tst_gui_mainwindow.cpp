@@ -18,6 +18,9 @@
 #include <QTest>
 #include <QTextStream>
 
+#include <algorithm>
+#include <cstdio>
+
 using namespace mt;
 
 namespace {
@@ -309,7 +312,6 @@ private slots:
         QCOMPARE(w.messageModel()->rowCount(), 3);
         QVERIFY(w.countsText().contains(QLatin1String("Messages: 3")));
         QVERIFY(w.countsText().contains(QLatin1String("Servers: 2")));
-        QCOMPARE(w.detailsView()->messageId(), qint64(-1));
 
         // Click the row of carol's message (relayed mx1 -> mx2).
         w.messageModel()->setFilter(QString());
@@ -341,7 +343,9 @@ private slots:
         QCOMPARE(w.detailsView()->messageId(), id);
         QCOMPARE(w.selectedMessageId(), id);
         filter->setText(QStringLiteral("zed@"));
-        QTRY_COMPARE(w.messageModel()->rowCount(), 1);
+        QTRY_COMPARE(w.messageModel()->filter(), QStringLiteral("zed@"));
+        QCOMPARE(w.messageModel()->rowCount(), 1);
+        QCOMPARE(w.messageModel()->index(0, MessageTableModel::Sender).data().toString(), QStringLiteral("zed@external.example"));
         QCOMPARE(w.detailsView()->messageId(), qint64(-1));
 
         // Ctrl+F focuses the filter.
@@ -443,6 +447,8 @@ private slots:
         QVERIFY(w.startImport({m_bigLog}));
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
         QCOMPARE(finished.at(1).at(0).toBool(), true);
+        QVERIFY(w.lastImportReport().files.at(0).figures.lines > 0); // it had started reading
+        QVERIFY(w.lastImportReport().files.at(0).cancelled);
         {
             CaseReader r(casePath);
             QVERIFY(sameCounts(r.counts(), before));
@@ -534,7 +540,7 @@ private slots:
         QCOMPARE(model.cachedPageCount(), 0);
         QCOMPARE(model.index(0, MessageTableModel::Size).data(MessageTableModel::SortValueRole).toLongLong(), 1000 + last);
         model.setFilter(QStringLiteral("user11999"));
-        QCOMPARE(model.rowCount(), 11); // user119990 .. user119999 and user011999
+        QCOMPARE(model.rowCount(), 10); // user119990 .. user119999
     }
 
     // --screenshot renders the window of a case to a PNG and exits 0.

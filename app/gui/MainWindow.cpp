@@ -430,6 +430,7 @@ bool MainWindow::openCase(const QString& path, bool create) {
     updateCounts();
     updateTitle();
     updateEmptyState();
+    if (m_stack->currentIndex() == 1) m_table->setFocus(Qt::OtherFocusReason);
     addRecentCase(abs);
     emit caseOpened(abs);
     return true;
@@ -783,6 +784,7 @@ void MainWindow::onImportFinished() {
     m_countsLabel->setText(countsText());
     m_model->reload();
     updateEmptyState();
+    if (m_stack->currentIndex() == 1 && !m_filter->hasFocus()) m_table->setFocus(Qt::OtherFocusReason);
 
     m_lastSummary = buildSummary(m_lastReport, false);
     if (m_interactive) {
