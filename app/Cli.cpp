@@ -3,6 +3,7 @@
 #include "model/CaseReader.h"
 #include "model/CaseStore.h"
 #include "model/ImportJob.h"
+#include "importers/PostfixLog.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
@@ -21,8 +22,11 @@ const char* const kUsageText =
     "Usage: mailtriage-cli <command> [options]\n"
     "\n"
     "Commands:\n"
-    "  import    --case FILE.mtcase [--org ORGFILE]... [--org-map FIELD=HEADER]... [--year YYYY] [--json] LOG...\n"
+    "  import    --case FILE.mtcase [--org ORGFILE]... [--org-map FIELD=HEADER]... [--year YYYY] [--tz ZONE]\n"
+    "            [--json] LOG...\n"
     "            Create the case if missing and import Postfix logs (plain or .gz) and org charts (CSV, LDIF).\n"
+    "            --year: year of classic syslog stamps (default: from each file's date).\n"
+    "            --tz: zone of stamps without one, e.g. Europe/Berlin (default: UTC).\n"
     "  messages  --case FILE [--format tsv|jsonl]\n"
     "            One line per logical message with its recipients, destinations and statuses.\n"
     "  summary   --case FILE [--json]\n"
@@ -85,7 +89,8 @@ int cmdImport(const QStringList& args, QTextStream& out, QTextStream& err) {
     QCommandLineOption mapAlias(QStringLiteral("map"), QStringLiteral("Same as --org-map."), QStringLiteral("MAP"));
     QCommandLineOption yearOpt(QStringLiteral("year"), QStringLiteral("Year of classic syslog stamps."), QStringLiteral("YYYY"));
     QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON summary."));
-    p.addOptions({caseOpt, orgOpt, mapOpt, mapAlias, yearOpt, jsonOpt});
+    QCommandLineOption tzOpt(QStringLiteral("tz"), QStringLiteral("Zone of stamps without one."), QStringLiteral("ZONE"));
+    p.addOptions({caseOpt, orgOpt, mapOpt, mapAlias, yearOpt, jsonOpt, tzOpt});
     int code = kOk;
     if (!parse(p, args, err, code)) return code;
     if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("import: --case FILE is required"));
@@ -98,6 +103,11 @@ int cmdImport(const QStringList& args, QTextStream& out, QTextStream& err) {
         options.year = p.value(yearOpt).toInt(&ok);
         if (!ok || options.year < 1970 || options.year > 9999)
             return usage(err, QStringLiteral("import: --year wants a four-digit year, not '%1'").arg(p.value(yearOpt)));
+    }
+    if (p.isSet(tzOpt)) {
+        options.timeZone = p.value(tzOpt).toStdString();
+        if (!SyslogFraming().setTimeZone(options.timeZone))
+            return usage(err, QStringLiteral("import: unknown time zone '%1' (use an IANA id such as Europe/Berlin)").arg(p.value(tzOpt)));
     }
     for (const QString& m : p.values(mapOpt) + p.values(mapAlias)) {
         const qsizetype eq = m.indexOf(QLatin1Char('='));

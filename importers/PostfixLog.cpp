@@ -1,7 +1,9 @@
 #include "PostfixLog.h"
 
 #include <QByteArray>
+#include <QDateTime>
 #include <QStringDecoder>
+#include <QTimeZone>
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -198,6 +200,32 @@ void SyslogFraming::setReference(int referenceYear, int referenceMonth, bool yea
     m_lastMonth = 0;
 }
 
+bool SyslogFraming::setTimeZone(const std::string& ianaId) {
+    m_cachedHour = kNoTime;
+    if (ianaId.empty() || ianaId == "UTC") {
+        m_zone.reset();
+        return true;
+    }
+    auto zone = std::make_shared<QTimeZone>(QByteArray::fromStdString(ianaId));
+    if (!zone->isValid()) return false;
+    m_zone = zone;
+    return true;
+}
+
+TimeMs SyslogFraming::localToUtc(TimeMs local) {
+    if (!m_zone) return local;
+    // The offset changes at most hourly (DST); one zone lookup per hour of log.
+    const TimeMs hour = local / 3600000;
+    if (hour != m_cachedHour) {
+        const auto* zone = static_cast<const QTimeZone*>(m_zone.get());
+        const QDateTime asUtc = QDateTime::fromMSecsSinceEpoch(hour * 3600000, Qt::UTC);
+        const QDateTime inZone(asUtc.date(), asUtc.time(), *zone);
+        m_cachedOffsetMs = static_cast<TimeMs>(inZone.offsetFromUtc()) * 1000;
+        m_cachedHour = hour;
+    }
+    return local - m_cachedOffsetMs;
+}
+
 bool SyslogFraming::parse(std::string_view line, SyslogLine& out, const char*& why) {
     std::size_t pos = 0;
     if (line.size() >= 20 && line[4] == '-' && line[7] == '-' && (line[10] == 'T' || line[10] == ' ')
@@ -266,7 +294,7 @@ bool SyslogFraming::parse(std::string_view line, SyslogLine& out, const char*& w
             year = m_year - 1; // written before the file's last change, so last year
         }
         m_lastMonth = mon;
-        out.time = civilToMs(year, mon, d, twoDigits(&line[7]), twoDigits(&line[10]), twoDigits(&line[13]), ms);
+        out.time = localToUtc(civilToMs(year, mon, d, twoDigits(&line[7]), twoDigits(&line[10]), twoDigits(&line[13]), ms));
     } else {
         why = "no syslog timestamp at the start of the line";
         return false;

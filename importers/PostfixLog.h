@@ -24,9 +24,18 @@ public:
     // referenceYear: the year classic stamps belong to; referenceMonth (1-12): the month of
     // the file's last write, so that December lines in a January file go to the year before.
     void setReference(int referenceYear, int referenceMonth, bool yearForced);
+    // Zone of stamps that carry none (classic syslog, maillog_file): an IANA id such as
+    // "Europe/Berlin"; empty means UTC. RFC 3339 stamps carry their own offset.
+    bool setTimeZone(const std::string& ianaId);
     bool parse(std::string_view line, SyslogLine& out, const char*& why);
 
 private:
+    TimeMs localToUtc(TimeMs local);
+
+    std::shared_ptr<void> m_zone; // QTimeZone, kept out of this header
+    TimeMs m_cachedHour = kNoTime;
+    TimeMs m_cachedOffsetMs = 0;
+
     int m_year = 1970;
     int m_refMonth = 12;
     bool m_forced = false;

@@ -87,12 +87,13 @@ int mtimeYear(const QFileInfo& fi) { return fi.lastModified().toUTC().date().yea
 int mtimeMonth(const QFileInfo& fi) { return fi.lastModified().toUTC().date().month(); }
 
 // The time of the first readable syslog line, to put a server's rotations in order.
-TimeMs firstStamp(const QString& path, int year) {
+TimeMs firstStamp(const QString& path, int year, const std::string& zone) {
     LineReader reader(path);
     if (!reader.open()) return kNoTime;
     const QFileInfo fi(path);
     SyslogFraming framing;
     framing.setReference(year ? year : mtimeYear(fi), year ? 12 : mtimeMonth(fi), year != 0);
+    framing.setTimeZone(zone);
     std::string_view line;
     SyslogLine sl;
     const char* why = nullptr;
@@ -112,7 +113,7 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
     std::vector<Peek> order;
     std::int64_t totalBytes = 0;
     for (const QString& p : paths) {
-        order.push_back({p, firstStamp(p, m_options.year)});
+        order.push_back({p, firstStamp(p, m_options.year, m_options.timeZone)});
         totalBytes += QFileInfo(p).size();
     }
     std::stable_sort(order.begin(), order.end(), [](const Peek& a, const Peek& b) { return a.first < b.first; });
@@ -142,6 +143,11 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
         }
         assembler.framing().setReference(m_options.year ? m_options.year : mtimeYear(fi),
                                          m_options.year ? 12 : mtimeMonth(fi), m_options.year != 0);
+        if (!assembler.framing().setTimeZone(m_options.timeZone)) {
+            fr.error = "unknown time zone '" + m_options.timeZone + "'";
+            report.files.push_back(std::move(fr));
+            continue;
+        }
         std::map<std::string, std::int64_t> foreignPrograms;
         try {
             m_store.beginFile(fr.figures);

@@ -15,6 +15,7 @@ namespace mt {
 
 struct ImportOptions {
     int year = 0;                  // year for classic syslog stamps; 0 = from each file's date
+    std::string timeZone;          // zone of stamps without one (IANA id); empty = UTC
     OrgColumnMap orgColumns;       // CSV header mapping for org charts
     std::size_t maxIssuesPerFile = 20;
 };

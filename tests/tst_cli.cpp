@@ -36,6 +36,7 @@ private slots:
         QTest::newRow("import without inputs") << QStringList{"import", "--case", "x.mtcase"};
         QTest::newRow("bad year") << QStringList{"import", "--case", "x.mtcase", "--year", "20x6", kMx1};
         QTest::newRow("unknown option") << QStringList{"import", "--case", "x.mtcase", "--frob", kMx1};
+        QTest::newRow("bad zone") << QStringList{"import", "--case", "x.mtcase", "--tz", "Nowhere/Else", kMx1};
         QTest::newRow("bad format") << QStringList{"messages", "--case", "x.mtcase", "--format", "xml"};
     }
     void usageErrorsExitTwo() {

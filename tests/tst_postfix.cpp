@@ -99,6 +99,21 @@ private slots:
         QVERIFY(g.parse("Dec 30 10:00:00 mx1 postfix/qmgr[5]: x", sl, why));
         QCOMPARE(sl.time, civilToMs(2025, 12, 30, 10, 0, 0, 0));
     }
+    void framingTimeZone() {
+        SyslogFraming f;
+        f.setReference(2026, 12, true);
+        QVERIFY(f.setTimeZone("Europe/Berlin"));
+        SyslogLine sl;
+        const char* why = nullptr;
+        QVERIFY(f.parse("Jul  1 12:00:00 mx1 postfix/qmgr[5]: x", sl, why)); // CEST, UTC+2
+        QCOMPARE(sl.time, civilToMs(2026, 7, 1, 10, 0, 0, 0));
+        QVERIFY(f.parse("Nov 22 12:00:00 mx1 postfix/qmgr[5]: x", sl, why)); // CET, UTC+1
+        QCOMPARE(sl.time, civilToMs(2026, 11, 22, 11, 0, 0, 0));
+        // RFC 3339 stamps carry their own offset; the zone does not apply.
+        QVERIFY(f.parse("2026-11-22T12:00:00+00:00 mx1 postfix/qmgr[5]: x", sl, why));
+        QCOMPARE(sl.time, civilToMs(2026, 11, 22, 12, 0, 0, 0));
+        QVERIFY(!f.setTimeZone("Mars/Olympus_Mons"));
+    }
     void framingRejectsGarbage_data() {
         QTest::addColumn<QString>("line");
         QTest::newRow("no stamp") << "hello world";

@@ -222,6 +222,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_filter, &QLineEdit::textChanged, this, [this] { m_filterTimer.start(); });
     connect(m_filter, &QLineEdit::returnPressed, this, &MainWindow::applyFilter);
     connect(m_model, &MessageTableModel::idsReloaded, this, &MainWindow::onIdsReloaded);
+    // Sort, filter and reload re-query the ids between these two (a second or two on a
+    // million messages sorted by a computed column): show it.
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
+            [] { QGuiApplication::setOverrideCursor(Qt::WaitCursor); });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [] { QGuiApplication::restoreOverrideCursor(); });
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& current) { onCurrentRowChanged(current.isValid() ? current.row() : -1); });
     connect(this, &MainWindow::workerProgress, this, &MainWindow::onImportProgress, Qt::QueuedConnection);
@@ -577,9 +582,7 @@ void MainWindow::applyFilter() {
     m_filterTimer.stop();
     const QString text = m_filter->text().trimmed();
     if (text == m_model->filter()) return;
-    QGuiApplication::setOverrideCursor(Qt::WaitCursor);
     m_model->setFilter(text);
-    QGuiApplication::restoreOverrideCursor();
 }
 
 void MainWindow::onIdsReloaded() {
