@@ -150,7 +150,7 @@ std::int64_t nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 } // namespace
 
 struct CaseStore::Statements {
-    SqliteStmt upsertMessage, upsertCopy, upsertDelivery, insertAttachment, insertReject, upsertOrgUser,
+    SqliteStmt insertMessage, insertCopy, upsertMessage, upsertCopy, upsertDelivery, insertAttachment, insertReject, upsertOrgUser,
         insertIssue, insertServer, selectServer, insertUnit, selectUnit;
 };
 
@@ -174,8 +174,22 @@ void CaseStore::open(const QString& path, bool create) {
         m_db.close();
         throw;
     }
+    if (qEnvironmentVariableIsSet("MT_EXPERIMENT_NOINDEX"))
+        m_db.exec("DROP INDEX IF EXISTS messages_time; DROP INDEX IF EXISTS messages_sender; DROP INDEX IF EXISTS copies_message;"
+                  "DROP INDEX IF EXISTS copies_queue; DROP INDEX IF EXISTS deliveries_final; DROP INDEX IF EXISTS deliveries_unlinked;"
+                  "DROP INDEX IF EXISTS deliveries_next;");
     m_st = std::make_unique<Statements>();
     auto& s = *m_st;
+    // The common case, a row not yet in the case, takes a plain insert; the upserts below run
+    // only when it collides (re-import, a copy continued from the previous file).
+    s.insertMessage = m_db.prepare(R"SQL(
+INSERT OR IGNORE INTO messages(msg_key, message_id, id_valid, time, sender, client_host, client_ip, sasl_user, size,
+                               subject, confirm_token, origin_server_id)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))SQL");
+    s.insertCopy = m_db.prepare(R"SQL(
+INSERT OR IGNORE INTO copies(message_id, server_id, queue_id, first_seen, last_seen, origin, client_host, client_ip,
+                             sasl_user, sender, size, nrcpt, removed, import_id)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))SQL");
     s.upsertMessage = m_db.prepare(R"SQL(
 INSERT INTO messages(msg_key, message_id, id_valid, time, sender, client_host, client_ip, sasl_user, size, subject,
                      confirm_token, origin_server_id)
@@ -254,6 +268,7 @@ void CaseStore::close() {
     m_st.reset();
     m_servers.clear();
     m_units.clear();
+    m_messageCache.clear();
     m_db.close();
 }
 
@@ -325,6 +340,7 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
 }
 
 void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
+    if (qEnvironmentVariableIsSet("MT_EXPERIMENT_NOWRITE")) return;
     auto& s = *m_st;
     std::string key;
     for (const CopyRecord& c : copies) {
@@ -334,24 +350,56 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
         } else {
             key = "qid:" + c.server + "/" + c.queueId + "/" + std::to_string(c.firstSeen);
         }
-        s.upsertMessage.bind(1, key).bindTextOrNull(2, c.messageId).bind(3, c.messageIdValid ? 1 : 0)
-            .bind(4, c.firstSeen).bindTextOrNull(5, c.sender).bindTextOrNull(6, c.clientHost)
-            .bindTextOrNull(7, c.clientIp).bindTextOrNull(8, c.saslUser);
-        if (c.size >= 0) s.upsertMessage.bind(9, c.size); else s.upsertMessage.bindNull(9);
-        s.upsertMessage.bindTextOrNull(10, c.subject).bindTextOrNull(11, c.confirmToken).bind(12, server);
-        s.upsertMessage.step();
-        const std::int64_t messageId = s.upsertMessage.int64(0);
-        s.upsertMessage.reset();
+        // What this copy can tell the message; a known message is written again only when
+        // the copy knows something it lacks.
+        const unsigned knows = (c.subject.empty() ? 0u : kHasSubject) | (c.confirmToken.empty() ? 0u : kHasToken)
+                               | (c.sender.empty() ? 0u : kHasSender) | (c.size < 0 ? 0u : kHasSize);
+        std::int64_t messageId = 0;
+        auto cached = m_messageCache.find(key);
+        if (cached == m_messageCache.end() || (knows & ~cached->second.knows) != 0) {
+            auto bindMessage = [&](SqliteStmt& st) {
+                st.bind(1, key).bindTextOrNull(2, c.messageId).bind(3, c.messageIdValid ? 1 : 0).bind(4, c.firstSeen)
+                    .bindTextOrNull(5, c.sender).bindTextOrNull(6, c.clientHost).bindTextOrNull(7, c.clientIp)
+                    .bindTextOrNull(8, c.saslUser);
+                if (c.size >= 0) st.bind(9, c.size); else st.bindNull(9);
+                st.bindTextOrNull(10, c.subject).bindTextOrNull(11, c.confirmToken).bind(12, server);
+            };
+            if (cached == m_messageCache.end()) {
+                bindMessage(s.insertMessage);
+                s.insertMessage.exec();
+                if (m_db.changes() == 1) messageId = m_db.lastInsertId();
+            }
+            if (!messageId) {
+                bindMessage(s.upsertMessage);
+                s.upsertMessage.step();
+                messageId = s.upsertMessage.int64(0);
+                s.upsertMessage.reset();
+            }
+            const unsigned before = cached == m_messageCache.end() ? 0u : cached->second.knows;
+            m_messageCache[key] = {messageId, before | knows};
+        } else {
+            messageId = cached->second.id;
+        }
 
-        s.upsertCopy.bind(1, messageId).bind(2, server).bind(3, c.queueId).bind(4, c.firstSeen).bind(5, c.lastSeen)
-            .bindTextOrNull(6, c.origin).bindTextOrNull(7, c.clientHost).bindTextOrNull(8, c.clientIp)
-            .bindTextOrNull(9, c.saslUser).bindTextOrNull(10, c.sender);
-        if (c.size >= 0) s.upsertCopy.bind(11, c.size); else s.upsertCopy.bindNull(11);
-        if (c.nrcpt >= 0) s.upsertCopy.bind(12, c.nrcpt); else s.upsertCopy.bindNull(12);
-        s.upsertCopy.bind(13, c.removed ? 1 : 0).bind(14, m_importId);
-        s.upsertCopy.step();
-        const std::int64_t copyId = s.upsertCopy.int64(0);
-        s.upsertCopy.reset();
+        auto bindCopy = [&](SqliteStmt& st) {
+            st.bind(1, messageId).bind(2, server).bind(3, c.queueId).bind(4, c.firstSeen).bind(5, c.lastSeen)
+                .bindTextOrNull(6, c.origin).bindTextOrNull(7, c.clientHost).bindTextOrNull(8, c.clientIp)
+                .bindTextOrNull(9, c.saslUser).bindTextOrNull(10, c.sender);
+            if (c.size >= 0) st.bind(11, c.size); else st.bindNull(11);
+            if (c.nrcpt >= 0) st.bind(12, c.nrcpt); else st.bindNull(12);
+            st.bind(13, c.removed ? 1 : 0).bind(14, m_importId);
+        };
+        std::int64_t copyId = 0;
+        bindCopy(s.insertCopy);
+        s.insertCopy.exec();
+        if (m_db.changes() == 1) {
+            copyId = m_db.lastInsertId();
+        } else {
+            bindCopy(s.upsertCopy);
+            s.upsertCopy.step();
+            copyId = s.upsertCopy.int64(0);
+            s.upsertCopy.reset();
+        }
 
         for (const DeliveryRecord& d : c.deliveries) {
             // Where the recipient's copy is, as far as this hop knows: here when delivered
@@ -409,7 +457,27 @@ struct LinkTimer {
 };
 } // namespace
 
+void CaseStore::resolveNextHops() {
+    // Looked up into a side table first, so that only the hops that found their next copy are
+    // rewritten (most unresolved ones are external relays that also say "queued as").
+    m_db.exec(R"SQL(
+CREATE TEMP TABLE IF NOT EXISTS hops(delivery_id INTEGER PRIMARY KEY, next_copy_id INTEGER);
+DELETE FROM temp.hops;
+INSERT INTO temp.hops
+SELECT d.id, (SELECT c2.id FROM copies c2
+              WHERE c2.queue_id = d.queued_as AND c2.id <> d.copy_id
+                AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = d.copy_id)
+              LIMIT 1) AS next
+FROM deliveries d
+WHERE d.id IN (SELECT id FROM temp.touched_d) AND d.queued_as IS NOT NULL AND d.next_copy_id IS NULL;
+DELETE FROM temp.hops WHERE next_copy_id IS NULL;
+UPDATE deliveries SET next_copy_id = (SELECT h.next_copy_id FROM temp.hops h WHERE h.delivery_id = deliveries.id)
+WHERE id IN (SELECT delivery_id FROM temp.hops);
+)SQL");
+}
+
 void CaseStore::link() {
+    if (qEnvironmentVariableIsSet("MT_EXPERIMENT_NOLINK")) return;
     // Everything here is driven by the rows this file touched: rows above the watermarks taken
     // at beginFile (new), plus existing rows an upsert changed (dirty = 1, few). Partial
     // indexes are named explicitly: without statistics SQLite would scan whole tables, and the
@@ -428,21 +496,13 @@ INSERT INTO temp.touched_m SELECT id FROM messages WHERE id > )SQL" + wmM + R"SQ
 INSERT OR IGNORE INTO temp.touched_m SELECT id FROM messages INDEXED BY messages_dirty WHERE dirty = 1;
 INSERT OR IGNORE INTO temp.touched_m SELECT message_id FROM copies WHERE id > )SQL" + wmC + ";");
     timer.lap("touched sets");
-    const char* nextHop = R"SQL(
-    SELECT c2.id FROM copies c2
-    WHERE c2.queue_id = deliveries.queued_as AND c2.id <> deliveries.copy_id
-      AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = deliveries.copy_id)
-    LIMIT 1)SQL";
     // 1. Next hop: this server said "queued as Q"; the copy with queue id Q of the same message.
     //    Forward for this file's deliveries, backward for older deliveries this file's copies answer.
-    m_db.exec(std::string("UPDATE deliveries SET next_copy_id = (") + nextHop + R"SQL()
-WHERE id IN (SELECT id FROM temp.touched_d) AND queued_as IS NOT NULL AND next_copy_id IS NULL)SQL");
     m_db.exec(R"SQL(
 INSERT OR IGNORE INTO temp.touched_d
 SELECT d.id FROM copies c JOIN deliveries d INDEXED BY deliveries_unlinked ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL
 WHERE c.id > )SQL" + wmC);
-    m_db.exec(std::string("UPDATE deliveries SET next_copy_id = (") + nextHop + R"SQL()
-WHERE id IN (SELECT id FROM temp.touched_d) AND queued_as IS NOT NULL AND next_copy_id IS NULL)SQL");
+    resolveNextHops();
     timer.lap("next hop");
     // 2. A copy whose Message-ID was missing or broken joins the message that handed it over
     //    ("queued as" its queue id, within five minutes).
@@ -465,9 +525,9 @@ INSERT OR IGNORE INTO temp.touched_d
 SELECT d.id FROM temp.adopted a JOIN copies c ON c.id = a.copy_id
 JOIN deliveries d INDEXED BY deliveries_unlinked ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL;
 )SQL");
-        m_db.exec(std::string("UPDATE deliveries SET next_copy_id = (") + nextHop + R"SQL()
-WHERE id IN (SELECT id FROM temp.touched_d) AND queued_as IS NOT NULL AND next_copy_id IS NULL)SQL");
-        // Messages left without copies (all of them adopted elsewhere).
+        resolveNextHops();
+        // Messages left without copies (all of them adopted elsewhere); the cache may name them.
+        m_messageCache.clear();
         m_db.exec("DELETE FROM messages WHERE id IN (SELECT id FROM temp.touched_m) AND id_valid = 0 "
                   "AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.message_id = messages.id)");
     }
@@ -492,18 +552,25 @@ WHERE id IN (SELECT id FROM temp.touched_d) AND next_copy_id IS NOT NULL)SQL");
     // 5. The message's own fields come from its origin: the earliest copy that no other copy
     //    handed over (a relay's copy has the relaying server as client, and clocks differ).
     m_db.exec(R"SQL(
+CREATE TEMP TABLE IF NOT EXISTS origins(message_id INTEGER PRIMARY KEY, copy_id INTEGER);
+DELETE FROM temp.origins;
+INSERT INTO temp.origins
+SELECT m.id, (SELECT c.id FROM copies c
+              WHERE c.message_id = m.id AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.next_copy_id = c.id)
+              ORDER BY c.first_seen LIMIT 1) AS origin
+FROM messages m
+WHERE m.id IN (SELECT id FROM temp.touched_m)
+  AND (SELECT count(*) FROM (SELECT 1 FROM copies c WHERE c.message_id = m.id LIMIT 2)) > 1;
+DELETE FROM temp.origins WHERE copy_id IS NULL OR EXISTS (
+    SELECT 1 FROM messages m JOIN copies c ON c.id = temp.origins.copy_id
+    WHERE m.id = temp.origins.message_id AND m.time = c.first_seen AND m.origin_server_id = c.server_id);
 UPDATE messages
 SET (time, sender, client_host, client_ip, sasl_user, size, origin_server_id) = (
     SELECT c.first_seen, coalesce(c.sender, messages.sender), c.client_host, c.client_ip, c.sasl_user,
            coalesce(c.size, messages.size), c.server_id
-    FROM copies c
-    WHERE c.message_id = messages.id AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.next_copy_id = c.id)
-    ORDER BY c.first_seen LIMIT 1)
-WHERE id IN (SELECT id FROM temp.touched_m)
-  AND (SELECT count(*) FROM (SELECT 1 FROM copies c WHERE c.message_id = messages.id LIMIT 2)) > 1
-  AND EXISTS (
-    SELECT 1 FROM copies c
-    WHERE c.message_id = messages.id AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.next_copy_id = c.id)))SQL");
+    FROM temp.origins o JOIN copies c ON c.id = o.copy_id WHERE o.message_id = messages.id)
+WHERE id IN (SELECT message_id FROM temp.origins);
+)SQL");
     timer.lap("origins");
     // 6. Users seen only in traffic: recipients our servers delivered to, and senders of our
     //    domains. After an org chart, every sender is looked at again (new domains are ours).
@@ -553,6 +620,7 @@ void CaseStore::commitFile(const ImportFileFigures& f) {
 void CaseStore::rollbackFile() {
     if (!m_inFile) return;
     m_inFile = false;
+    m_messageCache.clear(); // its ids may be of rows the rollback removed
     try {
         m_db.exec("ROLLBACK");
     } catch (const SqliteError&) {

@@ -70,6 +70,7 @@ private:
     std::int64_t serverId(const std::string& name);
     std::int64_t unitId(const std::string& path);
     void link();
+    void resolveNextHops();
 
     struct Statements;
     SqliteDb m_db;
@@ -77,6 +78,14 @@ private:
     std::unique_ptr<Statements> m_st;
     std::unordered_map<std::string, std::int64_t> m_servers;
     std::unordered_map<std::string, std::int64_t> m_units;
+    // Messages written in this session: a relay's copy of a known message skips the message
+    // upsert unless it knows something the message lacks.
+    enum : unsigned { kHasSubject = 1, kHasToken = 2, kHasSender = 4, kHasSize = 8 };
+    struct CachedMessage {
+        std::int64_t id;
+        unsigned knows;
+    };
+    std::unordered_map<std::string, CachedMessage> m_messageCache;
     std::int64_t m_importId = 0;
     // Rows above these ids were added by the file being imported.
     std::int64_t m_copyWatermark = 0, m_deliveryWatermark = 0, m_messageWatermark = 0;

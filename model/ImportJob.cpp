@@ -7,7 +7,11 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
+#include <thread>
 
 namespace mt {
 
@@ -106,6 +110,59 @@ TimeMs firstStamp(const QString& path, int year, const std::string& zone) {
 
 ImportJob::ImportJob(CaseStore& store, ImportOptions options) : m_store(store), m_options(std::move(options)) {}
 
+namespace {
+
+// Parsed copies handed from the parsing thread to the writing one. Bounded, so a fast parser
+// cannot run ahead of SQLite by more than a few batches of memory.
+class CopyQueue {
+public:
+    struct Batch {
+        std::vector<CopyRecord> copies;
+        bool last = false;
+    };
+    void push(Batch b) {
+        std::unique_lock lock(m_mutex);
+        m_notFull.wait(lock, [&] { return m_aborted || m_batches.size() < kCapacity; });
+        if (m_aborted) return;
+        m_batches.push_back(std::move(b));
+        m_notEmpty.notify_one();
+    }
+    Batch pop() {
+        std::unique_lock lock(m_mutex);
+        m_notEmpty.wait(lock, [&] { return !m_batches.empty(); });
+        Batch b = std::move(m_batches.front());
+        m_batches.pop_front();
+        m_notFull.notify_one();
+        return b;
+    }
+    // The writer gave up: let the parser finish without blocking.
+    void abort() {
+        std::lock_guard lock(m_mutex);
+        m_aborted = true;
+        m_notFull.notify_all();
+    }
+    bool aborted() {
+        std::lock_guard lock(m_mutex);
+        return m_aborted;
+    }
+
+private:
+    static constexpr std::size_t kCapacity = 4;
+    std::mutex m_mutex;
+    std::condition_variable m_notFull, m_notEmpty;
+    std::deque<Batch> m_batches;
+    bool m_aborted = false;
+};
+
+// What the parsing thread found in one file, read by the writer once the thread has ended.
+struct ParseOutcome {
+    std::int64_t postfixLines = 0;
+    bool notALog = false;
+    std::map<std::string, std::int64_t> foreignPrograms;
+};
+
+} // namespace
+
 ImportReport ImportJob::importLogs(const QStringList& paths) {
     ImportReport report;
     // Oldest first: mail.log.2.gz, mail.log.1, mail.log, so a message that crosses a rotation
@@ -148,14 +205,16 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
             report.files.push_back(std::move(fr));
             continue;
         }
-        std::map<std::string, std::int64_t> foreignPrograms;
-        try {
-            m_store.beginFile(fr.figures);
+
+        // Parsing runs on its own thread while this one writes: on two cores the parse is
+        // almost free next to SQLite.
+        CopyQueue queue;
+        ParseOutcome outcome;
+        std::atomic<std::int64_t> bytesRead{0};
+        auto parse = [&] {
             std::string_view line;
             std::string why, fixed;
             auto& f = fr.figures;
-            std::int64_t postfixLines = 0;
-            bool notALog = false;
             while (reader.next(line)) {
                 ++f.lines;
                 if (reader.lastLineTruncated()) {
@@ -177,15 +236,15 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
                 switch (assembler.feed(line, why)) {
                 case PostfixAssembler::Result::Accepted:
                     ++f.accepted;
-                    ++postfixLines;
+                    ++outcome.postfixLines;
                     break;
                 case PostfixAssembler::Result::Skipped:
                     ++f.skipped;
-                    if (postfixLines == 0 && foreignPrograms.size() < 8) {
+                    if (outcome.postfixLines == 0 && outcome.foreignPrograms.size() < 8) {
                         SyslogFraming probe;
                         SyslogLine sl;
                         const char* ignored = nullptr;
-                        if (probe.parse(line, sl, ignored)) ++foreignPrograms[std::string(sl.program)];
+                        if (probe.parse(line, sl, ignored)) ++outcome.foreignPrograms[std::string(sl.program)];
                     }
                     break;
                 case PostfixAssembler::Result::Rejected:
@@ -195,21 +254,43 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
                     break;
                 }
                 // A file whose first thousand lines are all unreadable is not a log at all.
-                if (f.lines == 1000 && f.accepted == 0 && f.skipped == 0) { notALog = true; break; }
-                if ((f.lines & 0xFFFF) == 0) {
-                    if (cancelled()) break;
-                    if (m_progress) m_progress(doneBytes + reader.bytesRead(), totalBytes, peek.path);
+                if (f.lines == 1000 && f.accepted == 0 && f.skipped == 0) {
+                    outcome.notALog = true;
+                    break;
+                }
+                if ((f.lines & 0x3FFF) == 0) {
+                    bytesRead.store(reader.bytesRead(), std::memory_order_relaxed);
+                    if (cancelled() || queue.aborted()) break;
                 }
                 if (assembler.completed().size() >= kCopyBatch) {
-                    fr.messages += static_cast<std::int64_t>(assembler.completed().size());
-                    m_store.writeCopies(assembler.completed());
+                    queue.push({std::move(assembler.completed()), false});
                     assembler.completed().clear();
                 }
             }
+            CopyQueue::Batch last{std::move(assembler.completed()), true};
+            assembler.completed().clear();
+            assembler.snapshotOpen(last.copies); // still open: written as they stand, merged later
+            queue.push(std::move(last));
+        };
+
+        std::thread parser;
+        try {
+            m_store.beginFile(fr.figures);
+            parser = std::thread(parse);
+            for (;;) {
+                CopyQueue::Batch batch = queue.pop();
+                if (cancelled()) break;
+                fr.messages += static_cast<std::int64_t>(batch.copies.size());
+                m_store.writeCopies(batch.copies);
+                if (m_progress) m_progress(doneBytes + bytesRead.load(std::memory_order_relaxed), totalBytes, peek.path);
+                if (batch.last) break;
+            }
+            queue.abort();
+            parser.join();
+            auto& f = fr.figures;
             if (cancelled()) {
                 m_store.rollbackFile();
                 assembler.dropOpen();
-                assembler.completed().clear();
                 assembler.rejects().clear();
                 fr.cancelled = true;
                 fr.error = "cancelled; nothing from this file was kept";
@@ -222,29 +303,24 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
             if (f.lines == 0) {
                 m_store.rollbackFile();
                 fr.ok = true;
+                fr.messages = 0;
                 fr.notices.push_back("empty file: nothing to import");
                 report.files.push_back(std::move(fr));
                 doneBytes += f.size;
                 continue;
             }
-            if (notALog || (f.accepted == 0 && f.skipped == 0)) {
+            if (outcome.notALog || (f.accepted == 0 && f.skipped == 0)) {
                 const ParseIssue& first = fr.issues.front();
                 throw std::runtime_error("not a syslog or Postfix log: line " + std::to_string(first.line) + ": "
                                          + first.reason);
             }
             // A rotation set has small files (mail.err) with other daemons' lines only: fine. A
             // big file without a single Postfix line is the wrong input (another MTA's log).
-            if (postfixLines == 0 && f.skipped > kForeignOnlyLimit)
+            if (outcome.postfixLines == 0 && f.skipped > kForeignOnlyLimit)
                 throw std::runtime_error("no Postfix lines among " + std::to_string(f.lines) + " lines (programs seen: "
-                                         + foreignSummary(foreignPrograms) + "): not a Postfix log");
-            if (postfixLines == 0)
+                                         + foreignSummary(outcome.foreignPrograms) + "): not a Postfix log");
+            if (outcome.postfixLines == 0)
                 fr.notices.push_back("no Postfix lines; " + std::to_string(f.skipped) + " other lines skipped");
-            std::vector<CopyRecord> open;
-            assembler.snapshotOpen(open);
-            fr.messages += static_cast<std::int64_t>(assembler.completed().size());
-            m_store.writeCopies(assembler.completed());
-            assembler.completed().clear();
-            m_store.writeCopies(open);
             m_store.writeRejects(assembler.rejects());
             assembler.rejects().clear();
             m_store.writeIssues(fr.issues);
@@ -252,6 +328,11 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
             m_store.commitFile(f);
             fr.ok = true;
         } catch (const std::exception& e) {
+            queue.abort();
+            if (parser.joinable()) {
+                // Drain so a parser blocked on a full queue can finish.
+                parser.join();
+            }
             m_store.rollbackFile();
             assembler.dropOpen();
             assembler.completed().clear();
