@@ -174,10 +174,6 @@ void CaseStore::open(const QString& path, bool create) {
         m_db.close();
         throw;
     }
-    if (qEnvironmentVariableIsSet("MT_EXPERIMENT_NOINDEX"))
-        m_db.exec("DROP INDEX IF EXISTS messages_time; DROP INDEX IF EXISTS messages_sender; DROP INDEX IF EXISTS copies_message;"
-                  "DROP INDEX IF EXISTS copies_queue; DROP INDEX IF EXISTS deliveries_final; DROP INDEX IF EXISTS deliveries_unlinked;"
-                  "DROP INDEX IF EXISTS deliveries_next;");
     m_st = std::make_unique<Statements>();
     auto& s = *m_st;
     // The common case, a row not yet in the case, takes a plain insert; the upserts below run
@@ -340,7 +336,6 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
 }
 
 void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
-    if (qEnvironmentVariableIsSet("MT_EXPERIMENT_NOWRITE")) return;
     auto& s = *m_st;
     std::string key;
     for (const CopyRecord& c : copies) {
@@ -477,7 +472,6 @@ WHERE id IN (SELECT delivery_id FROM temp.hops);
 }
 
 void CaseStore::link() {
-    if (qEnvironmentVariableIsSet("MT_EXPERIMENT_NOLINK")) return;
     // Everything here is driven by the rows this file touched: rows above the watermarks taken
     // at beginFile (new), plus existing rows an upsert changed (dirty = 1, few). Partial
     // indexes are named explicitly: without statistics SQLite would scan whole tables, and the

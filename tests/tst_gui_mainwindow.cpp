@@ -10,6 +10,8 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMimeData>
+#include <QUrl>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -410,6 +412,42 @@ private slots:
         QVERIFY2(summary.contains(QLatin1String("junk.log: FAILED")), qPrintable(summary));
         QVERIFY2(summary.contains(QLatin1String("Nothing from this file was imported")), qPrintable(summary));
         QVERIFY2(summary.contains(QLatin1String("junk.log:1: ")), qPrintable(summary)); // file:line: reason
+    }
+
+    // Files dropped onto the window: .ldif/.csv are org charts, the rest logs.
+    void dropImportsFiles() {
+        const QString casePath = copyOfSmallCase(QStringLiteral("drop.mtcase"));
+        gui::MainWindow w;
+        w.setInteractive(false);
+        w.setPersistSettings(false);
+        QVERIFY(w.openCase(casePath));
+        QVERIFY(w.acceptDrops());
+        const QString ldif = QStringLiteral(MT_TEST_DATA "/org/ad_ldifde.ldif");
+        QVERIFY(QFile::exists(ldif));
+        QStringList logs, orgs;
+        gui::MainWindow::classifyFiles({m_extraLog, ldif, QStringLiteral("/x/people.CSV"), QStringLiteral("/x/mail.log.1")},
+                                       logs, orgs);
+        QCOMPARE(logs, (QStringList{m_extraLog, QStringLiteral("/x/mail.log.1")}));
+        QCOMPARE(orgs, (QStringList{ldif, QStringLiteral("/x/people.CSV")}));
+
+        QSignalSpy finished(&w, &gui::MainWindow::importFinished);
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(m_extraLog), QUrl::fromLocalFile(ldif)});
+        const QPoint at(w.width() / 2, w.height() / 2);
+        QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(&w, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(&w, &drop);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        const ImportReport& r = w.lastImportReport();
+        QCOMPARE(r.files.size(), std::size_t(2));
+        QVERIFY2(r.files[0].ok && r.files[0].figures.kind == "postfix", r.files[0].error.c_str());
+        QVERIFY2(r.files[1].ok, r.files[1].error.c_str());
+        QCOMPARE(w.messageModel()->rowCount(), 4);
+        CaseReader reader(casePath);
+        QVERIFY(reader.counts().users > 0);
+        QVERIFY(w.countsText().contains(QStringLiteral("Users: %1").arg(reader.counts().users)));
     }
 
     // Cancel leaves the case as it was: right away, and in the middle of a big file.

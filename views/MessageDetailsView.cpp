@@ -1,11 +1,15 @@
 #include "MessageDetailsView.h"
 
 #include <QDateTime>
+#include <QHeaderView>
+#include <QLabel>
 #include <QLocale>
 #include <QPalette>
-#include <QTextBrowser>
 #include <QTimeZone>
+#include <QTreeWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace mt {
 
@@ -21,55 +25,73 @@ QString timeText(qint64 msUtc) {
 QString sizeText(qint64 bytes) {
     if (bytes < 0) return {};
     if (bytes < 1024) return QStringLiteral("%1 bytes").arg(bytes);
-    return QStringLiteral("%1 (%2 bytes)")
-        .arg(QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat), QLocale::c().toString(bytes));
+    return QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat) + QStringLiteral(" (")
+           + QLocale::c().toString(bytes) + QStringLiteral(" bytes)");
 }
 
 QString delayText(double seconds) {
     if (seconds <= 0) return QStringLiteral("0 s");
-    if (seconds < 60) return QStringLiteral("%1 s").arg(seconds, 0, 'g', 3);
-    if (seconds < 3600) return QStringLiteral("%1 min").arg(seconds / 60, 0, 'f', 1);
-    if (seconds < 86400) return QStringLiteral("%1 h").arg(seconds / 3600, 0, 'f', 1);
-    return QStringLiteral("%1 d").arg(seconds / 86400, 0, 'f', 1);
+    if (seconds < 60) return QString::number(seconds, 'g', 3) + QStringLiteral(" s");
+    if (seconds < 3600) return QString::number(seconds / 60, 'f', 1) + QStringLiteral(" min");
+    if (seconds < 86400) return QString::number(seconds / 3600, 'f', 1) + QStringLiteral(" h");
+    return QString::number(seconds / 86400, 'f', 1) + QStringLiteral(" d");
 }
 
-// Sent green, deferred amber, bounced and the like red.
-QString statusHtml(const QString& status, int attempts) {
-    QString colour;
-    if (status == QLatin1String("sent") || status == QLatin1String("delivered")) colour = QStringLiteral("#1b7a1b");
-    else if (status == QLatin1String("deferred")) colour = QStringLiteral("#a86400");
-    else if (!status.isEmpty()) colour = QStringLiteral("#b00020");
-    QString s = colour.isEmpty() ? esc(status)
-                                 : QStringLiteral("<span style=\"color:%1; font-weight:600\">%2</span>").arg(colour, esc(status));
-    if (attempts > 1) s += QStringLiteral(" (%1 attempts)").arg(attempts);
-    return s;
+// Sent green, deferred amber, bounced and the like red; empty = the palette's text colour.
+QColor statusColour(const QString& status) {
+    if (status == QLatin1String("sent") || status == QLatin1String("delivered")) return QColor(0x1b, 0x7a, 0x1b);
+    if (status == QLatin1String("deferred")) return QColor(0xa8, 0x64, 0x00);
+    if (!status.isEmpty()) return QColor(0xb0, 0x00, 0x20);
+    return {};
 }
 
-void fieldRow(QString& html, const QString& label, const QString& valueHtml) {
-    if (valueHtml.isEmpty()) return;
-    html += QStringLiteral("<tr><td class=\"k\">%1</td><td>%2</td></tr>").arg(esc(label), valueHtml);
+QString statusHtml(const QString& status) {
+    const QColor c = statusColour(status);
+    if (!c.isValid()) return esc(status);
+    return QStringLiteral("<span style=\"color:") + c.name() + QStringLiteral("; font-weight:600\">") + esc(status)
+           + QStringLiteral("</span>");
 }
 
 } // namespace
 
 MessageDetailsView::MessageDetailsView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    m_browser = new QTextBrowser(this);
-    m_browser->setOpenLinks(false);
-    m_browser->setFrameShape(QFrame::StyledPanel);
-    const QPalette pal = palette();
-    m_browser->document()->setDefaultStyleSheet(
-        QStringLiteral("h2 { margin: 0 0 4px 0; }"
-                       "h3 { margin: 10px 0 2px 0; }"
-                       "td.k { color: %1; padding-right: 12px; white-space: nowrap; }"
-                       "table.d { border-collapse: collapse; }"
-                       "table.d th { background: %2; text-align: left; padding: 2px 8px 2px 4px; border: 1px solid %3; }"
-                       "table.d td { padding: 2px 8px 2px 4px; border: 1px solid %3; }"
-                       ".muted { color: %1; }")
-            .arg(pal.color(QPalette::PlaceholderText).name(), pal.color(QPalette::AlternateBase).name(),
-                 pal.color(QPalette::Mid).name()));
-    layout->addWidget(m_browser);
+    layout->setContentsMargins(0, 4, 0, 0);
+    layout->setSpacing(4);
+
+    m_placeholder = new QLabel(tr("Select a message to see its copies on each server and every delivery."), this);
+    m_placeholder->setAlignment(Qt::AlignCenter);
+    m_placeholder->setWordWrap(true);
+    {
+        QPalette p = m_placeholder->palette();
+        p.setColor(QPalette::WindowText, p.color(QPalette::PlaceholderText));
+        m_placeholder->setPalette(p);
+    }
+    layout->addWidget(m_placeholder, 1);
+
+    m_header = new QLabel(this);
+    m_header->setTextFormat(Qt::RichText);
+    m_header->setWordWrap(true);
+    m_header->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+    m_header->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_header->setContentsMargins(4, 0, 4, 0);
+    layout->addWidget(m_header);
+
+    m_tree = new QTreeWidget(this);
+    m_tree->setColumnCount(ColumnCount);
+    m_tree->setHeaderLabels({tr("Recipient"), tr("Status"), tr("DSN"), tr("Transport"), tr("Relay"), tr("Delay"),
+                             tr("Destination"), tr("Queued as"), tr("Final"), tr("Time (UTC)"), tr("Response")});
+    m_tree->setRootIsDecorated(true);
+    m_tree->setUniformRowHeights(true);
+    m_tree->setAlternatingRowColors(true);
+    m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_tree->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_tree->setTextElideMode(Qt::ElideRight);
+    m_tree->header()->setStretchLastSection(true);
+    m_tree->header()->setSectionResizeMode(QHeaderView::Interactive);
+    m_tree->headerItem()->setTextAlignment(Delay, Qt::AlignRight | Qt::AlignVCenter);
+    layout->addWidget(m_tree, 1);
+
     clear();
 }
 
@@ -77,88 +99,166 @@ void MessageDetailsView::clear() {
     m_messageId = -1;
     m_copyCount = 0;
     m_deliveryCount = 0;
-    m_browser->setHtml(QStringLiteral("<p class=\"muted\" align=\"center\"><br/>%1</p>")
-                           .arg(esc(tr("Select a message to see its copies on each server and every delivery."))));
+    m_text.clear();
+    m_tree->clear();
+    m_header->clear();
+    m_header->hide();
+    m_tree->hide();
+    m_placeholder->show();
 }
-
-QString MessageDetailsView::plainText() const { return m_browser->toPlainText(); }
 
 void MessageDetailsView::showMessage(const MessageView& m, const QVector<CopyView>& copies) {
     m_messageId = m.id;
     m_copyCount = static_cast<int>(copies.size());
     m_deliveryCount = 0;
+    m_text.clear();
 
-    QString html;
-    html += QStringLiteral("<h2>%1</h2>").arg(m.subject.isEmpty() ? tr("(no subject logged)") : esc(m.subject));
-    html += QStringLiteral("<table cellspacing=\"0\" cellpadding=\"1\">");
-    fieldRow(html, tr("Message-ID"), m.messageId.isEmpty() ? tr("(none)") : esc(QLatin1Char('<') + m.messageId + QLatin1Char('>')));
-    fieldRow(html, tr("Time (UTC)"), esc(timeText(m.time)));
-    fieldRow(html, tr("Sender"), m.sender.isEmpty() ? tr("&lt;&gt; (bounce)") : esc(m.sender));
-    fieldRow(html, tr("Client"), esc(m.client()));
-    fieldRow(html, tr("SASL user"), esc(m.saslUser));
-    fieldRow(html, tr("Size"), esc(sizeText(m.size)));
-    fieldRow(html, tr("Entered at"), esc(m.originServer));
-    fieldRow(html, tr("Attachments"), esc(m.attachments.join(QStringLiteral(", "))));
-    if (!m.recipients.isEmpty()) {
-        QStringList rs;
-        for (const RecipientView& r : m.recipients) {
-            QString s = esc(r.address) + QStringLiteral(" — ") + statusHtml(r.status, 0);
-            if (!r.destination.isEmpty()) s += QStringLiteral(" → ") + esc(r.destination);
-            rs << s;
+    // ---- header: subject, then the fields in two columns of label/value pairs
+    const QString subject = m.subject.isEmpty() ? tr("(no subject logged)") : m.subject;
+    m_text += subject + QLatin1Char('\n');
+    QVector<QPair<QString, QString>> fields; // label, plain value
+    auto field = [&fields](const QString& label, const QString& value) {
+        if (!value.isEmpty()) fields.push_back({label, value});
+    };
+    field(tr("Message-ID"), m.messageId.isEmpty() ? tr("(none)") : QLatin1Char('<') + m.messageId + QLatin1Char('>'));
+    field(tr("Time (UTC)"), timeText(m.time));
+    field(tr("Sender"), m.sender.isEmpty() ? tr("<> (bounce)") : m.sender);
+    field(tr("SASL user"), m.saslUser);
+    field(tr("Client"), m.client());
+    field(tr("Size"), sizeText(m.size));
+    field(tr("Entered at"), m.originServer);
+    field(tr("Attachments"), m.attachments.join(QStringLiteral(", ")));
+
+    const QString muted = palette().color(QPalette::PlaceholderText).name();
+    auto label = [&muted](const QString& s) {
+        return QStringLiteral("<td style=\"color:") + muted + QStringLiteral("; padding-right:10px\">") + esc(s)
+               + QStringLiteral("</td>");
+    };
+    QString html = QStringLiteral("<div style=\"font-size:large; font-weight:600\">") + esc(subject)
+                   + QStringLiteral("</div><table cellspacing=\"0\" cellpadding=\"1\">");
+    for (int i = 0; i < fields.size(); i += 2) {
+        html += QStringLiteral("<tr>") + label(fields[i].first) + QStringLiteral("<td>") + esc(fields[i].second)
+                + QStringLiteral("</td>");
+        m_text += fields[i].first + QStringLiteral(": ") + fields[i].second + QLatin1Char('\n');
+        if (i + 1 < fields.size()) {
+            html += QStringLiteral("<td width=\"28\"></td>") + label(fields[i + 1].first) + QStringLiteral("<td>")
+                    + esc(fields[i + 1].second) + QStringLiteral("</td>");
+            m_text += fields[i + 1].first + QStringLiteral(": ") + fields[i + 1].second + QLatin1Char('\n');
         }
-        fieldRow(html, tr("Recipients (%1)").arg(m.recipients.size()), rs.join(QStringLiteral("<br/>")));
+        html += QStringLiteral("</tr>");
     }
     html += QStringLiteral("</table>");
+    if (!m.recipients.isEmpty()) {
+        constexpr int kShown = 12;
+        QStringList rs, plain;
+        for (const RecipientView& r : m.recipients) {
+            if (rs.size() == kShown) {
+                rs << esc(tr("… and %1 more (see the copies below)").arg(m.recipients.size() - kShown));
+                break;
+            }
+            QString s = esc(r.address) + QLatin1Char(' ') + statusHtml(r.status);
+            QString p = r.address + QLatin1Char(' ') + r.status;
+            if (!r.destination.isEmpty()) {
+                s += QStringLiteral(" → ") + esc(r.destination);
+                p += QStringLiteral(" -> ") + r.destination;
+            }
+            rs << s;
+            plain << p;
+        }
+        const QString head = tr("Recipients (%1):").arg(m.recipients.size());
+        html += QStringLiteral("<div style=\"margin-top:2px\"><span style=\"color:") + muted + QStringLiteral("\">")
+                + esc(head) + QStringLiteral("</span> ") + rs.join(QStringLiteral("; ")) + QStringLiteral("</div>");
+        m_text += head + QLatin1Char(' ') + plain.join(QStringLiteral("; ")) + QLatin1Char('\n');
+    }
+    m_header->setText(html);
 
-    if (copies.isEmpty())
-        html += QStringLiteral("<h3>%1</h3>").arg(esc(tr("No copies recorded")));
+    // ---- copies and their deliveries
+    m_tree->clear();
+    QList<QTreeWidgetItem*> items;
+    QFont bold = m_tree->font();
+    bold.setBold(true);
     int n = 0;
     for (const CopyView& c : copies) {
         ++n;
-        html += QStringLiteral("<h3>%1</h3>")
-                    .arg(esc(tr("Copy %1 of %2 — server %3, queue id %4").arg(n).arg(copies.size()).arg(c.server, c.queueId)));
         QStringList facts;
-        if (!c.origin.isEmpty()) facts << tr("created by %1").arg(esc(c.origin));
-        if (!c.client.isEmpty()) facts << tr("client %1").arg(esc(c.client));
-        if (!c.saslUser.isEmpty()) facts << tr("SASL user %1").arg(esc(c.saslUser));
-        if (!c.sender.isEmpty()) facts << tr("from %1").arg(esc(c.sender));
-        if (c.firstSeen > 0) facts << tr("first seen %1").arg(esc(timeText(c.firstSeen)));
-        if (c.lastSeen > 0) facts << tr("last seen %1").arg(esc(timeText(c.lastSeen)));
-        if (c.size >= 0) facts << tr("size %1").arg(esc(sizeText(c.size)));
+        if (!c.client.isEmpty()) facts << tr("client %1").arg(c.client);
+        else if (!c.origin.isEmpty()) facts << tr("created by %1").arg(c.origin);
+        if (!c.saslUser.isEmpty()) facts << tr("SASL user %1").arg(c.saslUser);
+        if (!c.sender.isEmpty() && c.sender != m.sender) facts << tr("from %1").arg(c.sender);
+        if (c.firstSeen > 0) {
+            QString seen = timeText(c.firstSeen);
+            if (c.lastSeen > c.firstSeen) {
+                const QString last = timeText(c.lastSeen);
+                // Same day: only the time of the end.
+                seen += QStringLiteral(" – ") + (last.left(10) == seen.left(10) ? last.mid(11) : last);
+            }
+            facts << seen;
+        }
+        if (c.size >= 0) facts << QLocale::c().formattedDataSize(c.size, 1, QLocale::DataSizeTraditionalFormat);
         if (c.nrcpt >= 0) facts << tr("%n recipient(s)", nullptr, c.nrcpt);
-        facts << (c.removed ? tr("removed from the queue") : tr("<b>not removed</b> (still queued when the log ends)"));
-        html += QStringLiteral("<p style=\"margin:0 0 4px 0\">%1</p>").arg(facts.join(QStringLiteral(" · ")));
+        facts << (c.removed ? tr("removed") : tr("NOT removed: still queued when the log ends"));
+        // The details a line has no room for go to its tooltip.
+        QStringList more;
+        if (!c.origin.isEmpty()) more << tr("created by %1").arg(c.origin);
+        if (!c.sender.isEmpty()) more << tr("envelope sender %1").arg(c.sender);
+        if (c.size >= 0) more << tr("size %1").arg(sizeText(c.size));
+        const QString title = tr("Copy %1 of %2 — %3, queue id %4").arg(n).arg(copies.size()).arg(c.server, c.queueId);
+        const QString line = title + QStringLiteral(" · ") + facts.join(QStringLiteral(" · "));
+        m_text += line + QLatin1Char('\n');
 
+        auto* copyItem = new QTreeWidgetItem;
+        copyItem->setText(0, line);
+        copyItem->setFont(0, bold);
+        copyItem->setToolTip(0, title + QLatin1Char('\n') + (facts + more).join(QLatin1Char('\n')));
+        if (!c.removed) copyItem->setForeground(0, statusColour(QStringLiteral("deferred")));
+        items << copyItem;
         if (c.deliveries.isEmpty()) {
-            html += QStringLiteral("<p class=\"muted\">%1</p>").arg(esc(tr("No deliveries logged for this copy.")));
+            auto* none = new QTreeWidgetItem(copyItem);
+            none->setText(0, tr("No deliveries logged for this copy."));
+            none->setForeground(0, palette().color(QPalette::PlaceholderText));
+            m_text += QStringLiteral("    ") + none->text(0) + QLatin1Char('\n');
             continue;
         }
-        html += QStringLiteral("<table class=\"d\" cellspacing=\"0\" cellpadding=\"2\"><tr>");
-        for (const QString& h : {tr("Recipient"), tr("Status"), tr("DSN"), tr("Transport"), tr("Relay"), tr("Delay"),
-                                 tr("Destination"), tr("Queued as"), tr("Final"), tr("Time (UTC)"), tr("Response")})
-            html += QStringLiteral("<th>%1</th>").arg(esc(h));
-        html += QStringLiteral("</tr>");
         for (const DeliveryView& d : c.deliveries) {
             ++m_deliveryCount;
-            QString rcpt = esc(d.recipient);
+            auto* it = new QTreeWidgetItem(copyItem);
+            QString status = d.status;
+            if (d.attempts > 1) status += tr(" (%1 attempts)").arg(d.attempts);
+            const QStringList cells = {d.recipient, status, d.dsn, d.transport, d.relay, delayText(d.delay),
+                                       d.destination, d.queuedAs, d.isFinal ? tr("final") : tr("relayed on"),
+                                       timeText(d.time), d.response};
+            for (int col = 0; col < cells.size(); ++col) it->setText(col, cells[col]);
+            it->setTextAlignment(Delay, Qt::AlignRight | Qt::AlignVCenter);
+            const QColor sc = statusColour(d.status);
+            if (sc.isValid()) it->setForeground(Status, sc);
             if (!d.origRecipient.isEmpty() && d.origRecipient != d.recipient)
-                rcpt += QStringLiteral("<br/><span class=\"muted\">%1</span>").arg(esc(tr("orig. %1").arg(d.origRecipient)));
-            // Concatenated, not arg()-chained: logged text may itself contain "%1".
-            const QStringList cells = {rcpt, statusHtml(d.status, d.attempts), esc(d.dsn), esc(d.transport), esc(d.relay),
-                                       esc(delayText(d.delay)), esc(d.destination), esc(d.queuedAs),
-                                       d.isFinal ? tr("final") : tr("relayed on"), esc(timeText(d.time)), esc(d.response)};
-            html += QStringLiteral("<tr>");
-            for (int i = 0; i < cells.size(); ++i)
-                html += (i == 5    ? QStringLiteral("<td align=\"right\" nowrap>")
-                         : i == 10 ? QStringLiteral("<td>") // the server's response may wrap
-                                   : QStringLiteral("<td nowrap>"))
-                        + cells[i]
-                        + QStringLiteral("</td>");
-            html += QStringLiteral("</tr>");
+                it->setToolTip(Recipient, tr("%1\noriginally addressed to %2").arg(d.recipient, d.origRecipient));
+            if (!d.response.isEmpty()) it->setToolTip(Response, d.response);
+            if (!d.relay.isEmpty()) it->setToolTip(Relay, d.relay);
+            m_text += QStringLiteral("    ") + cells.join(QLatin1Char('\t')) + QLatin1Char('\n');
         }
-        html += QStringLiteral("</table>");
     }
-    m_browser->setHtml(html);
+    m_tree->addTopLevelItems(items);
+    for (QTreeWidgetItem* it : items) it->setFirstColumnSpanned(true);
+    m_tree->expandAll();
+
+    // Column widths from the delivery rows (the copies' spanned lines would blow up column 0),
+    // capped so that one long relay or response cannot push the rest out of view.
+    const QFontMetrics fm(m_tree->font());
+    const int cap = std::max(280, width() / 4);
+    for (int col = 0; col < ColumnCount - 1; ++col) {
+        int w = fm.horizontalAdvance(m_tree->headerItem()->text(col)) + 24;
+        for (QTreeWidgetItem* copy : items)
+            for (int i = 0; i < copy->childCount() && i < 500; ++i)
+                if (copy->child(i)->columnCount() > 1)
+                    w = std::max(w, fm.horizontalAdvance(copy->child(i)->text(col)) + 16);
+        if (col == Recipient) w += m_tree->indentation();
+        m_tree->setColumnWidth(col, std::min(w, cap));
+    }
+
+    m_placeholder->hide();
+    m_header->show();
+    m_tree->show();
 }
 
 } // namespace mt

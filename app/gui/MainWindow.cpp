@@ -35,6 +35,7 @@
 #include <QStatusBar>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QTreeWidget>
 #include <QUrl>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -309,8 +310,6 @@ void MainWindow::buildUi() {
     setupTableColumns();
 
     m_details = new MessageDetailsView(m_splitter);
-    m_details->browser()->setAcceptDrops(false);
-    m_details->browser()->viewport()->setAcceptDrops(false);
     m_splitter->addWidget(m_table);
     m_splitter->addWidget(m_details);
     m_splitter->setStretchFactor(0, 3);
@@ -347,9 +346,9 @@ void MainWindow::setupTableColumns() {
     h->setMinimumSectionSize(w(QStringLiteral("Size")) );
     h->resizeSection(MessageTableModel::Time, w(QStringLiteral("0000-00-00 00:00:00")));
     h->resizeSection(MessageTableModel::Sender, w(QStringLiteral("firstname.lastname@corp.com")));
-    h->resizeSection(MessageTableModel::Client, w(QStringLiteral("ws-0000.corp.example[10.1.1.1]")));
+    h->resizeSection(MessageTableModel::Client, w(QStringLiteral("ws-000-00.corp.example[10.10.10.10]")));
     h->resizeSection(MessageTableModel::Subject, 320);
-    h->resizeSection(MessageTableModel::Attachments, w(QStringLiteral("invoice_2026.zip")));
+    h->resizeSection(MessageTableModel::Attachments, w(QStringLiteral("invoice_2026_11.pdf.exe")));
     h->resizeSection(MessageTableModel::Size, w(QStringLiteral("999.9 MB")));
     h->resizeSection(MessageTableModel::Recipients, w(QStringLiteral("Recipients")) + 8);
     h->resizeSection(MessageTableModel::Server, w(QStringLiteral("mx-server-00")));

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks the consistency of logs written by gen_postfix_logs (a developer tool, not a test).
 
-    check_postfix_logs.py DIR
+    check_postfix_logs.py [--org ORG.csv] DIR
 
 Per file: time stamps never go backwards; every line is a Postfix or Dovecot line; each
 queue id lives client= (or, for a bounce notification, cleanup) -> message-id -> qmgr from=
@@ -9,8 +9,13 @@ queue id lives client= (or, for a bounce notification, cleanup) -> message-id ->
 disconnect pair up per process. Across files: every "queued as X" to one of our servers
 names a queue id that the other server's log received from this server with the same
 Message-ID before the 250 reply; every local recipient is delivered on one server only.
+With --org (the chart that gen_postfix_logs --org wrote): the chart is a tree (one person
+without a manager, every manager in the chart, no cycles, units Division/Department/Team);
+every SASL user is in the chart; every mailbox delivered by LMTP that is in the chart is
+delivered on the chart's server for it; the mailboxes only the logs know are listed.
 Prints counts, exits 1 on the first 20 problems found.
 """
+import csv
 import glob
 import os
 import re
@@ -24,6 +29,7 @@ QLINE = re.compile(r'^([0-9A-Za-z]{10,16}): (.*)$')
 MONTHS = {m: i for i, m in enumerate('Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split())}
 
 problems = []
+sasl_users = set()
 
 
 def bad(msg):
@@ -93,6 +99,8 @@ def check_file(path, lifecycles, lmtp_home, relays):
                 if st:
                     bad(f'{path}:{n}: {qid} client= while still queued')
                 client = body[len('client='):].split(',')[0]
+                if 'sasl_username=' in body:
+                    sasl_users.add(body.rsplit('sasl_username=', 1)[1])
                 active[qid] = {'state': 'client', 'client': client, 'ts': ts, 'line': n}
                 continue
             if daemon == 'cleanup' and body.startswith('message-id='):
@@ -151,11 +159,64 @@ def check_file(path, lifecycles, lmtp_home, relays):
     return host, n
 
 
+def check_org(path, lmtp_home):
+    with open(path, encoding='utf-8', newline='') as f:
+        rows = list(csv.DictReader(f))
+    people = {}
+    for i, row in enumerate(rows, 2):
+        email = row['email']
+        if email in people:
+            bad(f'{path}:{i}: {email} twice')
+        people[email] = row
+        if len(row['unit'].split('/')) != 3:
+            bad(f'{path}:{i}: unit {row["unit"]} is not Division/Department/Team')
+    roots = [e for e, r in people.items() if not r['manager']]
+    if len(roots) != 1:
+        bad(f'{path}: {len(roots)} people without a manager, not one (the CEO)')
+    depth_max = 0
+    for e in people:
+        seen, cur = set(), e
+        while people[cur]['manager']:
+            seen.add(cur)
+            cur = people[cur]['manager']
+            if cur not in people:
+                bad(f'{path}: manager {cur} is not in the chart')
+                break
+            if cur in seen:
+                bad(f'{path}: management cycle through {cur}')
+                break
+        depth_max = max(depth_max, len(seen))
+    for u in sorted(sasl_users - people.keys()):
+        bad(f'SASL user {u} is not in the chart')
+    log_only = []
+    for rcpt, host in sorted(lmtp_home.items()):
+        if rcpt not in people:
+            log_only.append(f'{rcpt} ({host})')
+        elif people[rcpt]['server'] != host:
+            bad(f'{rcpt} delivered on {host}, the chart says {people[rcpt]["server"]}')
+    levels = [set('/'.join(r['unit'].split('/')[:k]) for r in people.values()) for k in (1, 2, 3)]
+    servers = {}
+    for r in people.values():
+        servers.setdefault(r['unit'].split('/')[0], {}).setdefault(r['server'], 0)
+        servers[r['unit'].split('/')[0]][r['server']] += 1
+    print(f'org: {len(people)} people, {len(levels[0])} divisions, {len(levels[1])} departments, '
+          f'{len(levels[2])} teams, management chain at most {depth_max} deep, '
+          f'{len(sasl_users)} SASL users all in the chart, '
+          f'{len(lmtp_home) - len(log_only)} chart mailboxes delivered on their server')
+    for div in sorted(servers):
+        print(f'  {div}: ' + ', '.join(f'{s} {n}' for s, n in sorted(servers[div].items())))
+    print(f'mailboxes only in the logs: {", ".join(log_only) if log_only else "none"}')
+
+
 def main():
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    org = None
+    if len(args) == 3 and args[0] == '--org':
+        org, args = args[1], args[2:]
+    if len(args) != 1:
         print(__doc__)
         sys.exit(2)
-    files = sorted(glob.glob(os.path.join(sys.argv[1], 'mail*.log')))
+    files = sorted(glob.glob(os.path.join(args[0], 'mail*.log')))
     lifecycles, lmtp_home, relays = {}, {}, []
     lines = 0
     for p in files:
@@ -175,6 +236,8 @@ def main():
     print(f'{len(files)} files, {lines} lines, {total} queue-id lifecycles, '
           f'{len(relays)} relayed recipients checked across servers, '
           f'{len(lmtp_home)} local mailboxes')
+    if org:
+        check_org(org, lmtp_home)
     report_and_exit()
 
 

@@ -1,12 +1,13 @@
 // gen_postfix_logs: writes large, realistic, deterministic Postfix 3.7 + Dovecot logs for
 // several cooperating mail servers, as rsyslog on Debian 12 writes /var/log/mail.log.
 //
-//   gen_postfix_logs --out DIR --bytes N [--servers K] [--seed S] [--stamp rfc3339|classic]
-//                    [--start YYYY-MM-DD]
+//   gen_postfix_logs --out DIR (--bytes N | --hours H) [--servers K] [--seed S]
+//                    [--stamp rfc3339|classic] [--start YYYY-MM-DD[THH:MM]] [--users N]
+//                    [--load F] [--shared-mailboxes M] [--org FILE.csv]
 //
 // One file per server (DIR/mail1.log .. DIR/mailK.log, syslog host names mx1 .. mxK) that
-// together hold about N bytes, plus DIR/manifest.json with what was generated. The same
-// arguments always give byte-identical files.
+// together hold about N bytes (or cover H hours of log time), plus DIR/manifest.json with
+// what was generated. The same arguments always give byte-identical files.
 //
 // The world: one organisation (corp.example) whose users' mailboxes are spread over the K
 // servers (each user has a home server), all K servers are MX hosts and submission servers.
@@ -17,6 +18,19 @@
 // deferred and retried minutes later, sometimes bounced with a non-delivery notification
 // that is itself delivered to the sender). Around that: NOQUEUE rejects, postscreen
 // rejects and pregreets, SASL brute force, IMAP logins, anvil statistics.
+//
+// The organisation: divisions > departments > teams (Sales/EMEA/Inside), every user in one
+// team, team leads reporting to department heads, department heads to division heads,
+// division heads to the CEO. A division's mailboxes live on one server where the number of
+// servers allows it (several servers per division when there are more servers than
+// divisions). --org writes that chart as CSV (email,unit,name,manager,workstation,server);
+// the org chart is drawn from its own random stream, so --org never changes the logs. Every
+// sender and internal recipient in the logs is a user of the chart, except the optional
+// shared mailboxes (info@, invoices@, ...: --shared-mailboxes), which only the logs know.
+//
+// --users (default 2400) scales the traffic with it; --load multiplies it (1 = the bench's
+// default, about 20 submissions per user in the peak hour; 0.2 is closer to an office).
+// The defaults give the same logs as generator version 1 did (the bench caches on that).
 //
 // Only the standard library is used, so this builds without Qt.
 
@@ -43,7 +57,7 @@
 
 namespace {
 
-constexpr const char* kVersion = "gen_postfix_logs 1";  // bump when the output changes
+constexpr const char* kVersion = "gen_postfix_logs 1";  // bump when the same arguments give other logs
 
 using Usec = int64_t;  // microseconds since the Unix epoch
 constexpr Usec kMs = 1000;
@@ -253,9 +267,26 @@ int ProcPool::acquire(Usec t, Usec dur, Rng& r, const std::function<int()>& newp
 struct User {
   std::string email;
   std::string ws_host;  // ws-0123.corp.example, or "unknown"
+  std::string ws_name;  // ws-0123.corp.example: the asset's name, whatever DNS says
   std::string ws_ip;
   std::string helo;
   int home;
+};
+
+// The organisation chart: teams in chart order, each with its members (indices into the
+// users), the first of whom leads it.
+struct Team {
+  int division;  // index into Generator::divisions_
+  std::string department, name;
+  std::vector<int> members;
+};
+struct Division {
+  std::string name;
+  std::vector<int> servers;  // home servers of its mailboxes
+};
+struct OrgFigures {
+  int divisions = 0, departments = 0, teams = 0;
+  int ceo = -1;
 };
 struct ExtDomain {
   std::string name;
@@ -313,18 +344,34 @@ struct Stats {
 
 class Generator {
  public:
-  Generator(uint64_t seed, int nservers, bool rfc3339, Usec start)
-      : r_(seed), rfc3339_(rfc3339), start_(start) {
+  // nusers 2400, load 1 and no shared mailboxes give the logs of generator version 1.
+  Generator(uint64_t seed, int nservers, bool rfc3339, Usec start, int nusers, double load,
+            int nshared)
+      : r_(seed), rfc3339_(rfc3339), start_(start), nusers_(nusers),
+        rate_scale_(24.0 * load * nusers / 2400.0) {
     build_world(nservers);
+    build_org(seed, nshared);
   }
-  void run(const std::string& dir, uint64_t target_bytes);
+  // Runs until about target_bytes are written or the log time reaches `end`.
+  void run(const std::string& dir, uint64_t target_bytes, Usec end);
+  bool write_org(const std::string& path) const;
   const Stats& stats() const { return st_; }
   const std::vector<Server>& servers() const { return srv_; }
+  const OrgFigures& org() const { return org_; }
+  size_t users() const { return users_.size(); }
+  size_t shared_mailboxes() const { return shared_.size(); }
 
  private:
   Rng r_;
   bool rfc3339_;
   Usec start_;
+  int nusers_;
+  double rate_scale_;  // sessions per second at night / 0.15, all servers
+  std::vector<User> shared_;  // shared mailboxes: in the logs, not in the org chart
+  std::vector<Division> divisions_;
+  std::vector<Team> teams_;
+  std::vector<int> team_of_, manager_of_;  // per user: index into teams_, into users_ (-1: none)
+  OrgFigures org_;
   uint64_t seq_ = 0;
   uint64_t emitted_ = 0;
   Stats st_;
@@ -336,6 +383,7 @@ class Generator {
   std::unordered_map<std::string, const ExtDomain*> domain_;  // external domain -> data
 
   void build_world(int n);
+  void build_org(uint64_t seed, int nshared);
   std::string ext_ip();
   std::string ext_address(const ExtDomain& d);
 
@@ -427,8 +475,7 @@ void Generator::build_world(int n) {
 
   // Users: first.last@corp.example, each with a workstation and a home (mailbox) server.
   std::unordered_map<std::string, int> seen;
-  const int nusers = 2400;
-  for (int i = 0; i < nusers; ++i) {
+  for (int i = 0; i < nusers_; ++i) {
     std::string local = cat(r_.pick(first_), '.', r_.pick(last_));
     int k = seen[local]++;
     if (k > 0) local = cat(local, k + 1);
@@ -437,6 +484,7 @@ void Generator::build_world(int n) {
     int ws = i;
     u.ws_ip = cat("10.", 20 + ws / 60000, '.', ws / 250 % 240, '.', ws % 250 + 2);
     std::string wsname = cat("ws-", ws < 1000 ? (ws < 100 ? (ws < 10 ? "000" : "00") : "0") : "", ws);
+    u.ws_name = cat(wsname, ".corp.example");
     if (r_.chance(0.8)) {
       u.ws_host = cat(wsname, ".corp.example");
     } else {
@@ -490,6 +538,328 @@ void Generator::build_world(int n) {
   }
   for (const auto& u : users_) home_.emplace(u.email, u.home);
   for (const auto& d : ext_) domain_.emplace(d.name, &d);
+}
+
+// ---------------------------------------------------------------- the organisation
+struct DeptDef {
+  const char* name;
+  std::vector<const char*> teams;  // most important first
+};
+struct DivDef {
+  const char* name;
+  double weight;  // share of the staff
+  std::vector<DeptDef> depts;  // most important first; the first one's head heads the division
+};
+
+const std::vector<DivDef>& org_catalogue() {
+  // The Executive division comes first: its head is the CEO.
+  static const std::vector<DivDef> c = {
+      {"Executive", 3, {{"Office of the CEO", {"Executive Board", "Executive Assistants"}},
+                        {"Strategy", {"Corporate Development", "Business Intelligence"}},
+                        {"Communications", {"Press Office", "Internal Communications"}}}},
+      {"Sales", 22, {{"EMEA", {"Inside", "Field", "Key Accounts", "Channel Partners"}},
+                     {"Americas", {"Inside", "Field", "Key Accounts"}},
+                     {"APAC", {"Inside", "Field"}},
+                     {"Sales Operations", {"Deal Desk", "Sales Enablement", "CRM Administration"}}}},
+      {"Marketing", 7, {{"Demand Generation", {"Campaigns", "Events", "Web"}},
+                        {"Product Marketing", {"Messaging", "Launches"}},
+                        {"Brand", {"Design", "Content"}}}},
+      {"Engineering", 24, {{"Product Development", {"Web Client", "Desktop Client", "Mobile", "API"}},
+                           {"Platform", {"Core Services", "Storage", "Networking"}},
+                           {"Infrastructure", {"Cloud Operations", "Site Reliability", "Build and Release"}},
+                           {"Quality Assurance", {"Test Automation", "Release Testing"}}}},
+      {"Finance", 8, {{"Accounting", {"Accounts Payable", "Accounts Receivable", "General Ledger"}},
+                      {"Controlling", {"Budgeting", "Reporting"}},
+                      {"Treasury", {"Payments", "Cash Management"}},
+                      {"Tax", {"Corporate Tax"}}}},
+      {"Operations", 14, {{"Customer Support", {"First Level", "Second Level", "Customer Success"}},
+                          {"Procurement", {"Purchasing", "Vendor Management"}},
+                          {"Logistics", {"Warehouse", "Shipping"}},
+                          {"Facilities", {"Office Services", "Reception"}}}},
+      {"HR", 5, {{"People Operations", {"HR Services", "Payroll"}},
+                 {"Talent Acquisition", {"Recruiting", "Onboarding"}},
+                 {"Learning and Development", {"Training"}}}},
+      {"Legal", 3, {{"Corporate Legal", {"Contracts", "Compliance"}},
+                    {"Data Protection", {"Privacy Office"}},
+                    {"Intellectual Property", {"Patents"}}}},
+      {"IT", 6, {{"IT Services", {"Service Desk", "Workplace"}},
+                 {"Information Security", {"Security Operations", "Identity and Access"}},
+                 {"Business Applications", {"ERP", "Collaboration"}}}},
+  };
+  return c;
+}
+
+// Shared mailboxes (--shared-mailboxes M takes the first M) and the division that owns each:
+// the mailbox lives on that division's server.
+constexpr std::array<std::pair<const char*, const char*>, 8> kSharedMailboxes = {{
+    {"info", "Executive"}, {"invoices", "Finance"}, {"support", "Operations"}, {"careers", "HR"},
+    {"security", "IT"}, {"sales", "Sales"}, {"legal", "Legal"}, {"press", "Executive"}}};
+
+// Splits `total` in proportion to the weights (largest remainder; ties to the first).
+std::vector<int> apportion(int total, const std::vector<double>& w) {
+  std::vector<int> n(w.size(), 0);
+  double sum = 0;
+  for (double x : w) sum += x;
+  if (w.empty() || total <= 0 || sum <= 0) return n;
+  std::vector<std::pair<double, size_t>> rest;
+  int given = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    double exact = total * w[i] / sum;
+    n[i] = static_cast<int>(exact);
+    given += n[i];
+    rest.emplace_back(exact - n[i], i);
+  }
+  std::stable_sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t k = 0; given < total; ++k, ++given) ++n[rest[k % rest.size()].second];
+  return n;
+}
+
+void Generator::build_org(uint64_t seed, int nshared) {
+  // Its own random stream: the chart never changes what the logs draw.
+  Rng r(seed ^ 0x6F72672D63686172ull);
+  const auto& defs = org_catalogue();
+  const size_t nd = defs.size();
+  const size_t ns = srv_.size();
+  std::vector<double> w(nd);
+  for (size_t d = 0; d < nd; ++d) w[d] = defs[d].weight * r.lognormal(1.0, 0.15);
+
+  // Divisions onto servers, every server's mailboxes belonging to the division(s) it hosts,
+  // so that a division lives on one server or on servers of its own. A division of at least
+  // `theta` servers' worth of staff gets whole servers (D'Hondt for the spare ones); the
+  // smaller ones share servers, the largest first onto the least loaded. Of the thresholds
+  // tried, the one whose division sizes come closest to the weights wins.
+  double wsum = 0;
+  for (double x : w) wsum += x;
+  struct Plan {
+    std::vector<std::vector<size_t>> groups;  // divisions sharing servers: one, or several on one
+    std::vector<int> seats;                   // servers per group
+    double err = std::numeric_limits<double>::infinity();
+  };
+  auto make_plan = [&](double theta) {
+    Plan p;
+    const double k = static_cast<double>(ns);
+    std::vector<size_t> big, small;
+    double small_servers = 0;
+    for (size_t d = 0; d < nd; ++d) {
+      const double t = w[d] / wsum * k;
+      if (t >= theta) {
+        big.push_back(d);
+      } else {
+        small.push_back(d);
+        small_servers += t;
+      }
+    }
+    if (big.size() + (small.empty() ? 0 : 1) > ns) return p;
+    size_t bins = 0;
+    if (!small.empty())
+      bins = std::min({static_cast<size_t>(std::max(1L, std::lround(small_servers))), ns - big.size(), small.size()});
+    size_t spare = ns - big.size() - bins;
+    if (spare > 0 && big.empty()) return p;
+    for (size_t d : big) {
+      p.groups.push_back({d});
+      p.seats.push_back(1);
+    }
+    std::stable_sort(small.begin(), small.end(), [&](size_t a, size_t b) { return w[a] > w[b]; });
+    std::vector<double> load(bins, 0.0);
+    std::vector<std::vector<size_t>> bin(bins);
+    for (size_t d : small) {
+      size_t best = 0;
+      for (size_t b = 1; b < bins; ++b)
+        if (load[b] < load[best]) best = b;
+      bin[best].push_back(d);
+      load[best] += w[d];
+    }
+    for (auto& b : bin) {
+      p.groups.push_back(std::move(b));
+      p.seats.push_back(1);
+    }
+    for (; spare > 0; --spare) {
+      size_t best = 0;
+      for (size_t g = 1; g < big.size(); ++g)
+        if (w[big[g]] / (p.seats[g] + 1) > w[big[best]] / (p.seats[best] + 1)) best = g;
+      ++p.seats[best];
+    }
+    p.err = 0;
+    for (size_t g = 0; g < p.groups.size(); ++g) {
+      double gw = 0;
+      for (size_t d : p.groups[g]) gw += w[d];
+      for (size_t d : p.groups[g]) p.err += std::abs(p.seats[g] / k * w[d] / gw - w[d] / wsum);
+    }
+    return p;
+  };
+  Plan plan;
+  for (double theta : {1e9, 1.5, 1.0, 0.75, 0.5, 0.0}) {
+    Plan p = make_plan(theta);
+    if (getenv("ORGDBG")) { std::fprintf(stderr, "theta %g err %g:", theta, p.err); for (size_t g = 0; g < p.groups.size(); ++g) { std::fprintf(stderr, " ["); for (size_t d : p.groups[g]) std::fprintf(stderr, "%s(%.2f) ", defs[d].name, w[d] / wsum * static_cast<double>(ns)); std::fprintf(stderr, "x%d]", p.seats[g]); } std::fprintf(stderr, "\n"); }
+    if (p.err < plan.err - 1e-9) plan = std::move(p);
+  }
+  // Servers in chart order: the group holding the Executive division gets mx1.
+  for (auto& g : plan.groups) std::sort(g.begin(), g.end());
+  std::vector<size_t> gorder(plan.groups.size());
+  for (size_t g = 0; g < gorder.size(); ++g) gorder[g] = g;
+  std::sort(gorder.begin(), gorder.end(), [&](size_t a, size_t b) { return plan.groups[a].front() < plan.groups[b].front(); });
+  divisions_.assign(nd, Division{});
+  for (size_t d = 0; d < nd; ++d) divisions_[d].name = defs[d].name;
+  std::vector<std::vector<int>> on_server(ns);
+  for (size_t i = 0; i < users_.size(); ++i) on_server[static_cast<size_t>(users_[i].home)].push_back(static_cast<int>(i));
+  std::vector<std::vector<int>> staff(nd);
+  int next_server = 0;
+  for (size_t g : gorder) {
+    const auto& divs = plan.groups[g];
+    for (int k = 0; k < plan.seats[g]; ++k, ++next_server) {
+      const auto& here = on_server[static_cast<size_t>(next_server)];
+      std::vector<double> hw;
+      for (size_t d : divs) hw.push_back(w[d]);
+      std::vector<int> n = apportion(static_cast<int>(here.size()), hw);
+      size_t next = 0;
+      for (size_t j = 0; j < divs.size(); ++j) {
+        divisions_[divs[j]].servers.push_back(next_server);
+        for (int m = 0; m < n[j]; ++m) staff[divs[j]].push_back(here[next++]);
+      }
+    }
+  }
+
+  // Teams: about one per 7.5 people, taken round-robin over the departments in order of
+  // importance; sizes vary; a team grown past 16 is split into numbered squads.
+  team_of_.assign(users_.size(), -1);
+  manager_of_.assign(users_.size(), -1);
+  for (size_t d = 0; d < nd; ++d) {
+    const int n = static_cast<int>(staff[d].size());
+    if (n == 0) continue;
+    const DivDef& def = defs[d];
+    const int want = std::clamp(static_cast<int>(std::lround(n / 7.5)), 1, n);
+    std::vector<std::vector<const char*>> kept(def.depts.size());
+    int chosen = 0;
+    for (size_t round = 0; chosen < want; ++round) {
+      bool any = false;
+      for (size_t k = 0; k < def.depts.size() && chosen < want; ++k) {
+        if (round < def.depts[k].teams.size()) {
+          kept[k].push_back(def.depts[k].teams[round]);
+          ++chosen;
+          any = true;
+        }
+      }
+      if (!any) break;
+    }
+    const int floor_size = n >= 3 * chosen ? 3 : (n >= 2 * chosen ? 2 : 1);
+    std::vector<double> tw;
+    for (size_t k = 0; k < kept.size(); ++k)
+      for (size_t t = 0; t < kept[k].size(); ++t) tw.push_back(r.lognormal(1.0, 0.5));
+    std::vector<int> extra = apportion(n - floor_size * chosen, tw);
+    size_t ti = 0, next = 0;
+    for (size_t k = 0; k < kept.size(); ++k) {
+      for (const char* tname : kept[k]) {
+        const int size = floor_size + extra[ti++];
+        const int squads = size > 16 ? (size + 10) / 11 : 1;
+        for (int q = 0; q < squads; ++q) {
+          Team t;
+          t.division = static_cast<int>(d);
+          t.department = def.depts[k].name;
+          t.name = squads > 1 ? cat(tname, ' ', q + 1) : std::string(tname);
+          const int m = size / squads + (q < size % squads ? 1 : 0);
+          for (int j = 0; j < m; ++j) t.members.push_back(staff[d][next++]);
+          teams_.push_back(std::move(t));
+        }
+      }
+    }
+  }
+
+  // Heads: a team's first member leads it, the first team's lead heads the department, the
+  // first department's head heads the division, the first division's head is the CEO. Each
+  // person reports to the head of the smallest unit above them that they do not lead.
+  std::unordered_map<std::string, int> dept_head;
+  std::vector<int> div_head(nd, -1);
+  int ceo = -1;
+  for (const Team& t : teams_) {
+    const int lead = t.members.front();
+    std::string key = cat(t.division, '/', t.department);
+    if (!dept_head.count(key)) {
+      dept_head.emplace(key, lead);
+      ++org_.departments;
+    }
+    if (div_head[static_cast<size_t>(t.division)] < 0) {
+      div_head[static_cast<size_t>(t.division)] = lead;
+      ++org_.divisions;
+      if (ceo < 0) ceo = lead;
+    }
+  }
+  org_.teams = static_cast<int>(teams_.size());
+  org_.ceo = ceo;
+  for (size_t ti = 0; ti < teams_.size(); ++ti) {
+    const Team& t = teams_[ti];
+    const int lead = t.members.front();
+    const int dh = dept_head.at(cat(t.division, '/', t.department));
+    const int vh = div_head[static_cast<size_t>(t.division)];
+    for (int u : t.members) {
+      team_of_[static_cast<size_t>(u)] = static_cast<int>(ti);
+      int boss = -1;
+      for (int cand : {lead, dh, vh, ceo})
+        if (cand != u) {
+          boss = cand;
+          break;
+        }
+      manager_of_[static_cast<size_t>(u)] = boss;
+    }
+  }
+
+  // Shared mailboxes, on their division's server. Their names are not first.last, so they
+  // cannot clash with a person's address.
+  for (int i = 0; i < nshared && i < static_cast<int>(kSharedMailboxes.size()); ++i) {
+    User u;
+    u.email = cat(kSharedMailboxes[static_cast<size_t>(i)].first, "@corp.example");
+    u.home = 0;
+    for (const auto& dv : divisions_)
+      if (dv.name == kSharedMailboxes[static_cast<size_t>(i)].second) u.home = dv.servers.front();
+    home_.emplace(u.email, u.home);
+    shared_.push_back(std::move(u));
+  }
+}
+
+// "greta.klein2" -> "Greta Klein".
+std::string display_name(const std::string& email) {
+  std::string local = email.substr(0, email.find('@'));
+  while (!local.empty() && std::isdigit(static_cast<unsigned char>(local.back()))) local.pop_back();
+  std::string out;
+  bool start = true;
+  for (char c : local) {
+    if (c == '.') {
+      out.push_back(' ');
+      start = true;
+      continue;
+    }
+    out.push_back(start ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+    start = false;
+  }
+  return out;
+}
+
+std::string csv_cell(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) {
+    if (c == '"') q.push_back('"');
+    q.push_back(c);
+  }
+  q.push_back('"');
+  return q;
+}
+
+bool Generator::write_org(const std::string& path) const {
+  std::string out = "email,unit,name,manager,workstation,server\n";
+  for (const Team& t : teams_) {
+    std::string unit = cat(divisions_[static_cast<size_t>(t.division)].name, '/', t.department, '/', t.name);
+    for (int u : t.members) {
+      const User& p = users_[static_cast<size_t>(u)];
+      const int boss = manager_of_[static_cast<size_t>(u)];
+      out += cat(csv_cell(p.email), ',', csv_cell(unit), ',', csv_cell(display_name(p.email)), ',',
+                 boss < 0 ? std::string() : users_[static_cast<size_t>(boss)].email, ',', p.ws_name, ',',
+                 srv_[static_cast<size_t>(p.home)].name, '\n');
+    }
+  }
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return false;
+  bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
+  return std::fclose(f) == 0 && ok;
 }
 
 std::string Generator::ext_ip() {
@@ -760,6 +1130,7 @@ int64_t Generator::pick_size(bool attach) {
 }
 
 std::vector<int> Generator::pick_users(int n) {
+  n = std::min(n, static_cast<int>(users_.size()));
   std::vector<int> v;
   while (static_cast<int>(v.size()) < n) {
     int u = static_cast<int>(r_.below(users_.size()));
@@ -1084,7 +1455,10 @@ void Generator::session_submission(Usec t0) {
     if (ext_to_one && r_.chance(0.8)) {
       rcpts.push_back(ext_address(*partner));
     } else if (r_.chance(0.75)) {
-      rcpts.push_back(users_[r_.below(users_.size())].email);
+      if (!shared_.empty() && r_.chance(0.04))
+        rcpts.push_back(r_.pick(shared_).email);
+      else
+        rcpts.push_back(users_[r_.below(users_.size())].email);
     } else {
       rcpts.push_back(ext_address(ext_[r_.below(ext_.size())]));
     }
@@ -1136,6 +1510,7 @@ void Generator::session_inbound(Usec t0) {
   std::vector<int> us = pick_users(nr);
   std::vector<std::string> rcpts;
   for (int i : us) rcpts.push_back(users_[static_cast<size_t>(i)].email);
+  if (!shared_.empty() && r_.chance(0.15)) rcpts.front() = r_.pick(shared_).email;
   Msg m;
   m.sender = r_.chance(0.03) ? std::string() : ext_address(d);
   m.msgid = make_msgid_external(d);
@@ -1350,7 +1725,7 @@ void Generator::noise_imap(Usec t0) {
 }
 
 // ---------------------------------------------------------------- main loop
-void Generator::run(const std::string& dir, uint64_t target) {
+void Generator::run(const std::string& dir, uint64_t target, Usec end) {
   for (auto& s : srv_) {
     std::string path = cat(dir, "/mail", s.idx + 1, ".log");
     s.out = std::fopen(path.c_str(), "wb");
@@ -1366,8 +1741,9 @@ void Generator::run(const std::string& dir, uint64_t target) {
     // Traffic follows the working day (UTC): quiet nights, a peak around 12:30.
     double hour = static_cast<double>((t / kSec) % 86400) / 3600.0;
     double z = (hour - 12.5) / 3.5;
-    double rate = 24.0 * (0.15 + 1.6 * std::exp(-z * z));  // sessions per second, all servers
+    double rate = rate_scale_ * (0.15 + 1.6 * std::exp(-z * z));  // sessions per second, all servers
     t += static_cast<Usec>(r_.expo(1e6 / rate)) + 1;
+    if (t >= end) break;
     for (auto& s : srv_)
       while (s.next_anvil <= t) anvil_tick(s);
     double k = r_.uni();
@@ -1414,30 +1790,49 @@ uint64_t parse_bytes(const char* s) {
 
 [[noreturn]] void usage(int rc) {
   std::fprintf(rc ? stderr : stdout,
-               "usage: gen_postfix_logs --out DIR --bytes N[K|M|G] [--servers K (4)] [--seed S (1)]\n"
-               "                        [--stamp rfc3339|classic (rfc3339)] [--start YYYY-MM-DD (2026-11-22)]\n"
+               "usage: gen_postfix_logs --out DIR (--bytes N[K|M|G] | --hours H) [--servers K (4)] [--seed S (1)]\n"
+               "                        [--stamp rfc3339|classic (rfc3339)] [--start YYYY-MM-DD[THH:MM] (2026-11-22)]\n"
+               "                        [--users N (2400)] [--load F (1)] [--shared-mailboxes M (0, at most 8)]\n"
+               "                        [--org FILE.csv]\n"
                "       gen_postfix_logs --version\n"
-               "Writes DIR/mail1.log .. DIR/mailK.log (about N bytes in all) and DIR/manifest.json.\n");
+               "Writes DIR/mail1.log .. DIR/mailK.log (about N bytes in all, or H hours of log time from\n"
+               "--start; with both, whichever comes first) and DIR/manifest.json. --users is the size of\n"
+               "the organisation (the traffic grows with it), --load multiplies the traffic (1: about 20\n"
+               "submissions per user in the peak hour), --shared-mailboxes adds mailboxes such as info@\n"
+               "and invoices@ that receive mail but are nobody's, --org writes the organisation chart\n"
+               "(email,unit,name,manager,workstation,server), which does not change the logs.\n");
   std::exit(rc);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string out;
+  std::string out, org;
   uint64_t bytes = 0;
+  double hours = 0;
   int servers = 4;
   uint64_t seed = 1;
   bool rfc3339 = true;
   std::string start = "2026-11-22";
+  int users = 2400;
+  double load = 1.0;
+  int shared = 0;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     auto val = [&]() -> const char* {
       if (i + 1 >= argc) usage(2);
       return argv[++i];
     };
+    auto num = [&]() -> double {
+      const char* v = val();
+      char* end = nullptr;
+      double x = std::strtod(v, &end);
+      if (end == v || *end != '\0' || !std::isfinite(x)) usage(2);
+      return x;
+    };
     if (a == "--out") out = val();
     else if (a == "--bytes") bytes = parse_bytes(val());
+    else if (a == "--hours") hours = num();
     else if (a == "--servers") servers = std::atoi(val());
     else if (a == "--seed") seed = std::strtoull(val(), nullptr, 10);
     else if (a == "--stamp") {
@@ -1446,18 +1841,28 @@ int main(int argc, char** argv) {
       else if (v == "classic") rfc3339 = false;
       else usage(2);
     } else if (a == "--start") start = val();
+    else if (a == "--users") users = std::atoi(val());
+    else if (a == "--load") load = num();
+    else if (a == "--shared-mailboxes") shared = std::atoi(val());
+    else if (a == "--org") org = val();
     else if (a == "--version") {
       std::printf("%s\n", kVersion);
       return 0;
     } else if (a == "--help" || a == "-h") usage(0);
     else usage(2);
   }
-  if (out.empty() || bytes == 0 || servers < 1 || servers > 250) usage(2);
-  int y = 0;
-  unsigned mo = 0, d = 0;
-  if (std::sscanf(start.c_str(), "%d-%u-%u", &y, &mo, &d) != 3 || mo < 1 || mo > 12 || d < 1 || d > 31)
+  if (out.empty() || (bytes == 0 && hours <= 0) || servers < 1 || servers > 250) usage(2);
+  if (users < 10 || users > 1000000 || load <= 0 || load > 1000 || shared < 0 ||
+      shared > static_cast<int>(kSharedMailboxes.size()) || hours < 0 || hours > 24.0 * 3650)
     usage(2);
-  Usec t0 = days_from_civil(y, mo, d) * 86400 * kSec;
+  int y = 0;
+  unsigned mo = 0, d = 0, hh = 0, mm = 0;
+  char tail = 0;
+  const int got = std::sscanf(start.c_str(), "%d-%u-%uT%u:%u%c", &y, &mo, &d, &hh, &mm, &tail);
+  if ((got != 3 && got != 5) || mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mm > 59)
+    usage(2);
+  Usec t0 = (days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60) * kSec;
+  Usec end = hours > 0 ? t0 + static_cast<Usec>(hours * 3600.0 * 1e6) : std::numeric_limits<Usec>::max();
 
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
@@ -1466,9 +1871,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto wall0 = std::chrono::steady_clock::now();
-  Generator g(seed, servers, rfc3339, t0);
-  g.run(out, bytes);
+  Generator g(seed, servers, rfc3339, t0, users, load, shared);
+  g.run(out, bytes ? bytes : std::numeric_limits<uint64_t>::max(), end);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  if (!org.empty() && !g.write_org(org)) {
+    std::perror(org.c_str());
+    return 1;
+  }
 
   uint64_t total = 0, lines = 0;
   for (const auto& s : g.servers()) {
@@ -1476,9 +1885,13 @@ int main(int argc, char** argv) {
     lines += s.lines;
   }
   const Stats& st = g.stats();
+  const OrgFigures& of = g.org();
   std::string manifest = cat(
       "{\"generator\": \"", kVersion, "\", \"seed\": ", seed, ", \"servers\": ", servers,
-      ", \"stamp\": \"", rfc3339 ? "rfc3339" : "classic", "\", \"bytes\": ", total,
+      ", \"stamp\": \"", rfc3339 ? "rfc3339" : "classic", "\", \"start\": \"", start,
+      "\", \"users\": ", g.users(), ", \"shared_mailboxes\": ", g.shared_mailboxes(),
+      ", \"org_units\": {\"divisions\": ", of.divisions, ", \"departments\": ", of.departments,
+      ", \"teams\": ", of.teams, "}, \"bytes\": ", total,
       ", \"lines\": ", lines, ", \"accepted_messages\": ", st.accepted,
       ", \"queue_ids\": ", st.queue_ids, ", \"relayed\": ", st.relayed, ", \"ndrs\": ", st.ndrs,
       ", \"deferred_hops\": ", st.deferred, ", \"bounced_rcpts\": ", st.bounced,
