@@ -53,7 +53,6 @@ CREATE TABLE messages(
   dirty INTEGER NOT NULL DEFAULT 0    -- an existing row changed by the import in progress
 );
 CREATE INDEX messages_time ON messages(time);
-CREATE INDEX messages_sender ON messages(sender);
 CREATE INDEX messages_dirty ON messages(id) WHERE dirty = 1;
 CREATE TABLE attachments(
   message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
@@ -76,10 +75,10 @@ CREATE TABLE copies(
   nrcpt INTEGER,
   removed INTEGER NOT NULL DEFAULT 0,
   import_id INTEGER REFERENCES imports(id),
-  UNIQUE(server_id, queue_id, first_seen)
+  -- first_seen before queue_id: rows arrive in time order, so the index grows at its end
+  UNIQUE(server_id, first_seen, queue_id)
 );
 CREATE INDEX copies_message ON copies(message_id);
-CREATE INDEX copies_queue ON copies(queue_id);
 CREATE TABLE deliveries(
   id INTEGER PRIMARY KEY,
   copy_id INTEGER NOT NULL REFERENCES copies(id) ON DELETE CASCADE,
@@ -103,7 +102,6 @@ CREATE TABLE deliveries(
   dirty INTEGER NOT NULL DEFAULT 0,            -- an existing row changed by the import in progress
   UNIQUE(copy_id, recipient)
 );
-CREATE INDEX deliveries_final ON deliveries(copy_id) WHERE is_final = 1;
 CREATE INDEX deliveries_unlinked ON deliveries(queued_as) WHERE queued_as IS NOT NULL AND next_copy_id IS NULL;
 CREATE INDEX deliveries_next ON deliveries(next_copy_id) WHERE next_copy_id IS NOT NULL;
 CREATE INDEX deliveries_dirty ON deliveries(id) WHERE dirty = 1;
@@ -212,7 +210,7 @@ RETURNING id)SQL");
 INSERT INTO copies(message_id, server_id, queue_id, first_seen, last_seen, origin, client_host, client_ip, sasl_user,
                    sender, size, nrcpt, removed, import_id)
 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-ON CONFLICT(server_id, queue_id, first_seen) DO UPDATE SET
+ON CONFLICT(server_id, first_seen, queue_id) DO UPDATE SET
   message_id = excluded.message_id,
   last_seen = max(coalesce(copies.last_seen, 0), coalesce(excluded.last_seen, 0)),
   origin = coalesce(excluded.origin, copies.origin),
@@ -459,9 +457,9 @@ void CaseStore::resolveNextHops() {
 CREATE TEMP TABLE IF NOT EXISTS hops(delivery_id INTEGER PRIMARY KEY, next_copy_id INTEGER);
 DELETE FROM temp.hops;
 INSERT INTO temp.hops
-SELECT d.id, (SELECT c2.id FROM copies c2
-              WHERE c2.queue_id = d.queued_as AND c2.id <> d.copy_id
-                AND c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = d.copy_id)
+SELECT d.id, (SELECT c2.id FROM copies c2 INDEXED BY copies_message
+              WHERE c2.message_id = (SELECT c1.message_id FROM copies c1 WHERE c1.id = d.copy_id)
+                AND c2.queue_id = d.queued_as AND c2.id <> d.copy_id
               LIMIT 1) AS next
 FROM deliveries d
 WHERE d.id IN (SELECT id FROM temp.touched_d) AND d.queued_as IS NOT NULL AND d.next_copy_id IS NULL;
@@ -494,7 +492,9 @@ INSERT OR IGNORE INTO temp.touched_m SELECT message_id FROM copies WHERE id > )S
     //    Forward for this file's deliveries, backward for older deliveries this file's copies answer.
     m_db.exec(R"SQL(
 INSERT OR IGNORE INTO temp.touched_d
-SELECT d.id FROM copies c JOIN deliveries d INDEXED BY deliveries_unlinked ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL
+SELECT d.id FROM copies c
+JOIN copies c1 INDEXED BY copies_message ON c1.message_id = c.message_id AND c1.id <> c.id
+JOIN deliveries d ON d.copy_id = c1.id AND d.queued_as = c.queue_id AND d.next_copy_id IS NULL
 WHERE c.id > )SQL" + wmC);
     resolveNextHops();
     timer.lap("next hop");
