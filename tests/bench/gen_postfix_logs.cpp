@@ -621,7 +621,7 @@ void Generator::build_org(uint64_t seed, int nshared) {
   const size_t nd = defs.size();
   const size_t ns = srv_.size();
   std::vector<double> w(nd);
-  for (size_t d = 0; d < nd; ++d) w[d] = defs[d].weight * r.lognormal(1.0, 0.15);
+  for (size_t d = 0; d < nd; ++d) w[d] = defs[d].weight * r.lognormal(1.0, 0.08);
 
   // Divisions onto servers, every server's mailboxes belonging to the division(s) it hosts,
   // so that a division lives on one server or on servers of its own. A division of at least
@@ -690,7 +690,6 @@ void Generator::build_org(uint64_t seed, int nshared) {
   Plan plan;
   for (double theta : {1e9, 1.5, 1.0, 0.75, 0.5, 0.0}) {
     Plan p = make_plan(theta);
-    if (getenv("ORGDBG")) { std::fprintf(stderr, "theta %g err %g:", theta, p.err); for (size_t g = 0; g < p.groups.size(); ++g) { std::fprintf(stderr, " ["); for (size_t d : p.groups[g]) std::fprintf(stderr, "%s(%.2f) ", defs[d].name, w[d] / wsum * static_cast<double>(ns)); std::fprintf(stderr, "x%d]", p.seats[g]); } std::fprintf(stderr, "\n"); }
     if (p.err < plan.err - 1e-9) plan = std::move(p);
   }
   // Servers in chart order: the group holding the Executive division gets mx1.
@@ -1857,9 +1856,15 @@ int main(int argc, char** argv) {
     usage(2);
   int y = 0;
   unsigned mo = 0, d = 0, hh = 0, mm = 0;
-  char tail = 0;
-  const int got = std::sscanf(start.c_str(), "%d-%u-%uT%u:%u%c", &y, &mo, &d, &hh, &mm, &tail);
-  if ((got != 3 && got != 5) || mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mm > 59)
+  int used = 0;
+  if (std::sscanf(start.c_str(), "%d-%u-%u%n", &y, &mo, &d, &used) != 3) usage(2);
+  if (start[static_cast<size_t>(used)] == 'T') {
+    int more = 0;
+    if (std::sscanf(start.c_str() + used, "T%u:%u%n", &hh, &mm, &more) != 2) usage(2);
+    used += more;
+  }
+  if (static_cast<size_t>(used) != start.size() || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+      d > 31 || hh > 23 || mm > 59)
     usage(2);
   Usec t0 = (days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60) * kSec;
   Usec end = hours > 0 ? t0 + static_cast<Usec>(hours * 3600.0 * 1e6) : std::numeric_limits<Usec>::max();
