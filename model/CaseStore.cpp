@@ -321,6 +321,7 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
     if (m_inFile) throw SqliteError("an import transaction is already open");
     m_db.exec("BEGIN IMMEDIATE");
     m_inFile = true;
+    m_fileTimer.start();
     m_fileKind = file.kind;
     // The caches may hold ids of rows a rolled-back file created.
     m_servers.clear();
@@ -593,12 +594,13 @@ ON CONFLICT(email) DO NOTHING)SQL");
     timer.lap("clear");
 }
 
-void CaseStore::commitFile(const ImportFileFigures& f) {
+void CaseStore::commitFile(ImportFileFigures& f) {
     if (!m_inFile) return;
     try {
         if (qEnvironmentVariableIsSet("MT_PROFILE"))
             fprintf(stderr, "write %s: %lld ms\n", f.path.c_str(), static_cast<long long>(f.durationMs));
         link();
+        f.durationMs = m_fileTimer.elapsed();
         auto st = m_db.prepare(
             "UPDATE imports SET lines = ?1, accepted = ?2, rejected = ?3, skipped = ?4, duration_ms = ?5 WHERE id = ?6");
         st.bind(1, f.lines).bind(2, f.accepted).bind(3, f.rejected).bind(4, f.skipped).bind(5, f.durationMs)

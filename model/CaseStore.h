@@ -5,6 +5,7 @@
 #include "SqliteDb.h"
 #include "model/domain/Records.h"
 
+#include <QElapsedTimer>
 #include <QString>
 #include <memory>
 #include <string>
@@ -56,8 +57,9 @@ public:
     void writeRejects(const std::vector<RejectRecord>& rejects);
     void writeOrgUsers(const std::vector<OrgUserRecord>& users);
     void writeIssues(const std::vector<ParseIssue>& issues);
-    // Links what this file added, records the import run, commits.
-    void commitFile(const ImportFileFigures& figures);
+    // Links what this file added, records the import run (its duration measured from
+    // beginFile, linking included, and written back into figures), commits.
+    void commitFile(ImportFileFigures& figures);
     void rollbackFile();
     bool inFile() const { return m_inFile; }
 
@@ -90,6 +92,7 @@ private:
     // Rows above these ids were added by the file being imported.
     std::int64_t m_copyWatermark = 0, m_deliveryWatermark = 0, m_messageWatermark = 0;
     bool m_inFile = false;
+    QElapsedTimer m_fileTimer;
     std::string m_fileKind;
 };
 

@@ -190,8 +190,6 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
             report.files.push_back(std::move(fr));
             continue;
         }
-        QElapsedTimer timer;
-        timer.start();
         LineReader reader(peek.path);
         if (!reader.open()) {
             fr.error = reader.error();
@@ -324,7 +322,6 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
             m_store.writeRejects(assembler.rejects());
             assembler.rejects().clear();
             m_store.writeIssues(fr.issues);
-            f.durationMs = timer.elapsed();
             m_store.commitFile(f);
             fr.ok = true;
         } catch (const std::exception& e) {
@@ -361,8 +358,6 @@ ImportReport ImportJob::importOrgCharts(const QStringList& paths) {
             report.files.push_back(std::move(fr));
             continue;
         }
-        QElapsedTimer timer;
-        timer.start();
         OrgChartResult r = readOrgChart(path, m_options.orgColumns);
         fr.figures.lines = r.lines;
         fr.figures.accepted = static_cast<std::int64_t>(r.users.size());
@@ -380,7 +375,6 @@ ImportReport ImportJob::importOrgCharts(const QStringList& paths) {
             m_store.beginFile(fr.figures);
             m_store.writeOrgUsers(r.users);
             m_store.writeIssues(fr.issues);
-            fr.figures.durationMs = timer.elapsed();
             m_store.commitFile(fr.figures);
             fr.ok = true;
             fr.messages = static_cast<std::int64_t>(r.users.size());
