@@ -1,6 +1,7 @@
 // The GUI: the paged message model, the details view and the main window's import path
 // (worker thread, progress, cancel). Runs offscreen (QT_QPA_PLATFORM=offscreen).
 #include "app/gui/MainWindow.h"
+#include "importers/OrgChart.h"
 #include "model/CaseReader.h"
 #include "model/CaseStore.h"
 #include "model/ImportJob.h"
@@ -11,6 +12,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QUrl>
 #include <QProcess>
 #include <QSignalSpy>
@@ -373,9 +376,17 @@ private slots:
         QVERIFY2(w.startImport({m_smallLog}), qPrintable(w.lastError()));
         QCOMPARE(started.count(), 1);
         QVERIFY(w.isImporting());
+        QProgressBar* bar = w.findChild<QProgressBar*>();
+        QVERIFY(bar && !bar->isHidden());
+        QPushButton* cancel = nullptr;
+        for (QPushButton* b : w.findChildren<QPushButton*>())
+            if (b->text() == QLatin1String("Cancel")) cancel = b;
+        QVERIFY(cancel && !cancel->isHidden() && cancel->isEnabled());
         QVERIFY(!w.startImport({m_smallLog})); // one at a time
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
         QVERIFY(!w.isImporting());
+        QVERIFY(bar->isHidden());
+        QVERIFY(cancel->isHidden());
         QCOMPARE(finished.at(0).at(0).toBool(), false);
         QVERIFY(progress.count() >= 1);
         QCOMPARE(w.messageModel()->rowCount(), 3);
@@ -448,6 +459,21 @@ private slots:
         CaseReader reader(casePath);
         QVERIFY(reader.counts().users > 0);
         QVERIFY(w.countsText().contains(QStringLiteral("Users: %1").arg(reader.counts().users)));
+    }
+
+    // The org chart dialog starts from the importer's aliases plus common spellings.
+    void orgColumnGuess() {
+        const QStringList headers = orgCsvHeaders(QStringLiteral(MT_TEST_DATA "/org/mapped.csv"));
+        QCOMPARE(headers.size(), 8);
+        const OrgColumnMap g = gui::MainWindow::guessOrgColumns(headers);
+        QCOMPARE(g.at("email"), std::string("Email")); // exact name first; the analyst may pick "E-Mail Address"
+        QCOMPARE(g.at("unit"), std::string("Department Path"));
+        QCOMPARE(g.at("name"), std::string("Display Name"));
+        QCOMPARE(g.at("manager"), std::string("Reports To"));
+        QCOMPARE(g.at("workstation"), std::string("Computer"));
+        QCOMPARE(g.at("server"), std::string("Mail Server"));
+        const OrgColumnMap none = gui::MainWindow::guessOrgColumns({QStringLiteral("a"), QStringLiteral("b")});
+        QVERIFY(none.empty());
     }
 
     // Cancel leaves the case as it was: right away, and in the middle of a big file.

@@ -195,7 +195,7 @@ void MessageDetailsView::showMessage(const MessageView& m, const QVector<CopyVie
             facts << seen;
         }
         if (c.size >= 0) facts << QLocale::c().formattedDataSize(c.size, 1, QLocale::DataSizeTraditionalFormat);
-        if (c.nrcpt >= 0) facts << tr("%n recipient(s)", nullptr, c.nrcpt);
+        if (c.nrcpt >= 0) facts << (c.nrcpt == 1 ? tr("1 recipient") : tr("%1 recipients").arg(c.nrcpt));
         facts << (c.removed ? tr("removed") : tr("NOT removed: still queued when the log ends"));
         // The details a line has no room for go to its tooltip.
         QStringList more;
@@ -245,14 +245,14 @@ void MessageDetailsView::showMessage(const MessageView& m, const QVector<CopyVie
     // Column widths from the delivery rows (the copies' spanned lines would blow up column 0),
     // capped so that one long relay or response cannot push the rest out of view.
     const QFontMetrics fm(m_tree->font());
-    const int cap = std::max(280, width() / 4);
+    const int cap = std::max(240, width() / 5);
     for (int col = 0; col < ColumnCount - 1; ++col) {
-        int w = fm.horizontalAdvance(m_tree->headerItem()->text(col)) + 24;
+        int w = fm.horizontalAdvance(m_tree->headerItem()->text(col)) + 16;
         for (QTreeWidgetItem* copy : items)
             for (int i = 0; i < copy->childCount() && i < 500; ++i)
                 if (copy->child(i)->columnCount() > 1)
-                    w = std::max(w, fm.horizontalAdvance(copy->child(i)->text(col)) + 16);
-        if (col == Recipient) w += m_tree->indentation();
+                    w = std::max(w, fm.horizontalAdvance(copy->child(i)->text(col)) + 14);
+        if (col == Recipient) w += 2 * m_tree->indentation(); // the copy level and the branch
         m_tree->setColumnWidth(col, std::min(w, cap));
     }
 

@@ -143,7 +143,7 @@ const QVector<OrgField>& orgFields() {
 }
 
 // The headers pre-selected for each field: the first alias (in alias order) naming an unused header.
-QVector<int> guessOrgColumns(const QStringList& headers) {
+QVector<int> guessOrgColumnIndexes(const QStringList& headers) {
     QStringList squashed;
     for (const QString& h : headers) squashed << squash(h);
     QVector<bool> used(headers.size(), false);
@@ -172,7 +172,7 @@ bool askOrgColumns(QWidget* parent, const QString& path, const QStringList& head
     layout->addWidget(intro);
     auto* form = new QFormLayout;
     layout->addLayout(form);
-    const QVector<int> guess = guessOrgColumns(headers);
+    const QVector<int> guess = guessOrgColumnIndexes(headers);
     QVector<QComboBox*> combos;
     for (int i = 0; i < orgFields().size(); ++i) {
         const OrgField& f = orgFields()[i];
@@ -246,6 +246,7 @@ MainWindow::~MainWindow() {
         m_watcher.waitForFinished();
     }
     m_watcher.disconnect(this);
+    m_table->viewport()->removeEventFilter(this);
     m_model->disconnect(this);
     m_model->setReader(nullptr);
 }
@@ -343,7 +344,10 @@ void MainWindow::setupTableColumns() {
     const QFontMetrics fm = m_table->fontMetrics();
     const int pad = 24;
     auto w = [&](const QString& s) { return fm.horizontalAdvance(s) + pad; };
-    h->setMinimumSectionSize(w(QStringLiteral("Size")) );
+    m_adjustingColumns = true;
+    h->setSectionResizeMode(QHeaderView::Interactive);
+    h->setStretchLastSection(false);
+    h->setMinimumSectionSize(w(QStringLiteral("Size")));
     h->resizeSection(MessageTableModel::Time, w(QStringLiteral("0000-00-00 00:00:00")));
     h->resizeSection(MessageTableModel::Sender, w(QStringLiteral("firstname.lastname@corp.com")));
     h->resizeSection(MessageTableModel::Client, w(QStringLiteral("ws-000-00.corp.example[10.10.10.10]")));
@@ -352,8 +356,30 @@ void MainWindow::setupTableColumns() {
     h->resizeSection(MessageTableModel::Size, w(QStringLiteral("999.9 MB")));
     h->resizeSection(MessageTableModel::Recipients, w(QStringLiteral("Recipients")) + 8);
     h->resizeSection(MessageTableModel::Server, w(QStringLiteral("mx-server-00")));
-    h->setSectionResizeMode(QHeaderView::Interactive);
-    h->setSectionResizeMode(MessageTableModel::Subject, QHeaderView::Stretch);
+    m_adjustingColumns = false;
+    connect(h, &QHeaderView::sectionResized, this, [this] {
+        if (!m_adjustingColumns) m_autoSubjectWidth = false;
+    });
+    m_table->viewport()->installEventFilter(this);
+}
+
+void MainWindow::fitSubjectColumn() {
+    if (!m_autoSubjectWidth) return;
+    QHeaderView* h = m_table->horizontalHeader();
+    int others = 0;
+    for (int c = 0; c < MessageTableModel::ColumnCount; ++c)
+        if (c != MessageTableModel::Subject && !h->isSectionHidden(c)) others += h->sectionSize(c);
+    const int minimum = m_table->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 36;
+    const int width = std::max(minimum, m_table->viewport()->width() - others);
+    if (width == h->sectionSize(MessageTableModel::Subject)) return;
+    m_adjustingColumns = true;
+    h->resizeSection(MessageTableModel::Subject, width);
+    m_adjustingColumns = false;
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize) fitSubjectColumn();
+    return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::buildMenus() {
@@ -642,7 +668,10 @@ void MainWindow::restoreSettings() {
     if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray())) resize(1280, 800);
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     m_splitter->restoreState(s.value(QStringLiteral("window/splitter")).toByteArray());
-    m_table->horizontalHeader()->restoreState(s.value(QStringLiteral("window/messageColumns")).toByteArray());
+    m_adjustingColumns = true;
+    if (m_table->horizontalHeader()->restoreState(s.value(QStringLiteral("window/messageColumns")).toByteArray()))
+        m_autoSubjectWidth = s.value(QStringLiteral("window/autoSubjectWidth"), true).toBool();
+    m_adjustingColumns = false;
 }
 
 void MainWindow::saveSettings() {
@@ -652,6 +681,7 @@ void MainWindow::saveSettings() {
     s.setValue(QStringLiteral("window/state"), saveState());
     s.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
     s.setValue(QStringLiteral("window/messageColumns"), m_table->horizontalHeader()->saveState());
+    s.setValue(QStringLiteral("window/autoSubjectWidth"), m_autoSubjectWidth);
 }
 
 // ---------------------------------------------------------------- import
@@ -664,6 +694,14 @@ void MainWindow::classifyFiles(const QStringList& files, QStringList& logs, QStr
         else
             logs << f;
     }
+}
+
+OrgColumnMap MainWindow::guessOrgColumns(const QStringList& headers) {
+    OrgColumnMap map;
+    const QVector<int> guess = guessOrgColumnIndexes(headers);
+    for (int i = 0; i < guess.size(); ++i)
+        if (guess[i] >= 0) map[orgFields()[i].key] = headers[guess[i]].toStdString();
+    return map;
 }
 
 bool MainWindow::ensureCase() {

@@ -83,6 +83,10 @@ public:
     void importFiles(const QStringList& logs, const QStringList& orgCharts, bool askMapping = true);
 
     static QStringList recentCases();
+    // The column mapping the org chart dialog starts with for a CSV with these headers:
+    // each field's first alias (email, "E-Mail Address", "Department", "Reports To", ...) that
+    // names a header not taken by an earlier field.
+    static OrgColumnMap guessOrgColumns(const QStringList& headers);
     // Splits files the way drag-and-drop does: .csv/.tsv/.ldif are org charts, the rest logs.
     static void classifyFiles(const QStringList& files, QStringList& logs, QStringList& orgCharts);
 
@@ -102,6 +106,7 @@ signals:
     void workerProgress(qint64 done, qint64 total, const QString& file);
 
 protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
@@ -110,6 +115,9 @@ private:
     void buildUi();
     void buildMenus();
     void setupTableColumns();
+    // Gives Subject the width the other columns leave (at least a readable minimum), until
+    // the user sizes a column by hand.
+    void fitSubjectColumn();
     void updateTitle();
     void updateCounts();
     void updateEmptyState();
@@ -146,6 +154,8 @@ private:
     QLabel* m_progressLabel = nullptr;
     QProgressBar* m_progressBar = nullptr;
     QPushButton* m_cancelButton = nullptr;
+    bool m_autoSubjectWidth = true;
+    bool m_adjustingColumns = false;
 
     // Actions
     QAction* m_newAct = nullptr;
