@@ -2,6 +2,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QElapsedTimer>
+#include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -106,6 +108,43 @@ private slots:
         QVERIFY(r.err.contains("is a directory"));
         const QJsonObject o = QJsonDocument::fromJson(r.out).object();
         QCOMPARE(o.value("messages").toInt(), 4); // mx2 still imported
+    }
+    // A crash (SIGKILL) in the middle of importing a file leaves the case as it was.
+    void killedImportLeavesCaseAsItWas() {
+        QTemporaryDir tmp;
+        const QString c = tmp.filePath(QStringLiteral("c.mtcase"));
+        QCOMPARE(cli({"import", "--case", c, kMx2}).code, 0);
+        const QByteArray before = cli({"summary", "--case", c, "--json"}).out;
+        // A big log: the relay fixture repeated with fresh queue ids and Message-IDs.
+        QFile src(kMx1);
+        QVERIFY(src.open(QIODevice::ReadOnly));
+        const QByteArray one = src.readAll();
+        const QString big = tmp.filePath(QStringLiteral("big.log"));
+        QFile out(big);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        for (int i = 0; i < 60000; ++i)
+            out.write(QByteArray(one)
+                          .replace("4F2A61C0B1", QByteArray::number(0x10000000 + i, 16).toUpper() + "AB")
+                          .replace("5A0B0C0D0E", QByteArray::number(0x20000000 + i, 16).toUpper() + "CD")
+                          .replace("<m1@", "<m1-" + QByteArray::number(i) + "@")
+                          .replace(".5A0B0C0D0E@", "." + QByteArray::number(i) + "@"));
+        out.close();
+        QProcess p;
+        p.start(QStringLiteral(MT_CLI_PATH), {"import", "--case", c, big});
+        QVERIFY(p.waitForStarted());
+        // Wait until the import has written into the WAL, then kill it mid-file.
+        const QString wal = c + "-wal";
+        QElapsedTimer t;
+        t.start();
+        while (QFileInfo(wal).size() < 4 * 1024 * 1024 && t.elapsed() < 60000 && p.state() == QProcess::Running)
+            QTest::qWait(20);
+        QVERIFY2(p.state() == QProcess::Running, "the import finished before it could be killed: make the log bigger");
+        p.kill();
+        p.waitForFinished();
+        QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+        QCOMPARE(cli({"summary", "--case", c, "--json"}).out, before);
+        // And the case still takes imports.
+        QCOMPARE(cli({"import", "--case", c, kMx1}).code, 0);
     }
     void notACaseFile() {
         QTemporaryDir tmp;
