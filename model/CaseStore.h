@@ -72,12 +72,16 @@ private:
     std::int64_t serverId(const std::string& name);
     std::int64_t unitId(const std::string& path);
     void link();
+    void linkSql();
+    void linkInMemory();
     void resolveNextHops();
 
     struct Statements;
     SqliteDb m_db;
     QString m_path;
     std::unique_ptr<Statements> m_st;
+    struct BulkLink;
+    std::unique_ptr<BulkLink> m_bulk;
     std::unordered_map<std::string, std::int64_t> m_servers;
     std::unordered_map<std::string, std::int64_t> m_units;
     // Messages written in this session: a relay's copy of a known message skips the message

@@ -1,8 +1,13 @@
 #include "MessageTableModel.h"
 
 #include <QDateTime>
+#include <QDeadlineTimer>
+#include <QElapsedTimer>
+#include <QEventLoop>
 #include <QLocale>
 #include <QTimeZone>
+#include <QTimer>
+#include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 
 namespace mt {
@@ -23,13 +28,30 @@ QString listTooltip(const QStringList& items) {
 
 } // namespace
 
-MessageTableModel::MessageTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+MessageTableModel::MessageTableModel(QObject* parent) : QAbstractTableModel(parent) {
+    m_pool.setMaxThreadCount(1);
+    m_pool.setObjectName(QStringLiteral("mt-message-ids"));
+    connect(&m_watcher, &QFutureWatcherBase::finished, this, &MessageTableModel::onQueryFinished);
+}
 
-MessageTableModel::~MessageTableModel() = default;
+MessageTableModel::~MessageTableModel() {
+    // A query still running holds nothing of ours (copies of the path and settings, its own
+    // reader); its result is simply not delivered. The pool's destructor waits for it.
+    m_watcher.disconnect(this);
+}
 
 void MessageTableModel::setReader(CaseReader* reader) {
+    const bool sameCase = reader && reader == m_reader;
     m_reader = reader;
-    requery();
+    m_casePath = reader ? reader->path() : QString();
+    if (!sameCase && (!m_ids.isEmpty() || !m_pages.empty())) {
+        // Another case: its ids mean other messages here, so they go now, not with the new ids.
+        beginResetModel();
+        m_pages.clear();
+        m_ids = {};
+        endResetModel();
+    }
+    requery(LoadQuery);
 }
 
 int MessageTableModel::rowCount(const QModelIndex& parent) const {
@@ -165,26 +187,102 @@ void MessageTableModel::sort(int column, Qt::SortOrder order) {
     if (column < 0 || column >= ColumnCount) return;
     m_sortColumn = column;
     m_sortOrder = order;
-    requery();
+    requery(SortQuery);
 }
 
 void MessageTableModel::setFilter(const QString& filter) {
     m_filter = filter;
-    requery();
+    requery(FilterQuery);
 }
 
-void MessageTableModel::reload() { requery(); }
+void MessageTableModel::reload() { requery(LoadQuery); }
 
-void MessageTableModel::requery() {
+void MessageTableModel::setBusy(bool busy) {
+    if (m_busy == busy) return;
+    m_busy = busy;
+    emit busyChanged(busy);
+}
+
+void MessageTableModel::requery(Query query) {
+    ++m_generation; // whatever is running now answers an older question
+    m_query = query;
+    if (!m_reader || !m_reader->isOpen()) {
+        // Nothing to ask: empty now (a worker still running is ignored when it ends).
+        m_pending = false;
+        beginResetModel();
+        m_pages.clear();
+        m_ids = {};
+        endResetModel();
+        emit idsReloaded();
+        setBusy(false);
+        return;
+    }
+    setBusy(true);
+    if (m_running) {
+        // One query at a time (two would share the cores and both come late): this one starts
+        // when the running one ends, with the settings current then.
+        m_pending = true;
+        return;
+    }
+    startQuery();
+}
+
+void MessageTableModel::startQuery() {
+    m_running = true;
+    m_pending = false;
+    const quint64 generation = m_generation;
+    const QString path = m_casePath;
+    const QString filter = m_filter;
+    const auto column = static_cast<MessageColumn>(m_sortColumn);
+    const bool ascending = m_sortOrder == Qt::AscendingOrder;
+    m_watcher.setFuture(QtConcurrent::run(&m_pool, [generation, path, filter, column, ascending] {
+        // On the worker thread: a connection of its own, opened and closed here.
+        QElapsedTimer timer;
+        timer.start();
+        IdQueryResult r;
+        r.generation = generation;
+        CaseReader reader(path);
+        if (reader.isOpen())
+            r.ids = reader.messageIds(filter, column, ascending);
+        else
+            r.error = reader.error();
+        r.ids.squeeze();
+        r.ms = timer.elapsed();
+        return r;
+    }));
+}
+
+void MessageTableModel::onQueryFinished() {
+    m_running = false;
+    const IdQueryResult r = m_watcher.result();
+    if (r.generation != m_generation) {
+        // Overtaken by a later sort / filter / reload: drop it, run the latest one.
+        if (m_pending) startQuery();
+        return;
+    }
+    if (!r.error.isEmpty()) qWarning("MessageTableModel: could not read the message ids: %s", qPrintable(r.error));
+    m_lastQueryMs = r.ms;
     beginResetModel();
     m_pages.clear();
-    m_ids.clear();
-    if (m_reader && m_reader->isOpen())
-        m_ids = m_reader->messageIds(m_filter, static_cast<MessageColumn>(m_sortColumn),
-                                     m_sortOrder == Qt::AscendingOrder);
-    m_ids.squeeze();
+    m_ids = r.ids;
     endResetModel();
     emit idsReloaded();
+    // Only when nothing asked for another query in the slots of the signals above.
+    if (m_generation == r.generation) setBusy(false);
+}
+
+bool MessageTableModel::waitForIdle(int timeoutMs) {
+    const QDeadlineTimer deadline(timeoutMs);
+    while (m_busy && !deadline.hasExpired()) {
+        QEventLoop loop;
+        connect(this, &MessageTableModel::busyChanged, &loop, [&loop](bool busy) {
+            if (!busy) loop.quit();
+        });
+        if (!deadline.isForever())
+            QTimer::singleShot(std::max<qint64>(1, deadline.remainingTime()), &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+    return !m_busy;
 }
 
 qint64 MessageTableModel::messageIdAt(int row) const {

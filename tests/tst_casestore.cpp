@@ -121,6 +121,60 @@ private slots:
         QCOMPARE(c.deliveries, 6);
         QCOMPARE(s.db().scalar("SELECT count(*) FROM deliveries WHERE destination = 'mx2' AND is_final = 1"), 3);
     }
+    // A bulk load into an empty case links in memory; later sessions link in SQL. Both must
+    // give the same case, row for row, on realistic traffic (the bundled demo, four servers).
+    void inMemoryAndSqlLinkAgree() {
+        const QString demo = QStringLiteral(MT_TEST_DATA "/../../resources/demo/");
+        const QStringList logs{demo + "mail1.log.gz", demo + "mail2.log.gz", demo + "mail3.log.gz", demo + "mail4.log.gz"};
+        QTemporaryDir tmp;
+        const QString bulk = tmp.filePath(QStringLiteral("bulk.mtcase"));
+        const QString split = tmp.filePath(QStringLiteral("split.mtcase"));
+        {
+            CaseStore s;
+            s.open(bulk);
+            QVERIFY(!ImportJob(s).importLogs(logs).anyFailed());
+        }
+        {
+            CaseStore s;
+            s.open(split);
+            QVERIFY(!ImportJob(s).importLogs({logs[2]}).anyFailed());
+        }
+        {
+            CaseStore s; // copies exist now: this session links in SQL
+            s.open(split);
+            QVERIFY(!ImportJob(s).importLogs({logs[0], logs[3], logs[1]}).anyFailed());
+        }
+        auto dump = [](const QString& path, const char* sql) {
+            CaseStore s;
+            s.open(path, false);
+            SqliteStmt st = s.db().prepare(sql);
+            QStringList rows;
+            while (st.step()) {
+                QStringList cols;
+                for (int i = 0; i < sqlite3_column_count(st.handle()); ++i) cols << QString::fromStdString(st.text(i));
+                rows << cols.join(QLatin1Char('|'));
+            }
+            rows.sort();
+            return rows;
+        };
+        const char* deliveries =
+            "SELECT m.msg_key, sc.name, c.queue_id, d.recipient, d.status, d.is_final, coalesce(d.destination, ''), "
+            "coalesce((SELECT s2.name || '/' || c2.queue_id FROM copies c2 JOIN servers s2 ON s2.id = c2.server_id "
+            "WHERE c2.id = d.next_copy_id), '') FROM deliveries d JOIN copies c ON c.id = d.copy_id "
+            "JOIN messages m ON m.id = c.message_id JOIN servers sc ON sc.id = c.server_id";
+        const char* messages =
+            "SELECT m.msg_key, m.time, coalesce(m.sender, ''), coalesce(m.client_ip, ''), coalesce(m.size, ''), "
+            "coalesce(m.subject, ''), s.name FROM messages m JOIN servers s ON s.id = m.origin_server_id";
+        const char* users = "SELECT u.email, n.path, u.source FROM users u JOIN units n ON n.id = u.unit_id";
+        const QStringList d1 = dump(bulk, deliveries), d2 = dump(split, deliveries);
+        QVERIFY(d1.size() > 8000);
+        QCOMPARE(d1.size(), d2.size());
+        for (int i = 0; i < d1.size(); ++i) QCOMPARE(d1[i], d2[i]);
+        const QStringList m1 = dump(bulk, messages), m2 = dump(split, messages);
+        QCOMPARE(m1.size(), 4514);
+        for (int i = 0; i < m1.size(); ++i) QCOMPARE(m1[i], m2[i]);
+        QCOMPARE(dump(bulk, users), dump(split, users));
+    }
     void reimportIsIdempotent() {
         QTemporaryDir tmp;
         const QString path = tmp.filePath(QStringLiteral("e.mtcase"));
