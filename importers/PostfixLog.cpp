@@ -23,6 +23,20 @@ inline bool allDigits(std::string_view s, std::size_t pos, std::size_t n) {
     return true;
 }
 
+// ".123456" after the seconds, as milliseconds; advances pos past the digits.
+int fractionMs(std::string_view line, std::size_t& pos) {
+    if (pos >= line.size() || line[pos] != '.') return 0;
+    ++pos;
+    int ms = 0, digits = 0;
+    while (pos < line.size() && isDigit(line[pos])) {
+        if (digits < 3) ms = ms * 10 + (line[pos] - '0');
+        ++digits;
+        ++pos;
+    }
+    for (; digits > 0 && digits < 3; ++digits) ms *= 10;
+    return ms;
+}
+
 int monthFromAbbrev(const char* p) {
     // Case-sensitive, as syslog writes them.
     static constexpr const char* kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -244,17 +258,7 @@ bool SyslogFraming::parse(std::string_view line, SyslogLine& out, const char*& w
             return false;
         }
         pos = 19;
-        int ms = 0;
-        if (pos < line.size() && line[pos] == '.') {
-            ++pos;
-            int digits = 0;
-            while (pos < line.size() && isDigit(line[pos])) {
-                if (digits < 3) ms = ms * 10 + (line[pos] - '0');
-                ++digits;
-                ++pos;
-            }
-            while (digits < 3 && digits > 0) { ms *= 10; ++digits; }
-        }
+        const int ms = fractionMs(line, pos);
         int offsetMin = 0;
         if (pos < line.size() && (line[pos] == 'Z' || line[pos] == 'z')) {
             ++pos;
@@ -275,17 +279,7 @@ bool SyslogFraming::parse(std::string_view line, SyslogLine& out, const char*& w
             return false;
         }
         pos = 15;
-        int ms = 0;
-        if (pos < line.size() && line[pos] == '.') {
-            ++pos;
-            int digits = 0;
-            while (pos < line.size() && isDigit(line[pos])) {
-                if (digits < 3) ms = ms * 10 + (line[pos] - '0');
-                ++digits;
-                ++pos;
-            }
-            while (digits < 3 && digits > 0) { ms *= 10; ++digits; }
-        }
+        const int ms = fractionMs(line, pos);
         int year = m_year;
         if (m_forced) {
             // A log that runs over New Year: December, then January.

@@ -77,20 +77,8 @@ CaseCounts CaseReader::counts() {
     CaseCounts c;
     if (!m_ok) return c;
     QSqlQuery q(db());
-    q.exec(QStringLiteral(
-        "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM deliveries WHERE is_final = 1), "
-        "(SELECT count(*) FROM copies), (SELECT count(*) FROM servers), (SELECT count(*) FROM users), "
-        "(SELECT count(*) FROM units), (SELECT count(*) FROM rejects), (SELECT count(*) FROM imports)"));
-    if (q.next()) {
-        c.messages = q.value(0).toLongLong();
-        c.deliveries = q.value(1).toLongLong();
-        c.copies = q.value(2).toLongLong();
-        c.servers = q.value(3).toLongLong();
-        c.users = q.value(4).toLongLong();
-        c.units = q.value(5).toLongLong();
-        c.rejectedAttempts = q.value(6).toLongLong();
-        c.imports = q.value(7).toLongLong();
-    }
+    q.exec(QString::fromLatin1(kCaseCountsSql));
+    if (q.next()) c = CaseCounts::fromRow([&](int i) { return static_cast<std::int64_t>(q.value(i).toLongLong()); });
     return c;
 }
 

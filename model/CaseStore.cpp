@@ -907,16 +907,9 @@ void CaseStore::rollbackFile() {
 }
 
 CaseCounts CaseStore::counts() {
-    CaseCounts c;
-    c.messages = m_db.scalar("SELECT count(*) FROM messages");
-    c.deliveries = m_db.scalar("SELECT count(*) FROM deliveries WHERE is_final = 1");
-    c.copies = m_db.scalar("SELECT count(*) FROM copies");
-    c.servers = m_db.scalar("SELECT count(*) FROM servers");
-    c.users = m_db.scalar("SELECT count(*) FROM users");
-    c.units = m_db.scalar("SELECT count(*) FROM units");
-    c.rejectedAttempts = m_db.scalar("SELECT count(*) FROM rejects");
-    c.imports = m_db.scalar("SELECT count(*) FROM imports");
-    return c;
+    SqliteStmt st = m_db.prepare(kCaseCountsSql);
+    if (!st.step()) return {};
+    return CaseCounts::fromRow([&](int i) { return st.int64(i); });
 }
 
 } // namespace mt

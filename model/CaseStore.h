@@ -25,6 +25,13 @@ struct ImportFileFigures {
     std::int64_t durationMs = 0;
 };
 
+// The counts as one row (messages, deliveries, copies, servers, users, units, rejected
+// attempts, imports): shared by CaseStore and CaseReader so both count the same way.
+inline constexpr const char* kCaseCountsSql =
+    "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM deliveries WHERE is_final = 1), "
+    "(SELECT count(*) FROM copies), (SELECT count(*) FROM servers), (SELECT count(*) FROM users), "
+    "(SELECT count(*) FROM units), (SELECT count(*) FROM rejects), (SELECT count(*) FROM imports)";
+
 struct CaseCounts {
     std::int64_t messages = 0;
     std::int64_t deliveries = 0;  // one per recipient of a logical message (final outcome)
@@ -34,6 +41,21 @@ struct CaseCounts {
     std::int64_t units = 0;
     std::int64_t rejectedAttempts = 0;
     std::int64_t imports = 0;
+
+    // From a row of kCaseCountsSql; get(i) reads column i as an integer.
+    template <class Get>
+    static CaseCounts fromRow(Get get) {
+        CaseCounts c;
+        c.messages = get(0);
+        c.deliveries = get(1);
+        c.copies = get(2);
+        c.servers = get(3);
+        c.users = get(4);
+        c.units = get(5);
+        c.rejectedAttempts = get(6);
+        c.imports = get(7);
+        return c;
+    }
 };
 
 class CaseStore {
