@@ -104,7 +104,8 @@ CREATE TABLE deliveries(
   dirty INTEGER NOT NULL DEFAULT 0,            -- an existing row changed by the import in progress
   UNIQUE(copy_id, recipient)
 );
-CREATE INDEX deliveries_unlinked ON deliveries(queued_as) WHERE queued_as IS NOT NULL AND next_copy_id IS NULL;
+-- Not limited to unlinked hops: linking a hop would then cost an index delete as well.
+CREATE INDEX deliveries_queued_as ON deliveries(queued_as) WHERE queued_as IS NOT NULL;
 CREATE INDEX deliveries_next ON deliveries(next_copy_id) WHERE next_copy_id IS NOT NULL;
 CREATE INDEX deliveries_dirty ON deliveries(id) WHERE dirty = 1;
 CREATE TABLE rejects(
@@ -540,7 +541,9 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
                 .bindTextOrNull(4, d.transport).bindTextOrNull(5, d.relayHost).bindTextOrNull(6, d.relayIp)
                 .bind(7, d.relayPort).bindTextOrNull(8, d.dsn).bindTextOrNull(9, d.status).bind(10, d.delaySeconds)
                 .bind(11, d.time).bindTextOrNull(12, d.queuedAs).bindTextOrNull(13, d.response).bind(14, d.attempts);
+            const std::int64_t rowidBefore = m_db.lastInsertId();
             s.upsertDelivery.exec();
+            const std::int64_t insertedId = m_db.lastInsertId() != rowidBefore ? m_db.lastInsertId() : 0;
             if (!bulk) continue;
             if (local) bulk->fileRecipients.push_back(d.recipient);
             auto hasRecipient = [&](const std::string& r) {
@@ -553,10 +556,13 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             }
             if (!d.origRecipient.empty() && !hasRecipient(d.origRecipient)) bulkCopy->recipients.push_back(d.origRecipient);
             if (!d.queuedAs.empty()) {
-                s.selectDeliveryId.bind(1, copyId).bind(2, d.recipient);
-                s.selectDeliveryId.step();
-                const std::int64_t deliveryId = s.selectDeliveryId.int64(0);
-                s.selectDeliveryId.reset();
+                std::int64_t deliveryId = insertedId; // an update (a copy seen again) leaves the rowid alone
+                if (!deliveryId) {
+                    s.selectDeliveryId.bind(1, copyId).bind(2, d.recipient);
+                    s.selectDeliveryId.step();
+                    deliveryId = s.selectDeliveryId.int64(0);
+                    s.selectDeliveryId.reset();
+                }
                 auto [h, fresh] = bulk->hops.try_emplace(deliveryId);
                 if (fresh) {
                     h->second.copyId = copyId;
@@ -669,7 +675,7 @@ WHERE c.id > )SQL" + wmC);
 CREATE TEMP TABLE IF NOT EXISTS adopted(copy_id INTEGER PRIMARY KEY, message_id INTEGER);
 DELETE FROM temp.adopted;
 INSERT INTO temp.adopted(copy_id, message_id)
-SELECT c.id, (SELECT c1.message_id FROM deliveries d INDEXED BY deliveries_unlinked JOIN copies c1 ON c1.id = d.copy_id
+SELECT c.id, (SELECT c1.message_id FROM deliveries d INDEXED BY deliveries_queued_as JOIN copies c1 ON c1.id = d.copy_id
               WHERE d.queued_as = c.queue_id AND d.next_copy_id IS NULL AND c1.id <> c.id
                 AND abs(d.time - c.first_seen) < 300000 LIMIT 1) AS m
 FROM copies c
@@ -681,7 +687,7 @@ INSERT OR IGNORE INTO temp.touched_m SELECT message_id FROM temp.adopted;
 INSERT OR IGNORE INTO temp.touched_d SELECT id FROM deliveries WHERE copy_id IN (SELECT copy_id FROM temp.adopted);
 INSERT OR IGNORE INTO temp.touched_d
 SELECT d.id FROM temp.adopted a JOIN copies c ON c.id = a.copy_id
-JOIN deliveries d INDEXED BY deliveries_unlinked ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL;
+JOIN deliveries d INDEXED BY deliveries_queued_as ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL;
 )SQL");
         resolveNextHops();
         // Messages left without copies (all of them adopted elsewhere); the cache may name them.
@@ -765,7 +771,7 @@ void CaseStore::linkInMemory() {
         for (std::int64_t id : b.fileInvalidMessages) ins.bind(1, id).exec();
         m_db.exec(R"SQL(
 INSERT INTO temp.adopted(copy_id, message_id)
-SELECT c.id, (SELECT c1.message_id FROM deliveries d INDEXED BY deliveries_unlinked JOIN copies c1 ON c1.id = d.copy_id
+SELECT c.id, (SELECT c1.message_id FROM deliveries d INDEXED BY deliveries_queued_as JOIN copies c1 ON c1.id = d.copy_id
               WHERE d.queued_as = c.queue_id AND d.next_copy_id IS NULL AND c1.id <> c.id
                 AND c1.message_id <> c.message_id AND abs(d.time - c.first_seen) < 300000 LIMIT 1) AS m
 FROM copies c
