@@ -48,6 +48,8 @@ namespace {
 
 constexpr int kMaxRecent = 8;
 constexpr int kFilterDebounceMs = 250;
+// The "Sorting…" indicator appears only for id queries still running after this long.
+constexpr int kBusyIndicatorDelayMs = 150;
 constexpr int kIssuesShownPerFile = 10;
 constexpr const char* kEmptyText = "Open or create a case (Ctrl+O / Ctrl+N), then import logs (Ctrl+I)";
 
@@ -223,11 +225,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_filter, &QLineEdit::textChanged, this, [this] { m_filterTimer.start(); });
     connect(m_filter, &QLineEdit::returnPressed, this, &MainWindow::applyFilter);
     connect(m_model, &MessageTableModel::idsReloaded, this, &MainWindow::onIdsReloaded);
-    // Sort, filter and reload re-query the ids between these two (a second or two on a
-    // million messages sorted by a computed column): show it.
-    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this,
-            [] { QGuiApplication::setOverrideCursor(Qt::WaitCursor); });
-    connect(m_model, &QAbstractItemModel::modelReset, this, [] { QGuiApplication::restoreOverrideCursor(); });
+    // Sort, filter and reload re-query the ids on a worker thread (a second or two on a
+    // million messages sorted by a computed column); the table keeps its rows meanwhile and
+    // the status bar says what is going on.
+    m_busyTimer.setSingleShot(true);
+    m_busyTimer.setInterval(kBusyIndicatorDelayMs);
+    connect(&m_busyTimer, &QTimer::timeout, this, [this] {
+        if (!m_model->isBusy()) return;
+        switch (m_model->busyQuery()) {
+        case MessageTableModel::SortQuery: m_busyLabel->setText(tr("Sorting…")); break;
+        case MessageTableModel::FilterQuery: m_busyLabel->setText(tr("Filtering…")); break;
+        default: m_busyLabel->setText(tr("Loading messages…")); break;
+        }
+        m_busyLabel->show();
+    });
+    connect(m_model, &MessageTableModel::busyChanged, this, &MainWindow::onModelBusy);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& current) { onCurrentRowChanged(current.isValid() ? current.row() : -1); });
     connect(this, &MainWindow::workerProgress, this, &MainWindow::onImportProgress, Qt::QueuedConnection);
@@ -322,6 +334,10 @@ void MainWindow::buildUi() {
 
     m_countsLabel = new QLabel(this);
     statusBar()->addWidget(m_countsLabel, 1);
+    m_busyLabel = new QLabel(this);
+    m_busyLabel->setObjectName(QStringLiteral("busyIndicator"));
+    statusBar()->addPermanentWidget(m_busyLabel);
+    m_busyLabel->hide();
     m_progressLabel = new QLabel(this);
     m_progressBar = new QProgressBar(this);
     m_progressBar->setRange(0, 1000);
@@ -622,6 +638,15 @@ void MainWindow::onIdsReloaded() {
     const qint64 keep = m_details ? m_details->messageId() : -1;
     if (keep > 0 && selectMessage(keep)) return;
     if (m_details) m_details->clear();
+}
+
+void MainWindow::onModelBusy(bool busy) {
+    if (busy) {
+        if (!m_busyTimer.isActive() && m_busyLabel->isHidden()) m_busyTimer.start();
+        return;
+    }
+    m_busyTimer.stop();
+    m_busyLabel->hide();
 }
 
 bool MainWindow::selectMessage(qint64 messageId) {
@@ -971,6 +996,11 @@ namespace {
 int takeScreenshot(MainWindow& w, const QString& out) {
     w.show();
     QCoreApplication::processEvents();
+    // The ids are read on a worker thread: the picture wants them in the table.
+    if (!w.messageModel()->waitForIdle(10 * 60 * 1000)) {
+        std::fprintf(stderr, "mailtriage: the messages did not load in time for the screenshot\n");
+        return 1;
+    }
     if (w.messageModel()->rowCount() > 0) w.selectMessage(w.messageModel()->messageIdAt(0));
     for (int i = 0; i < 3; ++i) QCoreApplication::processEvents();
     const QPixmap pm = w.grab();

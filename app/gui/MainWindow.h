@@ -129,6 +129,7 @@ private:
     void applyFilter();
     void onCurrentRowChanged(int row);
     void onIdsReloaded();
+    void onModelBusy(bool busy);
     void onImportProgress(qint64 done, qint64 total, const QString& file);
     void onImportFinished();
     QString buildSummary(const ImportReport& report, bool html) const;
@@ -151,6 +152,8 @@ private:
     QTableView* m_table = nullptr;
     MessageDetailsView* m_details = nullptr;
     QLabel* m_countsLabel = nullptr;
+    QLabel* m_busyLabel = nullptr; // "Sorting…" while the model's id query runs in the background
+    QTimer m_busyTimer;            // shows it only when the query is not over at once
     QLabel* m_progressLabel = nullptr;
     QProgressBar* m_progressBar = nullptr;
     QPushButton* m_cancelButton = nullptr;
