@@ -163,29 +163,46 @@ struct CaseStore::Statements {
 // off for the rest of the session (its maps would name rows that no longer exist); the SQL
 // link, which handles any case, then takes over.
 struct CaseStore::BulkLink {
+    // Millions of these live at once on a big load: no heap strings where a number will do
+    // (queue ids fit std::string's inline buffer; recipients are kept as hashes, compared
+    // only within one copy's few recipients).
     struct Copy {
         std::int64_t messageId = 0, serverId = 0;
         TimeMs firstSeen = 0;
         std::string queueId;
-        bool handedOver = false;              // another copy's hop reached it: not the origin
-        std::vector<std::string> recipients;  // recipient and orig_recipient of its deliveries
-        std::vector<std::int64_t> upstream;   // hops (delivery ids) that reached it
-        std::vector<std::int64_t> ownHops;    // its deliveries that said "queued as"
+        bool handedOver = false;               // another copy's hop reached it: not the origin
+        std::vector<std::uint64_t> recipients; // hashes of recipient and orig_recipient
+        std::vector<std::int64_t> upstream;    // hops (delivery ids) that reached it
+        std::vector<std::int64_t> ownHops;     // its deliveries that said "queued as"
     };
     struct Hop {
         std::int64_t copyId = 0;
-        std::string recipient, queuedAs;
+        std::uint64_t recipient = 0;
+        std::string queuedAs;
         std::int64_t next = 0;
     };
     struct Message {
         std::vector<std::int64_t> copies;
         std::int64_t fieldsFrom = 0; // the copy whose fields the row holds; 0: unknown
     };
+    // A queue id within one message.
+    struct QueueKey {
+        std::int64_t messageId;
+        std::string queueId;
+        bool operator==(const QueueKey&) const = default;
+    };
+    struct QueueKeyHash {
+        std::size_t operator()(const QueueKey& k) const noexcept {
+            return std::hash<std::string>()(k.queueId) ^ (static_cast<std::size_t>(k.messageId) * 0x9E3779B97F4A7C15ull);
+        }
+    };
+    static std::uint64_t hashOf(const std::string& s) { return std::hash<std::string>()(s); }
+
     bool active = false;
     std::unordered_map<std::int64_t, Copy> copies;
-    std::unordered_map<std::string, std::int64_t> copyByQueue;              // "message/queue id" -> copy
-    std::unordered_map<std::string, std::vector<std::int64_t>> pending;      // "message/queued as" -> hops
-    std::unordered_map<std::int64_t, Hop> hops;                             // delivery id -> hop
+    std::unordered_map<QueueKey, std::int64_t, QueueKeyHash> copyByQueue;              // -> copy
+    std::unordered_map<QueueKey, std::vector<std::int64_t>, QueueKeyHash> pending;     // "queued as" -> hops
+    std::unordered_map<std::int64_t, Hop> hops;                                        // delivery id -> hop
     std::unordered_map<std::int64_t, Message> messages;
     std::unordered_map<std::int64_t, std::string> serverNames;
     std::unordered_set<std::string> users, localDomains;
@@ -193,9 +210,6 @@ struct CaseStore::BulkLink {
     std::unordered_set<std::int64_t> fileHops, fileMessages, fileInvalidMessages;
     std::vector<std::string> fileRecipients, fileSenders;
 
-    static std::string key(std::int64_t messageId, const std::string& queueId) {
-        return std::to_string(messageId) + '/' + queueId;
-    }
     // The hop found its next copy.
     void connect(std::int64_t hopId, std::int64_t copyId) {
         Hop& h = hops[hopId];
@@ -205,28 +219,26 @@ struct CaseStore::BulkLink {
         c.upstream.push_back(hopId);
         fileHops.insert(hopId);
     }
-    // A hop of copy `copyId` looks for "queued as" among the session's copies, else waits.
+    // A hop looks for its "queued as" among the session's copies of the message, else waits.
     void place(std::int64_t hopId, std::int64_t messageId) {
         const Hop& h = hops[hopId];
-        const auto it = copyByQueue.find(key(messageId, h.queuedAs));
+        QueueKey k{messageId, h.queuedAs};
+        const auto it = copyByQueue.find(k);
         if (it != copyByQueue.end() && it->second != h.copyId) connect(hopId, it->second);
-        else pending[key(messageId, h.queuedAs)].push_back(hopId);
+        else pending[std::move(k)].push_back(hopId);
     }
     // A copy arrived: register it and give it the hops that waited for it.
     void arrive(std::int64_t copyId) {
         const Copy& c = copies[copyId];
-        const std::string k = key(c.messageId, c.queueId);
+        QueueKey k{c.messageId, c.queueId};
         copyByQueue[k] = copyId;
         const auto it = pending.find(k);
         if (it == pending.end()) return;
         std::vector<std::int64_t> waiting = std::move(it->second);
         pending.erase(it);
         for (std::int64_t hopId : waiting) {
-            if (hops[hopId].copyId == copyId) {
-                pending[k].push_back(hopId);
-                continue;
-            }
-            connect(hopId, copyId);
+            if (hops[hopId].copyId == copyId) pending[k].push_back(hopId); // its own hop: keeps waiting
+            else connect(hopId, copyId);
         }
     }
     void clearFile() {
@@ -546,15 +558,17 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             const std::int64_t insertedId = m_db.lastInsertId() != rowidBefore ? m_db.lastInsertId() : 0;
             if (!bulk) continue;
             if (local) bulk->fileRecipients.push_back(d.recipient);
-            auto hasRecipient = [&](const std::string& r) {
-                return std::find(bulkCopy->recipients.begin(), bulkCopy->recipients.end(), r) != bulkCopy->recipients.end();
-            };
-            if (!hasRecipient(d.recipient)) {
-                bulkCopy->recipients.push_back(d.recipient);
+            auto& known = bulkCopy->recipients;
+            const std::uint64_t recipientHash = BulkLink::hashOf(d.recipient);
+            if (std::find(known.begin(), known.end(), recipientHash) == known.end()) {
+                known.push_back(recipientHash);
                 // Hops that reached this copy may stop being final.
                 bulk->fileHops.insert(bulkCopy->upstream.begin(), bulkCopy->upstream.end());
             }
-            if (!d.origRecipient.empty() && !hasRecipient(d.origRecipient)) bulkCopy->recipients.push_back(d.origRecipient);
+            if (!d.origRecipient.empty()) {
+                const std::uint64_t origHash = BulkLink::hashOf(d.origRecipient);
+                if (std::find(known.begin(), known.end(), origHash) == known.end()) known.push_back(origHash);
+            }
             if (!d.queuedAs.empty()) {
                 std::int64_t deliveryId = insertedId; // an update (a copy seen again) leaves the rowid alone
                 if (!deliveryId) {
@@ -566,7 +580,7 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
                 auto [h, fresh] = bulk->hops.try_emplace(deliveryId);
                 if (fresh) {
                     h->second.copyId = copyId;
-                    h->second.recipient = d.recipient;
+                    h->second.recipient = recipientHash;
                     h->second.queuedAs = d.queuedAs;
                     bulkCopy->ownHops.push_back(deliveryId);
                     bulk->place(deliveryId, messageId);
@@ -786,7 +800,7 @@ DELETE FROM messages WHERE id IN (SELECT id FROM temp.invalid_m)
             const std::int64_t copyId = adopted.int64(0), newMessage = adopted.int64(1);
             BulkLink::Copy& cp = b.copies[copyId];
             const std::int64_t oldMessage = cp.messageId;
-            b.copyByQueue.erase(BulkLink::key(oldMessage, cp.queueId));
+            b.copyByQueue.erase(BulkLink::QueueKey{oldMessage, cp.queueId});
             auto& oldCopies = b.messages[oldMessage].copies;
             oldCopies.erase(std::remove(oldCopies.begin(), oldCopies.end(), copyId), oldCopies.end());
             if (oldCopies.empty()) {
@@ -799,7 +813,7 @@ DELETE FROM messages WHERE id IN (SELECT id FROM temp.invalid_m)
             for (std::int64_t hopId : cp.ownHops) {
                 BulkLink::Hop& h = b.hops[hopId];
                 if (h.next) continue;
-                auto& waiting = b.pending[BulkLink::key(oldMessage, h.queuedAs)];
+                auto& waiting = b.pending[BulkLink::QueueKey{oldMessage, h.queuedAs}];
                 waiting.erase(std::remove(waiting.begin(), waiting.end(), hopId), waiting.end());
                 b.place(hopId, newMessage);
             }
