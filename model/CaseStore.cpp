@@ -538,7 +538,7 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
                 bulk->arrive(copyId);
                 bulkCopy = &bulk->copies[copyId]; // arrive() may have rehashed
             }
-            if (!c.sender.empty()) bulk->fileSenders.push_back(c.sender);
+            if (!c.sender.empty() && !bulk->users.count(c.sender)) bulk->fileSenders.push_back(c.sender);
         }
 
         for (const DeliveryRecord& d : c.deliveries) {
@@ -557,7 +557,7 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             s.upsertDelivery.exec();
             const std::int64_t insertedId = m_db.lastInsertId() != rowidBefore ? m_db.lastInsertId() : 0;
             if (!bulk) continue;
-            if (local) bulk->fileRecipients.push_back(d.recipient);
+            if (local && !bulk->users.count(d.recipient)) bulk->fileRecipients.push_back(d.recipient);
             auto& known = bulkCopy->recipients;
             const std::uint64_t recipientHash = BulkLink::hashOf(d.recipient);
             if (std::find(known.begin(), known.end(), recipientHash) == known.end()) {
