@@ -341,14 +341,28 @@ bool isPhantom(const CopyRecord& c) {
 }
 } // namespace
 
+void PostfixAssembler::seedOpen(CopyRecord copy) {
+    Key key{copy.server, copy.queueId};
+    m_seeded[key] = copy.lastSeen;
+    m_open.insert_or_assign(std::move(key), std::move(copy));
+}
+
 void PostfixAssembler::snapshotOpen(std::vector<CopyRecord>& out) const {
     out.reserve(out.size() + m_open.size());
-    for (const auto& [key, copy] : m_open)
-        if (!isPhantom(copy)) out.push_back(copy);
+    for (const auto& [key, copy] : m_open) {
+        if (isPhantom(copy)) continue;
+        if (const auto s = m_seeded.find(key); s != m_seeded.end() && s->second == copy.lastSeen) continue; // untouched
+        out.push_back(copy);
+    }
 }
 
 void PostfixAssembler::close(std::unordered_map<Key, CopyRecord, KeyHash>::iterator it) {
-    if (!isPhantom(it->second)) m_completed.push_back(std::move(it->second));
+    bool untouchedSeed = false;
+    if (const auto s = m_seeded.find(it->first); s != m_seeded.end()) {
+        untouchedSeed = s->second == it->second.lastSeen;
+        m_seeded.erase(s);
+    }
+    if (!isPhantom(it->second) && !untouchedSeed) m_completed.push_back(std::move(it->second));
     m_open.erase(it);
 }
 

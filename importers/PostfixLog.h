@@ -70,7 +70,13 @@ public:
     void snapshotOpen(std::vector<CopyRecord>& out) const;
     std::size_t openCount() const { return m_open.size(); }
     // Forgets the open copies (after a failed file, so its half-read lines do not leak).
-    void dropOpen() { m_open.clear(); }
+    void dropOpen() {
+        m_open.clear();
+        m_seeded.clear();
+    }
+    // A copy an earlier import left open (no `removed` yet): lines for its queue id continue
+    // it instead of starting a fragment. It is emitted only once a line touched it.
+    void seedOpen(CopyRecord copy);
 
 private:
     struct Key {
@@ -95,6 +101,7 @@ private:
     std::vector<CopyRecord> m_completed;
     std::vector<RejectRecord> m_rejects;
     Key m_probe;
+    std::unordered_map<Key, TimeMs, KeyHash> m_seeded; // seeded copies and their lastSeen then
 };
 
 // Decodes RFC 2047 encoded words (=?UTF-8?B?...?= / ?Q?) as seen in logged Subject headers.

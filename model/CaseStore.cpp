@@ -926,6 +926,35 @@ void CaseStore::rollbackFile() {
     m_units.clear();
 }
 
+std::vector<CopyRecord> CaseStore::openCopies() {
+    std::vector<CopyRecord> out;
+    SqliteStmt st = m_db.prepare(R"SQL(
+SELECT s.name, c.queue_id, c.first_seen, c.last_seen, m.msg_key, c.origin, c.client_host, c.client_ip, c.sasl_user,
+       c.sender, c.size, c.nrcpt
+FROM copies c JOIN servers s ON s.id = c.server_id JOIN messages m ON m.id = c.message_id
+WHERE c.removed = 0)SQL");
+    while (st.step()) {
+        CopyRecord c;
+        c.server = st.text(0);
+        c.queueId = st.text(1);
+        c.firstSeen = st.int64(2);
+        c.lastSeen = st.int64(3);
+        // The message key doubles as the Message-ID: writeCopies() derives the same key from it
+        // (a "qid:" key is recomputed from server, queue id and first sighting).
+        c.messageId = st.text(4);
+        c.messageIdValid = c.messageId.rfind("qid:", 0) != 0;
+        c.origin = st.text(5);
+        c.clientHost = st.text(6);
+        c.clientIp = st.text(7);
+        c.saslUser = st.text(8);
+        c.sender = st.text(9);
+        c.size = st.isNull(10) ? -1 : st.int64(10);
+        c.nrcpt = st.isNull(11) ? -1 : static_cast<int>(st.int64(11));
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 CaseCounts CaseStore::counts() {
     SqliteStmt st = m_db.prepare(kCaseCountsSql);
     if (!st.step()) return {};

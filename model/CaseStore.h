@@ -86,6 +86,9 @@ public:
     bool inFile() const { return m_inFile; }
 
     CaseCounts counts();
+    // Copies whose `removed` line has not been seen (a log cut at a rotation, deferred mail),
+    // as records keyed so that re-emitting them merges into the same rows.
+    std::vector<CopyRecord> openCopies();
 
     SqliteDb& db() { return m_db; }
 

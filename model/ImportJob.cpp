@@ -176,6 +176,8 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
     std::stable_sort(order.begin(), order.end(), [](const Peek& a, const Peek& b) { return a.first < b.first; });
 
     PostfixAssembler assembler;
+    // Messages an earlier import left half-read (its log ended at a rotation) continue here.
+    for (CopyRecord& open : m_store.openCopies()) assembler.seedOpen(std::move(open));
     std::int64_t doneBytes = 0;
     for (const Peek& peek : order) {
         FileReport fr;

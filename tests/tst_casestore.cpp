@@ -175,6 +175,41 @@ private slots:
         for (int i = 0; i < m1.size(); ++i) QCOMPARE(m1[i], m2[i]);
         QCOMPARE(dump(bulk, users), dump(split, users));
     }
+    // A log cut at a rotation and imported in two runs gives the case that one run gives.
+    void rotationAcrossSessions() {
+        const QByteArray mx1 = readAll(kMx1);
+        // Cut right after bob's relay hop: the message is still open on mx1.
+        const int cut = mx1.indexOf('\n', mx1.indexOf("queued as 9C1D22E0F3")) + 1;
+        QTemporaryDir tmp;
+        const QString older = tmp.filePath(QStringLiteral("mail.log.1")), newer = tmp.filePath(QStringLiteral("mail.log"));
+        writeFile(older, mx1.left(cut));
+        writeFile(newer, mx1.mid(cut));
+        const QString whole = tmp.filePath(QStringLiteral("whole.mtcase")), split = tmp.filePath(QStringLiteral("split.mtcase"));
+        {
+            CaseStore s;
+            s.open(whole);
+            ImportJob(s).importLogs({kMx1, kMx2});
+        }
+        {
+            CaseStore s;
+            s.open(split);
+            ImportJob(s).importLogs({older, kMx2});
+        }
+        {
+            CaseStore s;
+            s.open(split);
+            QCOMPARE(s.openCopies().size(), std::size_t(1));
+            QVERIFY(!ImportJob(s).importLogs({newer}).anyFailed());
+            QCOMPARE(s.openCopies().size(), std::size_t(0));
+        }
+        QCOMPARE(caseDump(split).section(QStringLiteral(" imports="), 0, 0),
+                 caseDump(whole).section(QStringLiteral(" imports="), 0, 0));
+        CaseStore s;
+        s.open(split);
+        // partner@example.net: deferred in the first file, sent in the second, one row.
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM deliveries WHERE recipient = 'partner@example.net' AND status = 'sent'"), 1);
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM copies WHERE queue_id = '4F2A61C0B1'"), 1);
+    }
     void reimportIsIdempotent() {
         QTemporaryDir tmp;
         const QString path = tmp.filePath(QStringLiteral("e.mtcase"));
