@@ -3,6 +3,7 @@
 #include "model/CaseReader.h"
 #include "model/CaseStore.h"
 #include "model/ImportJob.h"
+#include "model/simulator/Simulator.h"
 #include "importers/PostfixLog.h"
 
 #include <QCommandLineParser>
@@ -31,6 +32,9 @@ const char* const kUsageText =
     "            One line per logical message with its recipients, destinations and statuses.\n"
     "  summary   --case FILE [--json]\n"
     "            Counts in the case and the import runs.\n"
+    "  simulate  --out DIR [--users N] [--servers K] [--hours H] [--seed S]\n"
+    "            [--worm iloveyou|melissa|polymorphic|none] [--open-prob P] [--stamp rfc3339|classic] [--json]\n"
+    "            Write a simulated organisation's org chart, Postfix logs and truth.json (same seed, same bytes).\n"
     "\n"
     "Exit status: 0 success, 1 an input could not be imported, 2 bad usage.\n";
 
@@ -270,6 +274,65 @@ int cmdSummary(const QStringList& args, QTextStream& out, QTextStream& err) {
     return kOk;
 }
 
+int cmdSimulate(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    const QCommandLineOption outOpt(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
+    const QCommandLineOption usersOpt(QStringLiteral("users"), QStringLiteral("Users."), QStringLiteral("N"), QStringLiteral("300"));
+    const QCommandLineOption serversOpt(QStringLiteral("servers"), QStringLiteral("Mail servers."), QStringLiteral("K"), QStringLiteral("4"));
+    const QCommandLineOption hoursOpt(QStringLiteral("hours"), QStringLiteral("Hours of log."), QStringLiteral("H"), QStringLiteral("8"));
+    const QCommandLineOption seedOpt(QStringLiteral("seed"), QStringLiteral("Seed."), QStringLiteral("S"), QStringLiteral("1"));
+    const QCommandLineOption wormOpt(QStringLiteral("worm"), QStringLiteral("Worm."), QStringLiteral("KIND"), QStringLiteral("iloveyou"));
+    const QCommandLineOption openOpt(QStringLiteral("open-prob"), QStringLiteral("Open probability."), QStringLiteral("P"), QStringLiteral("0.2"));
+    const QCommandLineOption stampOpt(QStringLiteral("stamp"), QStringLiteral("Stamps."), QStringLiteral("STYLE"), QStringLiteral("rfc3339"));
+    const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON."));
+    p.addOptions({outOpt, usersOpt, serversOpt, hoursOpt, seedOpt, wormOpt, openOpt, stampOpt, jsonOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(outOpt)) return usage(err, QStringLiteral("simulate: --out DIR is required"));
+    sim::SimulationOptions o;
+    o.outDir = p.value(outOpt);
+    bool ok1 = false, ok2 = false, ok3 = false, ok4 = false, ok5 = false;
+    o.users = p.value(usersOpt).toInt(&ok1);
+    o.servers = p.value(serversOpt).toInt(&ok2);
+    o.hours = p.value(hoursOpt).toDouble(&ok3);
+    o.seed = p.value(seedOpt).toULongLong(&ok4);
+    o.openProbability = p.value(openOpt).toDouble(&ok5);
+    if (!ok1 || o.users < 10 || o.users > 1000000) return usage(err, QStringLiteral("simulate: --users wants 10 to 1000000"));
+    if (!ok2 || o.servers < 1 || o.servers > 64) return usage(err, QStringLiteral("simulate: --servers wants 1 to 64"));
+    if (!ok3 || o.hours <= 0 || o.hours > 24 * 31) return usage(err, QStringLiteral("simulate: --hours wants a positive number of hours"));
+    if (!ok4) return usage(err, QStringLiteral("simulate: --seed wants an unsigned integer"));
+    if (!ok5 || o.openProbability < 0 || o.openProbability > 1)
+        return usage(err, QStringLiteral("simulate: --open-prob wants a probability between 0 and 1"));
+    if (!sim::wormFromName(p.value(wormOpt), o.worm))
+        return usage(err, QStringLiteral("simulate: --worm is iloveyou, melissa, polymorphic or none, not '%1'").arg(p.value(wormOpt)));
+    const QString stamp = p.value(stampOpt);
+    if (stamp != QLatin1String("rfc3339") && stamp != QLatin1String("classic"))
+        return usage(err, QStringLiteral("simulate: --stamp is rfc3339 or classic"));
+    o.classicStamps = stamp == QLatin1String("classic");
+    const sim::SimulationResult r = sim::simulate(o);
+    if (!r.ok) {
+        err << "mailtriage-cli: simulate: " << r.error << "\n";
+        return kInputFailed;
+    }
+    if (p.isSet(jsonOpt)) {
+        QJsonArray logs;
+        for (const QString& f : r.logFiles) logs.append(f);
+        out << QJsonDocument(QJsonObject{{"out", o.outDir}, {"logs", logs}, {"org", r.orgChart}, {"truth", r.truthFile},
+                                         {"messages", jint(r.messages)}, {"worm_messages", jint(r.wormMessages)},
+                                         {"infected", r.infectedUsers}})
+                   .toJson(QJsonDocument::Compact)
+            << "\n";
+    } else {
+        out << "simulated " << o.users << " users on " << o.servers << " servers for " << o.hours << " h (seed " << o.seed
+            << ", worm " << sim::wormName(o.worm) << "): " << r.messages << " messages, " << r.wormMessages
+            << " worm messages, " << r.infectedUsers << " infected users\n"
+            << "  org chart " << r.orgChart << "\n  truth     " << r.truthFile << "\n";
+        for (const QString& f : r.logFiles) out << "  log       " << f << "\n";
+    }
+    out.flush();
+    return kOk;
+}
+
 } // namespace
 
 int run(const QStringList& args, QTextStream& out, QTextStream& err) {
@@ -284,6 +347,7 @@ int run(const QStringList& args, QTextStream& out, QTextStream& err) {
     if (cmd == QLatin1String("import")) return cmdImport(rest, out, err);
     if (cmd == QLatin1String("messages")) return cmdMessages(rest, out, err);
     if (cmd == QLatin1String("summary")) return cmdSummary(rest, out, err);
+    if (cmd == QLatin1String("simulate")) return cmdSimulate(rest, out, err);
     return usage(err, QStringLiteral("unknown command '%1'").arg(cmd));
 }
 

@@ -77,4 +77,14 @@ struct Truth {
 };
 bool readTruth(const QString& path, Truth& out, QString* error = nullptr);
 
+// Each worm message as truth.json records it ("worm_messages", in the order they were sent):
+// who sent it, when (smtpd's client= line) and to whom.
+struct WormMessage {
+    QString messageId;              // without angle brackets, as the importer stores it
+    QString sender;                 // the infected user
+    qint64 time = 0;                // ms since epoch UTC
+    QStringList recipients;         // as the client gave them (address-book entries)
+};
+bool readWormMessages(const QString& path, QVector<WormMessage>& out, QString* error = nullptr);
+
 } // namespace mt::sim
