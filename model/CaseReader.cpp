@@ -132,9 +132,10 @@ void CaseReader::forEachMessage(const std::function<void(const MessageView&)>& f
     }
 }
 
-QVector<qint64> CaseReader::messageIds(const QString& filter, MessageColumn sort, bool ascending) {
+QVector<qint64> CaseReader::messageIds(const QString& filter, MessageColumn sort, bool ascending,
+                                       const QSet<QString>* onlyMessageIds) {
     QVector<qint64> ids;
-    if (!m_ok) return ids;
+    if (!m_ok || (onlyMessageIds && onlyMessageIds->isEmpty())) return ids;
     QString order;
     switch (sort) {
     case MessageColumn::Sender: order = QStringLiteral("m.sender"); break;
@@ -152,7 +153,9 @@ QVector<qint64> CaseReader::messageIds(const QString& filter, MessageColumn sort
     default: order = QStringLiteral("m.time"); break;
     }
     const QString dir = ascending ? QStringLiteral(" ASC") : QStringLiteral(" DESC");
-    QString sql = QStringLiteral("SELECT m.id FROM messages m");
+    // The id set is applied while reading the rows (a set of thousands does not fit an IN list).
+    QString sql = onlyMessageIds ? QStringLiteral("SELECT m.id, m.message_id FROM messages m")
+                                 : QStringLiteral("SELECT m.id FROM messages m");
     const QString needle = filter.trimmed();
     if (!needle.isEmpty()) {
         sql += QStringLiteral(
@@ -168,6 +171,11 @@ QVector<qint64> CaseReader::messageIds(const QString& filter, MessageColumn sort
     q.prepare(sql);
     if (!needle.isEmpty()) q.bindValue(QStringLiteral(":n"), needle.toLower());
     q.exec();
+    if (onlyMessageIds) {
+        while (q.next())
+            if (onlyMessageIds->contains(q.value(1).toString())) ids.push_back(q.value(0).toLongLong());
+        return ids;
+    }
     while (q.next()) ids.push_back(q.value(0).toLongLong());
     return ids;
 }

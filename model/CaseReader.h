@@ -3,6 +3,7 @@
 // import writes on another thread; WAL keeps readers and the writer out of each other's way).
 #include "CaseStore.h"
 
+#include <QSet>
 #include <QSqlDatabase>
 #include <QString>
 #include <QStringList>
@@ -74,8 +75,10 @@ public:
     // Every message in time order, with its final recipients, one at a time (for export).
     void forEachMessage(const std::function<void(const MessageView&)>& fn);
     // Ids of the messages matching filter (substring of sender, subject, client, Message-ID,
-    // attachment name or recipient), sorted by column.
-    QVector<qint64> messageIds(const QString& filter, MessageColumn sort, bool ascending);
+    // attachment name or recipient), sorted by column. With onlyMessageIds, also only the
+    // messages whose Message-ID (as stored: without angle brackets) is in that set.
+    QVector<qint64> messageIds(const QString& filter, MessageColumn sort, bool ascending,
+                               const QSet<QString>* onlyMessageIds = nullptr);
     // Rows for the given ids, in the order given.
     QVector<MessageView> messages(const QVector<qint64>& ids);
     QVector<CopyView> copies(qint64 messageId);

@@ -195,6 +195,19 @@ void MessageTableModel::setFilter(const QString& filter) {
     requery(FilterQuery);
 }
 
+void MessageTableModel::setIdFilter(const QSet<QString>& messageIds) {
+    m_idFilter = messageIds;
+    m_hasIdFilter = true;
+    requery(FilterQuery);
+}
+
+void MessageTableModel::clearIdFilter() {
+    if (!m_hasIdFilter) return;
+    m_idFilter.clear();
+    m_hasIdFilter = false;
+    requery(FilterQuery);
+}
+
 void MessageTableModel::reload() { requery(LoadQuery); }
 
 void MessageTableModel::setBusy(bool busy) {
@@ -235,7 +248,9 @@ void MessageTableModel::startQuery() {
     const QString filter = m_filter;
     const auto column = static_cast<MessageColumn>(m_sortColumn);
     const bool ascending = m_sortOrder == Qt::AscendingOrder;
-    m_watcher.setFuture(QtConcurrent::run(&m_pool, [generation, path, filter, column, ascending] {
+    const bool hasIdFilter = m_hasIdFilter;
+    const QSet<QString> idFilter = m_idFilter; // implicitly shared: a copy for the worker
+    m_watcher.setFuture(QtConcurrent::run(&m_pool, [generation, path, filter, column, ascending, hasIdFilter, idFilter] {
         // On the worker thread: a connection of its own, opened and closed here.
         QElapsedTimer timer;
         timer.start();
@@ -243,7 +258,7 @@ void MessageTableModel::startQuery() {
         r.generation = generation;
         CaseReader reader(path);
         if (reader.isOpen())
-            r.ids = reader.messageIds(filter, column, ascending);
+            r.ids = reader.messageIds(filter, column, ascending, hasIdFilter ? &idFilter : nullptr);
         else
             r.error = reader.error();
         r.ids.squeeze();

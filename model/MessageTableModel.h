@@ -21,6 +21,7 @@
 
 #include <QAbstractTableModel>
 #include <QFutureWatcher>
+#include <QSet>
 #include <QString>
 #include <QThreadPool>
 #include <QVector>
@@ -61,6 +62,13 @@ public:
     // Substring filter (sender, subject, client, Message-ID, attachment, recipient); "" = all.
     void setFilter(const QString& filter);
     QString filter() const { return m_filter; }
+    // Only the messages whose Message-ID (as the case stores it: no angle brackets) is in the
+    // set, on top of the substring filter (a drill's worm messages, say). Applied by the id
+    // query on the worker thread like the rest; clearIdFilter() lifts it.
+    void setIdFilter(const QSet<QString>& messageIds);
+    void clearIdFilter();
+    bool hasIdFilter() const { return m_hasIdFilter; }
+    const QSet<QString>& idFilter() const { return m_idFilter; }
     int sortColumn() const { return m_sortColumn; }
     Qt::SortOrder sortOrder() const { return m_sortOrder; }
 
@@ -125,6 +133,8 @@ private:
     QString m_casePath; // the reader's, for the worker's own CaseReader
     QVector<qint64> m_ids;
     QString m_filter;
+    QSet<QString> m_idFilter;
+    bool m_hasIdFilter = false;
     int m_sortColumn = Time;
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     mutable std::list<Page> m_pages; // most recently used first

@@ -1,5 +1,7 @@
 #include "MainWindow.h"
 
+#include "DrillDialog.h"
+#include "TruthDialog.h"
 #include "model/MessageTableModel.h"
 #include "views/MessageDetailsView.h"
 
@@ -35,6 +37,7 @@
 #include <QStatusBar>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -244,6 +247,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             [this](const QModelIndex& current) { onCurrentRowChanged(current.isValid() ? current.row() : -1); });
     connect(this, &MainWindow::workerProgress, this, &MainWindow::onImportProgress, Qt::QueuedConnection);
     connect(&m_watcher, &QFutureWatcher<ImportReport>::finished, this, &MainWindow::onImportFinished);
+    connect(this, &MainWindow::drillProgress, this, &MainWindow::onDrillProgress, Qt::QueuedConnection);
+    connect(&m_drillWatcher, &QFutureWatcher<DrillOutcome>::finished, this, &MainWindow::onDrillFinished);
+    connect(&m_truthWatcher, &QFutureWatcher<TruthLoad>::finished, this, &MainWindow::onTruthLoaded);
 
     updateTitle();
     updateCounts();
@@ -253,11 +259,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
-    if (m_importing) {
-        m_cancel = true;
-        m_watcher.waitForFinished();
-    }
+    m_cancel = true;
+    waitForWorkers();
     m_watcher.disconnect(this);
+    m_drillWatcher.disconnect(this);
+    m_truthWatcher.disconnect(this);
     m_table->viewport()->removeEventFilter(this);
     m_model->disconnect(this);
     m_model->setReader(nullptr);
@@ -295,8 +301,28 @@ void MainWindow::buildUi() {
     m_shownLabel = new QLabel(content);
     m_shownLabel->setMinimumWidth(m_shownLabel->fontMetrics().horizontalAdvance(QStringLiteral("1,000,000 of 1,000,000 messages")));
     m_shownLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    // "Showing only the worm messages (n)  [Show all]": an id filter from the truth dialog.
+    m_idFilterBar = new QWidget(content);
+    m_idFilterBar->setObjectName(QStringLiteral("idFilterBar"));
+    {
+        auto* bar = new QHBoxLayout(m_idFilterBar);
+        bar->setContentsMargins(0, 0, 0, 0);
+        bar->setSpacing(4);
+        m_idFilterLabel = new QLabel(m_idFilterBar);
+        m_idFilterLabel->setStyleSheet(QStringLiteral("QLabel { background:#fde2e1; color:#7a1c1c; border-radius:3px; "
+                                                      "padding:1px 8px; }"));
+        auto* clear = new QToolButton(m_idFilterBar);
+        clear->setObjectName(QStringLiteral("showAllMessages"));
+        clear->setText(tr("Show all"));
+        clear->setToolTip(tr("Lift this filter: list every message again"));
+        connect(clear, &QToolButton::clicked, this, &MainWindow::showAllMessages);
+        bar->addWidget(m_idFilterLabel);
+        bar->addWidget(clear);
+    }
+    m_idFilterBar->hide();
     filterRow->addWidget(filterLabel);
     filterRow->addWidget(m_filter, 1);
+    filterRow->addWidget(m_idFilterBar);
     filterRow->addWidget(m_shownLabel);
     layout->addLayout(filterRow);
 
@@ -338,6 +364,10 @@ void MainWindow::buildUi() {
     m_busyLabel->setObjectName(QStringLiteral("busyIndicator"));
     statusBar()->addPermanentWidget(m_busyLabel);
     m_busyLabel->hide();
+    m_drillLabel = new QLabel(this);
+    m_drillLabel->setObjectName(QStringLiteral("drillIndicator"));
+    statusBar()->addPermanentWidget(m_drillLabel);
+    m_drillLabel->hide();
     m_progressLabel = new QLabel(this);
     m_progressBar = new QProgressBar(this);
     m_progressBar->setRange(0, 1000);
@@ -402,6 +432,9 @@ void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     m_newAct = file->addAction(tr("&New case…"), this, &MainWindow::newCaseDialog);
     m_newAct->setShortcut(QKeySequence::New);
+    m_newDrillAct = file->addAction(tr("New &drill…"), this, &MainWindow::newDrillDialog);
+    m_newDrillAct->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N));
+    m_newDrillAct->setStatusTip(tr("Simulate an outbreak into a new case and investigate it without knowing the answer"));
     m_openAct = file->addAction(tr("&Open case…"), this, &MainWindow::openCaseDialog);
     m_openAct->setShortcut(QKeySequence::Open);
     m_recentMenu = file->addMenu(tr("&Recent cases"));
@@ -421,6 +454,13 @@ void MainWindow::buildMenus() {
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     m_filterAct = edit->addAction(tr("&Filter messages"), this, &MainWindow::focusFilter);
     m_filterAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_F));
+
+    QMenu* drill = menuBar()->addMenu(tr("&Drill"));
+    drill->addAction(m_newDrillAct);
+    drill->addSeparator();
+    m_showTruthAct = drill->addAction(tr("Show &truth…"), this, &MainWindow::showTruth);
+    m_showTruthAct->setStatusTip(tr("Reveal the drill's answer: the worm, patient zero and the infection chain"));
+    m_showTruthAct->setEnabled(false);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* aboutAct = help->addAction(tr("&About MailTriage"), this, &MainWindow::about);
@@ -472,7 +512,13 @@ bool MainWindow::openCase(const QString& path, bool create) {
         m_filter->clear();
     }
     m_model->setFilter(QString()); // no reader yet: no query
+    m_model->clearIdFilter();
+    m_idFilterBar->hide();
+    if (m_truthDialog) m_truthDialog->close(); // the previous case's answer
+    m_truthDialog = nullptr;
+    m_truthRevealed = false;
     m_model->setReader(m_reader.get());
+    updateDrillState();
     updateCounts();
     updateTitle();
     updateEmptyState();
@@ -487,6 +533,12 @@ void MainWindow::closeCase() {
     m_model->setReader(nullptr);
     m_reader.reset();
     m_details->clear();
+    m_model->clearIdFilter();
+    m_idFilterBar->hide();
+    if (m_truthDialog) m_truthDialog->close();
+    m_truthDialog = nullptr;
+    m_truthRevealed = false;
+    updateDrillState();
     updateCounts();
     updateTitle();
     updateEmptyState();
@@ -565,7 +617,9 @@ void MainWindow::rebuildRecentMenu() {
 // ---------------------------------------------------------------- presentation
 
 void MainWindow::updateTitle() {
-    if (m_reader)
+    if (m_reader && m_drillCase)
+        setWindowTitle(tr("Drill — %1 — MailTriage").arg(QFileInfo(m_reader->path()).completeBaseName()));
+    else if (m_reader)
         setWindowTitle(tr("%1 — MailTriage").arg(QFileInfo(m_reader->path()).completeBaseName()));
     else
         setWindowTitle(QStringLiteral("MailTriage"));
@@ -601,8 +655,9 @@ void MainWindow::updateEmptyState() {
 }
 
 void MainWindow::updateActions() {
-    for (QAction* a : {m_newAct, m_openAct, m_importLogsAct, m_importOrgAct}) a->setEnabled(!m_importing);
+    for (QAction* a : {m_newAct, m_openAct, m_importLogsAct, m_importOrgAct, m_newDrillAct}) a->setEnabled(!m_importing);
     m_recentMenu->setEnabled(!m_importing);
+    m_showTruthAct->setEnabled(m_reader && m_drillCase && !m_truthWatcher.isRunning());
 }
 
 void MainWindow::showError(const QString& title, const QString& text) {
@@ -630,7 +685,7 @@ void MainWindow::onIdsReloaded() {
     const int shown = m_model->rowCount();
     if (!m_reader)
         m_shownLabel->clear();
-    else if (m_model->filter().isEmpty())
+    else if (m_model->filter().isEmpty() && !m_model->hasIdFilter())
         m_shownLabel->setText(tr("%1 messages").arg(num(shown)));
     else
         m_shownLabel->setText(tr("%1 of %2 messages").arg(num(shown), num(m_counts.messages)));
@@ -805,12 +860,8 @@ bool MainWindow::startImport(const QStringList& logs, const QStringList& orgChar
     }
     m_importing = true;
     m_cancel = false;
-    m_progressBar->setValue(0);
-    m_progressLabel->setText(tr("Importing %n file(s)…", nullptr, int(logs.size() + orgCharts.size())));
-    m_progressLabel->show();
-    m_progressBar->show();
-    m_cancelButton->setEnabled(true);
-    m_cancelButton->show();
+    showWorkerProgress(tr("Importing %n file(s)…", nullptr, int(logs.size() + orgCharts.size())));
+    m_cancelButton->setToolTip(tr("Stop the import; the file being imported is rolled back"));
     updateActions();
 
     const QString path = m_reader->path();
@@ -828,6 +879,27 @@ void MainWindow::cancelImport() {
     m_progressLabel->setText(tr("Cancelling…"));
 }
 
+void MainWindow::showWorkerProgress(const QString& text) {
+    m_progressBar->setValue(0);
+    m_progressLabel->setText(text);
+    m_progressLabel->show();
+    m_progressBar->show();
+    m_cancelButton->setEnabled(true);
+    m_cancelButton->show();
+}
+
+void MainWindow::hideWorkerProgress() {
+    m_progressLabel->hide();
+    m_progressBar->hide();
+    m_cancelButton->hide();
+}
+
+void MainWindow::waitForWorkers() {
+    m_watcher.waitForFinished();
+    m_drillWatcher.waitForFinished();
+    m_truthWatcher.waitForFinished();
+}
+
 void MainWindow::onImportProgress(qint64 done, qint64 total, const QString& file) {
     if (!m_importing) return;
     m_progressBar->setValue(total > 0 ? int(std::min<qint64>(1000, done * 1000 / total)) : 0);
@@ -838,9 +910,7 @@ void MainWindow::onImportFinished() {
     if (!m_importing) return;
     m_importing = false;
     m_lastReport = m_watcher.result();
-    m_progressLabel->hide();
-    m_progressBar->hide();
-    m_cancelButton->hide();
+    hideWorkerProgress();
     updateActions();
 
     // Counts first (the "n of m" label uses them), then the ids; onIdsReloaded keeps the
@@ -939,13 +1009,184 @@ QString MainWindow::buildSummary(const ImportReport& report, bool html) const {
     return out;
 }
 
+// ---------------------------------------------------------------- drills
+
+void MainWindow::newDrillDialog() {
+    if (m_importing) return;
+    DrillDialog dlg(this);
+    if (dlg.exec() != QDialog::Accepted) return;
+    if (!startDrill(dlg.request())) showError(tr("New drill"), m_lastError);
+}
+
+bool MainWindow::startDrill(const DrillRequest& request) {
+    m_lastError.clear();
+    if (m_importing) {
+        m_lastError = m_drillRunning ? tr("A drill is being prepared already.")
+                                     : tr("An import is running; wait for it or cancel it first.");
+        return false;
+    }
+    if (request.casePath.trimmed().isEmpty()) {
+        m_lastError = tr("No case file given for the drill.");
+        return false;
+    }
+    DrillRequest r = request;
+    r.casePath = QFileInfo(request.casePath.trimmed()).absoluteFilePath();
+    if (QFileInfo::exists(r.casePath)) {
+        m_lastError = tr("%1 already exists. A drill never overwrites a case: choose another name.")
+                          .arg(QDir::toNativeSeparators(r.casePath));
+        return false;
+    }
+    if (r.options.outDir.isEmpty()) r.options.outDir = drillLogsDir(r.casePath);
+
+    m_importing = true;
+    m_drillRunning = true;
+    m_cancel = false;
+    showWorkerProgress(tr("Generating the drill’s mail…"));
+    m_cancelButton->setToolTip(tr("Stop the drill; nothing of it is kept"));
+    updateActions();
+    m_drillWatcher.setFuture(QtConcurrent::run([r, cancel = &m_cancel, this] {
+        return runDrill(r, cancel, [this](DrillPhase phase, int permille, const QString& what) {
+            emit drillProgress(int(phase), permille, what);
+        });
+    }));
+    emit drillStarted();
+    return true;
+}
+
+void MainWindow::onDrillProgress(int phase, int permille, const QString& what) {
+    if (!m_drillRunning) return;
+    m_progressBar->setValue(permille);
+    if (!m_cancel && !what.isEmpty()) m_progressLabel->setText(what);
+}
+
+void MainWindow::onDrillFinished() {
+    if (!m_drillRunning) return;
+    m_drillRunning = false;
+    m_importing = false;
+    m_lastDrill = m_drillWatcher.result();
+    hideWorkerProgress();
+    updateActions();
+    m_lastReport = m_lastDrill.report;
+    m_lastSummary = buildSummary(m_lastReport, false);
+
+    if (m_lastDrill.cancelled) {
+        m_lastError = tr("The drill was cancelled.");
+        statusBar()->showMessage(tr("Drill cancelled: nothing of it was kept."), 15000);
+        emit drillFinished(false, true);
+        return;
+    }
+    if (!m_lastDrill.ok) {
+        showError(tr("New drill"), m_lastDrill.error);
+        emit drillFinished(false, false);
+        return;
+    }
+    if (!openCase(m_lastDrill.casePath, false)) {
+        showError(tr("New drill"), m_lastError);
+        emit drillFinished(false, false);
+        return;
+    }
+    if (m_stack->currentIndex() == 1) m_table->setFocus(Qt::OtherFocusReason);
+    statusBar()->showMessage(tr("Drill ready: %1 messages. The truth is hidden; Drill › Show truth… reveals it when "
+                                "you are done.")
+                                 .arg(num(m_counts.messages)),
+                             60000);
+    emit drillFinished(true, false);
+}
+
+void MainWindow::updateDrillState() {
+    m_drillCase = m_reader && QFileInfo::exists(drillTruthPath(m_reader->path()));
+    if (!m_drillCase) {
+        m_drillLabel->hide();
+    } else {
+        m_drillLabel->setText(m_truthRevealed ? tr("Drill · truth revealed") : tr("Drill · truth hidden"));
+        m_drillLabel->setToolTip(m_truthRevealed ? tr("Drill › Show truth… shows the answer again")
+                                                 : tr("This case is a drill. Drill › Show truth… reveals the answer."));
+        m_drillLabel->setStyleSheet(m_truthRevealed
+                                        ? QStringLiteral("QLabel { background:#fde2e1; color:#7a1c1c; border-radius:3px; padding:1px 8px; }")
+                                        : QStringLiteral("QLabel { background:#fff3cd; color:#664d03; border-radius:3px; padding:1px 8px; }"));
+        m_drillLabel->show();
+    }
+    updateTitle();
+    updateActions();
+}
+
+void MainWindow::showTruth() {
+    if (!m_reader || !m_drillCase) return;
+    if (m_truthDialog) {
+        m_truthDialog->show();
+        m_truthDialog->raise();
+        m_truthDialog->activateWindow();
+        return;
+    }
+    if (m_truthWatcher.isRunning()) return;
+    if (m_interactive && !m_truthRevealed) {
+        const auto answer = QMessageBox::question(
+            this, tr("Show truth"),
+            tr("This reveals the answer to the drill: the worm, patient zero, who infected whom and which messages "
+               "are the worm’s.\n\nIf you are still investigating, stop here. Reveal the truth now?"),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+        if (answer != QMessageBox::Yes) return;
+    }
+    const QString casePath = m_reader->path();
+    const QString truthPath = drillTruthPath(casePath);
+    m_truthWatcher.setFuture(QtConcurrent::run([casePath, truthPath] {
+        TruthLoad t;
+        t.casePath = casePath;
+        t.ok = sim::readTruth(truthPath, t.truth, &t.error);
+        if (!t.ok && t.error.isEmpty()) t.error = tr("unreadable");
+        return t;
+    }));
+    updateActions();
+}
+
+void MainWindow::onTruthLoaded() {
+    const TruthLoad t = m_truthWatcher.result();
+    updateActions();
+    if (!m_reader || t.casePath != m_reader->path()) return; // another case was opened meanwhile
+    if (!t.ok) {
+        showError(tr("Show truth"), tr("Could not read the drill’s truth %1: %2")
+                                        .arg(QDir::toNativeSeparators(drillTruthPath(t.casePath)), t.error));
+        return;
+    }
+    m_truthRevealed = true;
+    statusBar()->clearMessage(); // "the truth is hidden" no longer holds
+    updateDrillState();
+    auto* dlg = new TruthDialog(t.truth, t.casePath, this);
+    dlg->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dlg, &TruthDialog::showMessagesRequested, this, &MainWindow::showOnlyMessages);
+    m_truthDialog = dlg;
+    dlg->show();
+    emit truthShown();
+}
+
+void MainWindow::showOnlyMessages(const QSet<QString>& messageIds, const QString& what) {
+    if (!m_reader) return;
+    QSet<QString> ids;
+    ids.reserve(messageIds.size());
+    for (const QString& id : messageIds) ids.insert(TruthDialog::bareMessageId(id));
+    m_idFilterLabel->setText(tr("Only the %1 (%2)").arg(what, num(ids.size())));
+    m_idFilterBar->show();
+    m_model->setIdFilter(ids);
+}
+
+void MainWindow::showAllMessages() {
+    m_idFilterBar->hide();
+    m_model->clearIdFilter();
+}
+
+TruthDialog* MainWindow::truthDialog() const { return m_truthDialog.data(); }
+
+bool MainWindow::showsOnlySomeMessages() const { return m_model->hasIdFilter(); }
+
 // ---------------------------------------------------------------- window events
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     if (m_importing) {
         if (m_interactive) {
             const auto answer = QMessageBox::question(
-                this, tr("Quit"), tr("An import is running. Cancel it and quit? The file being imported is rolled back."),
+                this, tr("Quit"),
+                m_drillRunning ? tr("A drill is being prepared. Cancel it and quit? Nothing of it is kept.")
+                               : tr("An import is running. Cancel it and quit? The file being imported is rolled back."),
                 QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
             if (answer != QMessageBox::Yes) {
                 event->ignore();
@@ -953,8 +1194,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
             }
         }
         m_cancel = true;
-        m_watcher.waitForFinished();
     }
+    waitForWorkers();
     saveSettings();
     QMainWindow::closeEvent(event);
 }

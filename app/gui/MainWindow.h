@@ -2,12 +2,16 @@
 // The MailTriage main window: a case's messages in a sortable, filterable table (paged from
 // the case file, so a million messages are fine), the selected message's copies and
 // deliveries below it, and imports of logs and org charts running on a worker thread with
-// progress and cancel.
+// progress and cancel. Drills (File > New drill…) run the outbreak simulator into a new case
+// the same way, and Drill > Show truth… reveals their answer.
+#include "Drill.h"
 #include "model/CaseReader.h"
 #include "model/ImportJob.h"
 
 #include <QFutureWatcher>
 #include <QMainWindow>
+#include <QPointer>
+#include <QSet>
 #include <QSize>
 #include <QStringList>
 #include <QTimer>
@@ -31,6 +35,8 @@ class MessageTableModel;
 } // namespace mt
 
 namespace mt::gui {
+
+class TruthDialog;
 
 // mailtriage [--case FILE] [LOGS...] [--screenshot OUT.png [--size WxH]]
 int runGui(QApplication& app);
@@ -90,6 +96,25 @@ public:
     // Splits files the way drag-and-drop does: .csv/.tsv/.ldif are org charts, the rest logs.
     static void classifyFiles(const QStringList& files, QStringList& logs, QStringList& orgCharts);
 
+    // Drills. startDrill runs the simulator, creates request.casePath and imports into it on a
+    // worker thread (the import's progress bar and Cancel; cancelImport() cancels it too), then
+    // opens the case; drillFinished tells how it went. False (lastError()) when something runs
+    // already or the case exists. The previous case stays open until the drill's case opens.
+    bool startDrill(const DrillRequest& request);
+    bool isDrillRunning() const { return m_drillRunning; }
+    const DrillOutcome& lastDrillOutcome() const { return m_lastDrill; }
+    // The open case is a drill: its truth sidecar exists (see drillTruthPath).
+    bool isDrillCase() const { return m_drillCase; }
+    QAction* newDrillAction() const { return m_newDrillAct; }
+    QAction* showTruthAction() const { return m_showTruthAct; }
+    // The truth dialog while it is open.
+    TruthDialog* truthDialog() const;
+    // Lists only the messages with these Message-IDs (with or without angle brackets), on top
+    // of the text filter; what names them in the filter bar ("worm messages").
+    void showOnlyMessages(const QSet<QString>& messageIds, const QString& what);
+    void showAllMessages();
+    bool showsOnlySomeMessages() const;
+
 public slots:
     void newCaseDialog();
     void openCaseDialog();
@@ -97,6 +122,10 @@ public slots:
     void importOrgChartDialog();
     void focusFilter();
     void about();
+    void newDrillDialog();
+    // Asks first (when interactive): this reveals the answer. Reads the truth on a worker
+    // thread, then shows the TruthDialog (truthShown()).
+    void showTruth();
 
 signals:
     void caseOpened(const QString& path);
@@ -104,6 +133,12 @@ signals:
     void importFinished(bool cancelled);
     // Emitted by the worker thread; delivered to the window through a queued connection.
     void workerProgress(qint64 done, qint64 total, const QString& file);
+    // A drill's progress, emitted by its worker thread (phase: DrillPhase).
+    void drillProgress(int phase, int permille, const QString& what);
+    void drillStarted();
+    // ok: the drill's case is open; otherwise cancelled or failed (lastError()).
+    void drillFinished(bool ok, bool cancelled);
+    void truthShown();
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
@@ -132,6 +167,13 @@ private:
     void onModelBusy(bool busy);
     void onImportProgress(qint64 done, qint64 total, const QString& file);
     void onImportFinished();
+    void onDrillProgress(int phase, int permille, const QString& what);
+    void onDrillFinished();
+    void onTruthLoaded();
+    void showWorkerProgress(const QString& text);
+    void hideWorkerProgress();
+    void waitForWorkers();
+    void updateDrillState();
     QString buildSummary(const ImportReport& report, bool html) const;
 
     // Case
@@ -167,6 +209,8 @@ private:
     QAction* m_importOrgAct = nullptr;
     QAction* m_filterAct = nullptr;
     QMenu* m_recentMenu = nullptr;
+    QAction* m_newDrillAct = nullptr;
+    QAction* m_showTruthAct = nullptr;
 
     // Import
     QFutureWatcher<ImportReport> m_watcher;
@@ -174,6 +218,25 @@ private:
     bool m_importing = false;
     ImportReport m_lastReport;
     QString m_lastSummary;
+
+    // Drill (runs under m_importing too, so everything an import blocks is blocked)
+    QFutureWatcher<DrillOutcome> m_drillWatcher;
+    bool m_drillRunning = false;
+    DrillOutcome m_lastDrill;
+    bool m_drillCase = false;
+    bool m_truthRevealed = false;
+    QLabel* m_drillLabel = nullptr;     // status bar: "Drill · truth hidden"
+    struct TruthLoad {
+        bool ok = false;
+        QString error, casePath;
+        sim::Truth truth;
+    };
+    QFutureWatcher<TruthLoad> m_truthWatcher;
+    QPointer<TruthDialog> m_truthDialog;
+
+    // Id filter (a drill's worm messages)
+    QWidget* m_idFilterBar = nullptr;
+    QLabel* m_idFilterLabel = nullptr;
 };
 
 } // namespace mt::gui
