@@ -12,8 +12,10 @@ demo="$root/resources/demo"
 case_file="$build/demo.mtcase"
 logs=("$demo"/*.log.gz)
 # Rebuild the demo case from the bundled data each time, so it matches this build.
-rm -f "$case_file" "$case_file-wal" "$case_file-shm"
+rm -f "$case_file" "$case_file-wal" "$case_file-shm" "$case_file.truth.json"
 "$build/app/mailtriage-cli" import --case "$case_file" --org "$demo/org.csv" "${logs[@]}"
+# The demo is a drill: its answer sits beside the case (Drill > Show truth in the GUI).
+gzip -dc "$demo/truth.json.gz" > "$case_file.truth.json"
 
 if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
   exec "$build/app/mailtriage" --case "$case_file"

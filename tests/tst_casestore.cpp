@@ -171,7 +171,8 @@ private slots:
         QCOMPARE(d1.size(), d2.size());
         for (int i = 0; i < d1.size(); ++i) QCOMPARE(d1[i], d2[i]);
         const QStringList m1 = dump(bulk, messages), m2 = dump(split, messages);
-        QCOMPARE(m1.size(), 4514);
+        QVERIFY(m1.size() > 4000);
+        QCOMPARE(m1.size(), m2.size());
         for (int i = 0; i < m1.size(); ++i) QCOMPARE(m1[i], m2[i]);
         QCOMPARE(dump(bulk, users), dump(split, users));
     }
