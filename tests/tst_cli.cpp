@@ -39,6 +39,10 @@ private slots:
         QTest::newRow("bad year") << QStringList{"import", "--case", "x.mtcase", "--year", "20x6", kMx1};
         QTest::newRow("unknown option") << QStringList{"import", "--case", "x.mtcase", "--frob", kMx1};
         QTest::newRow("bad zone") << QStringList{"import", "--case", "x.mtcase", "--tz", "Nowhere/Else", kMx1};
+        QTest::newRow("simulate without out") << QStringList{"simulate", "--users", "50"};
+        QTest::newRow("simulate bad worm") << QStringList{"simulate", "--out", "x", "--worm", "blaster"};
+        QTest::newRow("simulate bad prob") << QStringList{"simulate", "--out", "x", "--open-prob", "1.5"};
+        QTest::newRow("simulate bad users") << QStringList{"simulate", "--out", "x", "--users", "3"};
         QTest::newRow("bad format") << QStringList{"messages", "--case", "x.mtcase", "--format", "xml"};
     }
     void usageErrorsExitTwo() {
@@ -145,6 +149,31 @@ private slots:
         QCOMPARE(cli({"summary", "--case", c, "--json"}).out, before);
         // And the case still takes imports.
         QCOMPARE(cli({"import", "--case", c, kMx1}).code, 0);
+    }
+    // simulate: the same seed gives the same bytes, and what it writes imports cleanly.
+    void simulateIsDeterministicAndImports() {
+        QTemporaryDir tmp;
+        const QStringList common{"--users", "60", "--servers", "2", "--hours", "2", "--seed", "9", "--worm", "melissa",
+                                 "--open-prob", "0.3", "--json"};
+        const Run a = cli(QStringList{"simulate", "--out", tmp.filePath("a")} + common);
+        const Run b = cli(QStringList{"simulate", "--out", tmp.filePath("b")} + common);
+        QCOMPARE(a.code, 0);
+        QCOMPARE(b.code, 0);
+        const QJsonObject o = QJsonDocument::fromJson(a.out).object();
+        QCOMPARE(o.value("logs").toArray().size(), 2);
+        QVERIFY(o.value("messages").toInt() > 100);
+        QVERIFY(o.value("worm_messages").toInt() >= 1);
+        for (const QString f : {"mail1.log", "mail2.log", "org.csv", "truth.json"}) {
+            QFile fa(tmp.filePath("a/" + f)), fb(tmp.filePath("b/" + f));
+            QVERIFY(fa.open(QIODevice::ReadOnly) && fb.open(QIODevice::ReadOnly));
+            QVERIFY2(fa.readAll() == fb.readAll(), qPrintable(f));
+        }
+        const Run imp = cli({"import", "--case", tmp.filePath("c.mtcase"), "--org", tmp.filePath("a/org.csv"), "--json",
+                             tmp.filePath("a/mail1.log"), tmp.filePath("a/mail2.log")});
+        QCOMPARE(imp.code, 0);
+        const QJsonObject io = QJsonDocument::fromJson(imp.out).object();
+        QCOMPARE(io.value("rejected_lines").toInt(), 0);
+        QCOMPARE(io.value("messages").toInt(), o.value("messages").toInt());
     }
     void notACaseFile() {
         QTemporaryDir tmp;
