@@ -17,6 +17,8 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
+#include <QTimeZone>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -67,7 +69,8 @@ QString num(qint64 n) { return QLocale().toString(n); }
 // Runs on a pool thread: its own CaseStore on the case file (the window keeps reading through
 // its CaseReader meanwhile), progress emitted as a signal the window receives queued.
 ImportReport runImport(const QString& casePath, const QStringList& logs, const QStringList& orgCharts,
-                       const OrgColumnMap& orgColumns, const std::atomic_bool* cancel, MainWindow* window) {
+                       const OrgColumnMap& orgColumns, const std::string& timeZone, const std::atomic_bool* cancel,
+                       MainWindow* window) {
     ImportReport all;
     CaseStore store;
     try {
@@ -90,23 +93,25 @@ ImportReport runImport(const QString& casePath, const QStringList& logs, const Q
         for (FileReport& f : r.files) all.files.push_back(std::move(f));
         all.cancelled = all.cancelled || r.cancelled;
     };
-    if (!logs.isEmpty()) {
-        ImportJob job(store);
+    ImportOptions options;
+    options.orgColumns = orgColumns;
+    options.timeZone = timeZone;
+    // Org charts first, as the CLI does, so users seen in the logs land in their units at once.
+    if (!orgCharts.isEmpty()) {
+        ImportJob job(store, options);
         job.setCancelFlag(cancel);
         job.setProgress([window, total](std::int64_t done, std::int64_t, const QString& file) {
             emit window->workerProgress(done, total, file);
         });
-        append(job.importLogs(logs));
+        append(job.importOrgCharts(orgCharts));
     }
-    if (!orgCharts.isEmpty()) {
-        ImportOptions options;
-        options.orgColumns = orgColumns;
+    if (!logs.isEmpty()) {
         ImportJob job(store, options);
         job.setCancelFlag(cancel);
-        job.setProgress([window, total, logBytes](std::int64_t done, std::int64_t, const QString& file) {
-            emit window->workerProgress(logBytes + done, total, file);
+        job.setProgress([window, total, orgBytes](std::int64_t done, std::int64_t, const QString& file) {
+            emit window->workerProgress(orgBytes + done, total, file);
         });
-        append(job.importOrgCharts(orgCharts));
+        append(job.importLogs(logs));
     }
     return all;
 }
@@ -428,6 +433,22 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
     return QMainWindow::eventFilter(watched, event);
 }
 
+void MainWindow::chooseLogTimeZone() {
+    // Classic syslog and maillog_file stamps are the servers' local time without a zone.
+    QStringList zones{QStringLiteral("UTC")};
+    for (const QByteArray& id : QTimeZone::availableTimeZoneIds()) zones << QString::fromLatin1(id);
+    zones.removeDuplicates();
+    const QString current = settings().value(QStringLiteral("import/timeZone"), QStringLiteral("UTC")).toString();
+    bool ok = false;
+    const QString zone = QInputDialog::getItem(this, tr("Time zone of log stamps"),
+                                               tr("Zone of the mail servers' clocks, for stamps such as\n"
+                                                  "\"Nov 22 09:00:01\" that carry none (used by the next imports):"),
+                                               zones, std::max<int>(0, int(zones.indexOf(current))), false, &ok);
+    if (!ok) return;
+    settings().setValue(QStringLiteral("import/timeZone"), zone == QLatin1String("UTC") ? QString() : zone);
+    statusBar()->showMessage(tr("Log stamps without a zone are read as %1 from now on.").arg(zone), 5000);
+}
+
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     m_newAct = file->addAction(tr("&New case…"), this, &MainWindow::newCaseDialog);
@@ -454,6 +475,9 @@ void MainWindow::buildMenus() {
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     m_filterAct = edit->addAction(tr("&Filter messages"), this, &MainWindow::focusFilter);
     m_filterAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_F));
+    edit->addSeparator();
+    QAction* zoneAct = edit->addAction(tr("Time &zone of log stamps…"), this, &MainWindow::chooseLogTimeZone);
+    zoneAct->setStatusTip(tr("The zone of classic syslog stamps, which carry none (RFC 3339 stamps carry their own)"));
 
     QMenu* drill = menuBar()->addMenu(tr("&Drill"));
     drill->addAction(m_newDrillAct);
@@ -865,8 +889,9 @@ bool MainWindow::startImport(const QStringList& logs, const QStringList& orgChar
     updateActions();
 
     const QString path = m_reader->path();
-    m_watcher.setFuture(QtConcurrent::run([path, logs, orgCharts, orgColumns, cancel = &m_cancel, this] {
-        return runImport(path, logs, orgCharts, orgColumns, cancel, this);
+    const std::string zone = settings().value(QStringLiteral("import/timeZone")).toString().toStdString();
+    m_watcher.setFuture(QtConcurrent::run([path, logs, orgCharts, orgColumns, zone, cancel = &m_cancel, this] {
+        return runImport(path, logs, orgCharts, orgColumns, zone, cancel, this);
     }));
     emit importStarted();
     return true;

@@ -121,6 +121,7 @@ public slots:
     void importLogsDialog();
     void importOrgChartDialog();
     void focusFilter();
+    void chooseLogTimeZone();
     void about();
     void newDrillDialog();
     // Asks first (when interactive): this reveals the answer. Reads the truth on a worker
