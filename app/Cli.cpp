@@ -3,11 +3,13 @@
 #include "model/CaseReader.h"
 #include "model/CaseStore.h"
 #include "model/ImportJob.h"
+#include "model/detection/CaseDetection.h"
 #include "model/simulator/Simulator.h"
 #include "importers/PostfixLog.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -28,8 +30,15 @@ const char* const kUsageText =
     "            Create the case if missing and import Postfix logs (plain or .gz) and org charts (CSV, LDIF).\n"
     "            --year: year of classic syslog stamps (default: from each file's date).\n"
     "            --tz: zone of stamps without one, e.g. Europe/Berlin (default: UTC).\n"
-    "  messages  --case FILE [--format tsv|jsonl]\n"
+    "  messages  --case FILE [--format tsv|jsonl] [--flagged [--campaign ID]]\n"
     "            One line per logical message with its recipients, destinations and statuses.\n"
+    "            --flagged: only the messages detection flagged, with their rule ids and campaign.\n"
+    "  detect    --case FILE [--rules FILE] [--full] [--json]\n"
+    "            Run detection (the case's rule set, or --rules FILE, which becomes the case's) and store the\n"
+    "            hits and campaigns, replacing the previous results. Incremental when the case only gained\n"
+    "            later messages since the last run with the same rules; --full judges everything again.\n"
+    "  rules     --case FILE [--export FILE | --import FILE]\n"
+    "            Print, export or import the case's detection rule set (JSON).\n"
     "  summary   --case FILE [--json]\n"
     "            Counts in the case and the import runs.\n"
     "  simulate  --out DIR [--users N] [--servers K] [--hours H] [--seed S]\n"
@@ -192,7 +201,9 @@ int cmdMessages(const QStringList& args, QTextStream& out, QTextStream& err) {
     QCommandLineParser p;
     QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
     QCommandLineOption fmtOpt(QStringLiteral("format"), QStringLiteral("tsv or jsonl."), QStringLiteral("FORMAT"), QStringLiteral("tsv"));
-    p.addOptions({caseOpt, fmtOpt});
+    QCommandLineOption flaggedOpt(QStringLiteral("flagged"), QStringLiteral("Only flagged messages."));
+    QCommandLineOption campaignOpt(QStringLiteral("campaign"), QStringLiteral("Only this campaign's."), QStringLiteral("ID"));
+    p.addOptions({caseOpt, fmtOpt, flaggedOpt, campaignOpt});
     int code = kOk;
     if (!parse(p, args, err, code)) return code;
     if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("messages: --case FILE is required"));
@@ -202,9 +213,17 @@ int cmdMessages(const QStringList& args, QTextStream& out, QTextStream& err) {
     auto reader = openReader(p.value(caseOpt), err);
     if (!reader) return kInputFailed;
     const bool json = fmt == QLatin1String("jsonl");
+    const bool flaggedOnly = p.isSet(flaggedOpt) || p.isSet(campaignOpt);
+    qint64 campaign = 0;
+    if (p.isSet(campaignOpt)) {
+        bool ok = false;
+        campaign = p.value(campaignOpt).toLongLong(&ok);
+        if (!ok || campaign <= 0) return usage(err, QStringLiteral("messages: --campaign wants a campaign id"));
+    }
     if (!json)
-        out << "message_id\ttime\tsender\tclient\tsize\tsubject\tattachments\trecipients\n";
-    reader->forEachMessage([&](const MessageView& m) {
+        out << "message_id\ttime\tsender\tclient\tsize\tsubject\tattachments\trecipients"
+            << (flaggedOnly ? "\trules\tcampaign\n" : "\n");
+    auto print = [&](const MessageView& m, const FlagView* f) {
         if (json) {
             QJsonArray atts, rcpts;
             for (const QString& a : m.attachments) atts.append(a);
@@ -220,6 +239,12 @@ int cmdMessages(const QStringList& args, QTextStream& out, QTextStream& err) {
                           {"subject", m.subject},
                           {"attachments", atts},
                           {"recipients", rcpts}};
+            if (f) {
+                o.insert(QStringLiteral("rules"), QJsonArray::fromStringList(f->rules));
+                o.insert(QStringLiteral("campaign"), f->campaignId);
+                o.insert(QStringLiteral("generation"), f->generation);
+                o.insert(QStringLiteral("flagged_at"), isoUtc(f->flaggedAt));
+            }
             out << QJsonDocument(o).toJson(QJsonDocument::Compact) << '\n';
         } else {
             QStringList rc;
@@ -227,9 +252,146 @@ int cmdMessages(const QStringList& args, QTextStream& out, QTextStream& err) {
                 rc << QStringLiteral("%1>%2:%3").arg(r.address, r.destination.isEmpty() ? QStringLiteral("-") : r.destination, r.status);
             out << tsvField(m.messageId) << '\t' << isoUtc(m.time) << '\t' << tsvField(m.sender) << '\t'
                 << tsvField(m.client()) << '\t' << m.size << '\t' << tsvField(m.subject) << '\t'
-                << tsvField(m.attachments.join(QLatin1Char(','))) << '\t' << tsvField(rc.join(QLatin1Char(','))) << '\n';
+                << tsvField(m.attachments.join(QLatin1Char(','))) << '\t' << tsvField(rc.join(QLatin1Char(',')));
+            if (f) out << '\t' << f->rules.join(QLatin1Char(',')) << '\t' << f->campaignId;
+            out << '\n';
         }
-    });
+    };
+    if (!flaggedOnly) {
+        reader->forEachMessage([&](const MessageView& m) { print(m, nullptr); });
+    } else {
+        const QVector<FlagView> flags = reader->flaggedMessages(campaign);
+        constexpr int kPage = 500;
+        for (int from = 0; from < flags.size(); from += kPage) {
+            QVector<qint64> ids;
+            QHash<qint64, const FlagView*> flagOf;
+            for (int i = from; i < std::min<int>(flags.size(), from + kPage); ++i) {
+                ids << flags[i].messageId;
+                flagOf.insert(flags[i].messageId, &flags[i]);
+            }
+            for (const MessageView& m : reader->messages(ids)) print(m, flagOf.value(m.id));
+        }
+    }
+    out.flush();
+    return kOk;
+}
+
+int cmdDetect(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
+    QCommandLineOption rulesOpt(QStringLiteral("rules"), QStringLiteral("Rule set (JSON)."), QStringLiteral("FILE"));
+    QCommandLineOption fullOpt(QStringLiteral("full"), QStringLiteral("Judge every message again."));
+    QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON."));
+    p.addOptions({caseOpt, rulesOpt, fullOpt, jsonOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("detect: --case FILE is required"));
+    det::RuleSet rules;
+    if (p.isSet(rulesOpt)) {
+        QFile f(p.value(rulesOpt));
+        if (!f.open(QIODevice::ReadOnly)) {
+            err << "mailtriage-cli: " << p.value(rulesOpt) << ": " << f.errorString() << "\n";
+            return kInputFailed;
+        }
+        QString error;
+        if (!det::RuleSet::fromJson(f.readAll(), rules, &error)) {
+            err << "mailtriage-cli: " << p.value(rulesOpt) << ": " << error << "\n";
+            return kInputFailed;
+        }
+    }
+    det::CaseDetectionReport rep;
+    try {
+        CaseStore store;
+        store.open(p.value(caseOpt), false);
+        if (p.isSet(rulesOpt)) det::CaseDetection::storeRuleSet(store, rules);
+        rep = det::CaseDetection::run(store, !p.isSet(fullOpt));
+    } catch (const std::exception& e) {
+        err << "mailtriage-cli: " << e.what() << "\n";
+        return kInputFailed;
+    }
+    auto reader = openReader(p.value(caseOpt), err);
+    if (!reader) return kInputFailed;
+    const QVector<CampaignView> campaigns = reader->campaigns();
+    if (p.isSet(jsonOpt)) {
+        QJsonArray arr;
+        for (const CampaignView& c : campaigns)
+            arr.append(QJsonObject{{"id", c.id},
+                                   {"label", c.label},
+                                   {"messages", c.messages},
+                                   {"senders", c.senders},
+                                   {"recipients", c.recipients},
+                                   {"patient_zero", c.patientZero},
+                                   {"first_seen", isoUtc(c.firstSeen)},
+                                   {"detected_at", c.detectedAt ? QJsonValue(isoUtc(c.detectedAt)) : QJsonValue()},
+                                   {"generations", c.generations},
+                                   {"units", QJsonArray::fromStringList(c.units)}});
+        out << QJsonDocument(QJsonObject{{"messages", jint(rep.messages)},
+                                         {"flagged", jint(rep.flagged)},
+                                         {"processed", jint(rep.processed)},
+                                         {"incremental", rep.incremental},
+                                         {"campaigns", arr}})
+                   .toJson(QJsonDocument::Compact)
+            << "\n";
+    } else {
+        out << "detect " << p.value(caseOpt) << ": " << rep.messages << " messages, " << rep.flagged << " flagged in "
+            << campaigns.size() << " campaigns"
+            << (rep.upToDate ? QStringLiteral(" (up to date)")
+                             : rep.incremental ? QStringLiteral(" (incremental: %1 judged)").arg(rep.processed) : QString())
+            << "; load " << rep.loadMs << " ms, detect " << rep.detectMs << " ms, write " << rep.writeMs << " ms\n";
+        for (const CampaignView& c : campaigns)
+            out << "  campaign " << c.id << ": " << c.label << "\n"
+                << "    " << c.messages << " messages from " << c.senders << " senders to " << c.recipients
+                << " recipients, " << c.generations << " generations, " << c.units.size() << " units\n"
+                << "    patient zero " << c.patientZero << ", first seen " << isoUtc(c.firstSeen) << ", detected at "
+                << (c.detectedAt ? isoUtc(c.detectedAt) : QStringLiteral("-")) << "\n";
+    }
+    out.flush();
+    return kOk;
+}
+
+int cmdRules(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
+    QCommandLineOption exportOpt(QStringLiteral("export"), QStringLiteral("Write the rule set here."), QStringLiteral("FILE"));
+    QCommandLineOption importOpt(QStringLiteral("import"), QStringLiteral("Make this rule set the case's."), QStringLiteral("FILE"));
+    p.addOptions({caseOpt, exportOpt, importOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("rules: --case FILE is required"));
+    if (p.isSet(exportOpt) && p.isSet(importOpt)) return usage(err, QStringLiteral("rules: --export or --import, not both"));
+    try {
+        CaseStore store;
+        store.open(p.value(caseOpt), false);
+        if (p.isSet(importOpt)) {
+            QFile f(p.value(importOpt));
+            if (!f.open(QIODevice::ReadOnly)) {
+                err << "mailtriage-cli: " << p.value(importOpt) << ": " << f.errorString() << "\n";
+                return kInputFailed;
+            }
+            det::RuleSet rules;
+            QString error;
+            if (!det::RuleSet::fromJson(f.readAll(), rules, &error)) {
+                err << "mailtriage-cli: " << p.value(importOpt) << ": " << error << "\n";
+                return kInputFailed;
+            }
+            det::CaseDetection::storeRuleSet(store, rules);
+            out << "rules " << p.value(caseOpt) << ": imported " << p.value(importOpt) << " (run detect to apply them)\n";
+        } else {
+            const QByteArray json = det::CaseDetection::ruleSet(store).toJsonBytes();
+            if (p.isSet(exportOpt)) {
+                QFile f(p.value(exportOpt));
+                if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(json) != json.size()) {
+                    err << "mailtriage-cli: " << p.value(exportOpt) << ": " << f.errorString() << "\n";
+                    return kInputFailed;
+                }
+            } else {
+                out << json;
+            }
+        }
+    } catch (const std::exception& e) {
+        err << "mailtriage-cli: " << e.what() << "\n";
+        return kInputFailed;
+    }
     out.flush();
     return kOk;
 }
@@ -348,6 +510,8 @@ int run(const QStringList& args, QTextStream& out, QTextStream& err) {
     if (cmd == QLatin1String("messages")) return cmdMessages(rest, out, err);
     if (cmd == QLatin1String("summary")) return cmdSummary(rest, out, err);
     if (cmd == QLatin1String("simulate")) return cmdSimulate(rest, out, err);
+    if (cmd == QLatin1String("detect")) return cmdDetect(rest, out, err);
+    if (cmd == QLatin1String("rules")) return cmdRules(rest, out, err);
     return usage(err, QStringLiteral("unknown command '%1'").arg(cmd));
 }
 

@@ -275,4 +275,117 @@ QVector<CopyView> CaseReader::copies(qint64 messageId) {
     return out;
 }
 
+bool CaseReader::hasDetection() {
+    if (!m_ok) return false;
+    QSqlQuery q(db());
+    return q.exec(QStringLiteral("SELECT count(*) FROM detection_runs")) && q.next() && q.value(0).toLongLong() > 0;
+}
+
+QVector<CampaignView> CaseReader::campaigns() {
+    QVector<CampaignView> out;
+    if (!m_ok) return out;
+    QSqlQuery q(db());
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT id, label, patient_zero, patient_zero_message_id, first_seen, detected_at, generations, "
+                               "messages, senders, recipients FROM campaigns ORDER BY id")))
+        return out;
+    while (q.next()) {
+        CampaignView c;
+        c.id = q.value(0).toLongLong();
+        c.label = str(q.value(1));
+        c.patientZero = str(q.value(2));
+        c.patientZeroMessage = q.value(3).toLongLong();
+        c.firstSeen = q.value(4).toLongLong();
+        c.detectedAt = q.value(5).isNull() ? 0 : q.value(5).toLongLong();
+        c.generations = q.value(6).toInt();
+        c.messages = q.value(7).toInt();
+        c.senders = q.value(8).toInt();
+        c.recipients = q.value(9).toInt();
+        out.push_back(c);
+    }
+    QSqlQuery u(db());
+    u.setForwardOnly(true);
+    u.exec(QStringLiteral("SELECT cu.campaign_id, coalesce(un.path, 'unit ' || cu.unit_id) FROM campaign_units cu "
+                          "LEFT JOIN units un ON un.id = cu.unit_id ORDER BY 1, 2"));
+    QHash<qint64, int> index;
+    for (int i = 0; i < out.size(); ++i) index.insert(out[i].id, i);
+    while (u.next()) {
+        const auto it = index.find(u.value(0).toLongLong());
+        if (it != index.end()) out[*it].units << u.value(1).toString();
+    }
+    return out;
+}
+
+QVector<FlagView> CaseReader::flaggedMessages(qint64 campaignId) {
+    QVector<FlagView> out;
+    if (!m_ok) return out;
+    QSqlQuery q(db());
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral(
+        "SELECT cm.message_id, cm.campaign_id, cm.generation, cm.parent_message_id, cm.flagged_at, cm.score, cm.source, "
+        "(SELECT group_concat(rule_id, ',') FROM (SELECT DISTINCT rule_id FROM hits h WHERE h.message_id = cm.message_id "
+        "ORDER BY rule_id)) FROM campaign_messages cm JOIN messages m ON m.id = cm.message_id "
+        "WHERE (:c = 0 OR cm.campaign_id = :c) ORDER BY m.time, m.id"));
+    q.bindValue(QStringLiteral(":c"), campaignId);
+    if (!q.exec()) return out;
+    while (q.next()) {
+        FlagView f;
+        f.messageId = q.value(0).toLongLong();
+        f.campaignId = q.value(1).toLongLong();
+        f.generation = q.value(2).toInt();
+        f.parentMessageId = q.value(3).isNull() ? 0 : q.value(3).toLongLong();
+        f.flaggedAt = q.value(4).toLongLong();
+        f.score = q.value(5).toDouble();
+        f.source = str(q.value(6));
+        const QString rules = str(q.value(7));
+        if (!rules.isEmpty()) f.rules = rules.split(QLatin1Char(','));
+        out.push_back(f);
+    }
+    return out;
+}
+
+QVector<HitView> CaseReader::hits(qint64 messageId) {
+    QVector<HitView> out;
+    if (!m_ok) return out;
+    QSqlQuery q(db());
+    q.prepare(QStringLiteral("SELECT message_id, rule_id, key, detail, window_start, window_end, count, threshold, weight "
+                             "FROM hits WHERE message_id = ? ORDER BY weight DESC, id"));
+    q.addBindValue(messageId);
+    if (!q.exec()) return out;
+    while (q.next()) {
+        HitView h;
+        h.messageId = q.value(0).toLongLong();
+        h.rule = str(q.value(1));
+        h.key = str(q.value(2));
+        h.detail = str(q.value(3));
+        h.windowStart = q.value(4).toLongLong();
+        h.windowEnd = q.value(5).toLongLong();
+        h.count = q.value(6).toLongLong();
+        h.threshold = q.value(7).toLongLong();
+        h.weight = q.value(8).toDouble();
+        out.push_back(h);
+    }
+    return out;
+}
+
+QVector<QPair<qint64, qint64>> CaseReader::propagationEdges(qint64 campaignId) {
+    QVector<QPair<qint64, qint64>> out;
+    if (!m_ok) return out;
+    QSqlQuery q(db());
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT from_message_id, to_message_id FROM propagation_edges WHERE campaign_id = ? "
+                             "ORDER BY to_message_id, from_message_id"));
+    q.addBindValue(campaignId);
+    if (!q.exec()) return out;
+    while (q.next()) out.push_back({q.value(0).toLongLong(), q.value(1).toLongLong()});
+    return out;
+}
+
+QByteArray CaseReader::ruleSetJson() {
+    if (!m_ok) return {};
+    QSqlQuery q(db());
+    if (!q.exec(QStringLiteral("SELECT json FROM rulesets ORDER BY id DESC LIMIT 1")) || !q.next()) return {};
+    return q.value(0).toString().toUtf8();
+}
+
 } // namespace mt

@@ -58,6 +58,36 @@ struct ImportRunView {
 
 enum class MessageColumn { Time, Sender, Client, Subject, Attachments, Size, Recipients, Server, Count };
 
+// Detection results (schema 2; empty on a case detection has not run on).
+struct CampaignView {
+    qint64 id = 0;
+    QString label;
+    QString patientZero;
+    qint64 patientZeroMessage = 0;   // messages.id
+    qint64 firstSeen = 0;            // ms since epoch UTC
+    qint64 detectedAt = 0;           // 0: the rules never fired on it (all members joined afterwards)
+    int generations = 0, messages = 0, senders = 0, recipients = 0;
+    QStringList units;               // unit paths, sorted
+};
+
+struct HitView {
+    qint64 messageId = 0;            // messages.id
+    QString rule, key, detail;
+    qint64 windowStart = 0, windowEnd = 0, count = 0, threshold = 0;
+    double weight = 0;
+};
+
+struct FlagView {
+    qint64 messageId = 0;            // messages.id
+    qint64 campaignId = 0;
+    int generation = -1;
+    qint64 parentMessageId = 0;      // propagation tree parent (messages.id), 0: a root
+    qint64 flaggedAt = 0;
+    double score = 0;
+    QString source;                  // "rules", "parent", "burst"
+    QStringList rules;               // the rule ids that hit it
+};
+
 class CaseReader {
 public:
     explicit CaseReader(const QString& path);
@@ -82,6 +112,17 @@ public:
     // Rows for the given ids, in the order given.
     QVector<MessageView> messages(const QVector<qint64>& ids);
     QVector<CopyView> copies(qint64 messageId);
+
+    // Detection (issue 4).
+    bool hasDetection();
+    QVector<CampaignView> campaigns();
+    // Flagged messages in time order, all or one campaign's.
+    QVector<FlagView> flaggedMessages(qint64 campaignId = 0);
+    QVector<HitView> hits(qint64 messageId);
+    // The propagation graph of a campaign: (from, to) message ids.
+    QVector<QPair<qint64, qint64>> propagationEdges(qint64 campaignId);
+    // The rule set stored in the case (JSON), empty when none is.
+    QByteArray ruleSetJson();
 
 private:
     QSqlDatabase db() const;

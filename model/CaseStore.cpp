@@ -141,6 +141,78 @@ CREATE TABLE users(
 CREATE INDEX users_domain ON users(domain);
 CREATE INDEX users_unit ON users(unit_id);
 )SQL",
+    // 1 -> 2: detection (issue 4). The rule set as JSON, the evidence of flagged messages, the
+    // campaigns with their messages, units and propagation graph, and the runs. A re-run of
+    // detection replaces hits and campaigns in one transaction.
+    R"SQL(
+CREATE TABLE rulesets(
+  id INTEGER PRIMARY KEY,
+  json TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE detection_runs(
+  id INTEGER PRIMARY KEY,
+  ruleset_id INTEGER REFERENCES rulesets(id),
+  started_at INTEGER NOT NULL,
+  duration_ms INTEGER,
+  messages INTEGER,                  -- messages in the case when it ran
+  processed INTEGER,                 -- messages it judged (fewer when incremental)
+  flagged INTEGER,
+  campaigns INTEGER,
+  max_message_id INTEGER,            -- the highest messages.id it saw
+  last_time INTEGER,                 -- the latest message time it judged
+  first_time INTEGER,                -- where its history starts
+  incremental INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE hits(
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  rule_id TEXT NOT NULL,
+  key TEXT,                          -- what was counted: sender, client, link, attachment, parent message ...
+  window_start INTEGER,
+  window_end INTEGER,                -- when the rule fired
+  count INTEGER,
+  threshold INTEGER,
+  weight REAL,
+  detail TEXT
+);
+CREATE INDEX hits_message ON hits(message_id);
+CREATE TABLE campaigns(
+  id INTEGER PRIMARY KEY,
+  label TEXT,
+  patient_zero TEXT,
+  patient_zero_message_id INTEGER,
+  first_seen INTEGER,
+  detected_at INTEGER,               -- log time at which the rules first fired on it
+  generations INTEGER,
+  messages INTEGER,
+  senders INTEGER,
+  recipients INTEGER
+);
+CREATE TABLE campaign_messages(
+  message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+  campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+  generation INTEGER,
+  parent_message_id INTEGER,         -- the propagation tree's parent
+  flagged_at INTEGER,
+  score REAL,
+  source TEXT                        -- 'rules', 'parent', 'burst': why it is in the campaign
+);
+CREATE INDEX campaign_messages_campaign ON campaign_messages(campaign_id);
+CREATE TABLE campaign_units(
+  campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+  unit_id INTEGER NOT NULL,
+  PRIMARY KEY(campaign_id, unit_id)
+);
+CREATE TABLE propagation_edges(
+  campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+  from_message_id INTEGER NOT NULL,  -- received by the sender of to_message_id shortly before
+  to_message_id INTEGER NOT NULL,
+  PRIMARY KEY(from_message_id, to_message_id)
+);
+CREATE INDEX propagation_edges_campaign ON propagation_edges(campaign_id);
+CREATE INDEX propagation_edges_to ON propagation_edges(to_message_id);
+)SQL",
 };
 
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

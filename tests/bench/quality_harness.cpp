@@ -1,20 +1,30 @@
 // Detection quality harness (label bench): simulates outbreaks over a sweep of scenarios,
 // imports each into a fresh case, and scores detectors against the simulator's truth:
 // precision and recall on worm messages, and how many worm messages went out before the
-// first alert. Until the product's detector exists (issue 4) it scores the baselines a
-// mail administrator would have today: a fixed per-sender rate limit as postfwd applies it
-// (messages per sender per hour) and as rspamd's ratelimit module applies it to recipients.
+// first alert. It scores the product's detector (issue 4, default rules, no tuning per
+// scenario) side by side with the baselines a mail administrator would have today: a fixed
+// per-sender rate limit as postfwd applies it (messages per sender per hour) and as rspamd's
+// ratelimit module applies it to recipients.
 //
-//   quality_harness [--full] [--keep DIR]
-//   --full   the whole sweep (sizes 100 to 5,000 users, open probabilities 0.02 to 0.4,
-//            two seeds); default: a smaller sweep that still spans both ends
+//   quality_harness [--full] [--detail] [--worm none]
+//   --full    the whole sweep (sizes 100 to 5,000 users, open probabilities 0.02 to 0.4,
+//             two seeds); default: a smaller sweep that still spans both ends
+//   --detail  list the detector's false positives and misses per scenario
+//   --none    add scenarios without a worm (every flag there is a false positive)
+//   --rules FILE  score the detector with this rule set (JSON) instead of the defaults
+//
+// For the detector, "before-alert" counts the worm messages sent before the rules first fired
+// on a worm message (messages that joined the campaign afterwards do not move the alert), and
+// "hard-neg" the legitimate bulk messages (truth.json) it flagged.
 #include "model/CaseStore.h"
 #include "model/ImportJob.h"
+#include "model/detection/CaseDetection.h"
 #include "model/simulator/Simulator.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QSet>
 #include <QTemporaryDir>
 #include <QTextStream>
@@ -88,6 +98,17 @@ int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments();
     const bool full = args.contains(QStringLiteral("--full"));
+    const bool detail = args.contains(QStringLiteral("--detail"));
+    const bool withNone = args.contains(QStringLiteral("--none"));
+    det::RuleSet rules = det::RuleSet::defaults();
+    if (const qsizetype r = args.indexOf(QStringLiteral("--rules")); r >= 0 && r + 1 < args.size()) {
+        QFile f(args[r + 1]);
+        QString error;
+        if (!f.open(QIODevice::ReadOnly) || !det::RuleSet::fromJson(f.readAll(), rules, &error)) {
+            QTextStream(stderr) << "--rules " << args[r + 1] << ": " << error << "\n";
+            return 2;
+        }
+    }
     QTextStream out(stdout);
 
     struct Scenario {
@@ -100,13 +121,17 @@ int main(int argc, char** argv) {
     const QList<int> sizes = full ? QList<int>{100, 500, 2000, 5000} : QList<int>{100, 1000, 5000};
     const QList<double> opens = full ? QList<double>{0.02, 0.1, 0.2, 0.4} : QList<double>{0.02, 0.4};
     const QList<std::uint64_t> seeds = full ? QList<std::uint64_t>{1, 2} : QList<std::uint64_t>{1};
-    for (sim::Worm w : {sim::Worm::IloveYou, sim::Worm::Melissa, sim::Worm::Polymorphic})
+    std::vector<sim::Worm> worms{sim::Worm::IloveYou, sim::Worm::Melissa, sim::Worm::Polymorphic};
+    if (withNone) worms.push_back(sim::Worm::None);
+    for (sim::Worm w : worms)
         for (int u : sizes)
             for (double p : opens)
                 for (std::uint64_t s : seeds) sweep.push_back({w, u, p, s + static_cast<std::uint64_t>(u)});
 
-    out << "scenario                                    msgs   worm  | postfwd 100 msg/h/sender    | rspamd 200 rcpt/h/sender    | strict 20 msg/10 min/sender | detector\n";
-    out << "                                                          | prec   recall  before-alert | prec   recall  before-alert | prec   recall  before-alert |\n";
+    out << "scenario                                    msgs   worm  | postfwd 100 msg/h/sender    | rspamd 200 rcpt/h/sender    | strict 20 msg/10 min/sender | detector (default rules)\n";
+    out << "                                                          | prec   recall  before-alert | prec   recall  before-alert | prec   recall  before-alert | prec   recall  before-alert  hard-neg  campaigns  ms\n";
+    Score total;
+    int totalWorm = 0, totalHardNeg = 0, scenarios = 0, worstBefore = 0;
     out.flush();
     for (const Scenario& sc : sweep) {
         QTemporaryDir tmp;
@@ -145,6 +170,52 @@ int main(int argc, char** argv) {
             "FROM messages m ORDER BY m.time, m.id");
         while (st.step()) msgs.push_back({st.int64(0), st.text(1), st.text(2), static_cast<int>(st.int64(3))});
         const QSet<QString> worm(truth.wormMessageIds.begin(), truth.wormMessageIds.end());
+
+        // The product's detector, default rules, straight from the case.
+        QElapsedTimer detTimer;
+        detTimer.start();
+        det::DetectionInput in;
+        det::loadCase(store.db(), in);
+        det::Detector detector(rules);
+        detector.run(in);
+        detector.buildCampaigns(in);
+        const qint64 detMs = detTimer.elapsed();
+        std::unordered_map<std::string, std::uint32_t> indexOf;
+        for (std::uint32_t i = 0; i < in.messages.size(); ++i) indexOf.emplace(std::string(in.str(in.messages[i].messageId)), i);
+        std::vector<bool> detFlags(msgs.size(), false);
+        TimeMs firstAlert = kNoTime;
+        for (std::size_t i = 0; i < msgs.size(); ++i) {
+            const auto it = indexOf.find(msgs[i].messageId);
+            if (it == indexOf.end()) continue;
+            const det::MessageState& s = detector.states()[it->second];
+            detFlags[i] = s.flagged();
+            if (s.source == det::FlagSource::Rules && worm.contains(QString::fromStdString(msgs[i].messageId))
+                && (firstAlert == kNoTime || s.flaggedAt < firstAlert))
+                firstAlert = s.flaggedAt;
+        }
+        Score d = score(msgs, detFlags, worm);
+        d.wormBeforeAlert = -1;
+        if (firstAlert != kNoTime) {
+            d.wormBeforeAlert = 0;
+            for (const Msg& m : msgs)
+                if (m.time < firstAlert && worm.contains(QString::fromStdString(m.messageId))) ++d.wormBeforeAlert;
+        }
+        int hardNeg = 0;
+        QStringList hardNegIds;
+        for (const sim::HardNegative& hn : truth.hardNegatives)
+            for (const QString& id : hn.messageIds) {
+                const auto it = indexOf.find(id.toStdString());
+                if (it != indexOf.end() && detector.states()[it->second].flagged()) {
+                    ++hardNeg;
+                    hardNegIds << hn.kind + QLatin1Char(':') + id;
+                }
+            }
+        total.flagged += d.flagged;
+        total.truePositives += d.truePositives;
+        totalWorm += static_cast<int>(worm.size());
+        totalHardNeg += hardNeg;
+        ++scenarios;
+        if (!worm.isEmpty()) worstBefore = std::max(worstBefore, d.wormBeforeAlert < 0 ? 1 << 30 : d.wormBeforeAlert);
         const Score a = score(msgs, fixedLimit(msgs, 3600000, 100, [](const Msg&) { return 1; }), worm);
         const Score b = score(msgs, fixedLimit(msgs, 3600000, 200, [](const Msg& m) { return m.recipients; }), worm);
         const Score c = score(msgs, fixedLimit(msgs, 600000, 20, [](const Msg&) { return 1; }), worm);
@@ -159,8 +230,31 @@ int main(int argc, char** argv) {
                                  .arg(sim::wormName(sc.worm)).arg(sc.users).arg(sc.open).arg(sc.seed);
         out << name.leftJustified(42) << QString::number(msgs.size()).rightJustified(7)
             << QString::number(worm.size()).rightJustified(7) << "  | " << cols(a) << " | " << cols(b)
-            << " | " << cols(c) << " | n/a (issue 4)\n";
+            << " | " << cols(c) << " | " << cols(d) << QString::number(hardNeg).rightJustified(10)
+            << QString::number(detector.campaigns().size()).rightJustified(11) << QString::number(detMs).rightJustified(6) << "\n";
+        if (detail) {
+            for (std::size_t i = 0; i < msgs.size(); ++i) {
+                const bool isWorm = worm.contains(QString::fromStdString(msgs[i].messageId));
+                if (detFlags[i] == isWorm) continue;
+                const auto it = indexOf.find(msgs[i].messageId);
+                const det::Message& m = in.messages[it->second];
+                const det::MessageState& s = detector.states()[it->second];
+                out << (isWorm ? "    MISS " : "    FP   ") << msgs[i].messageId.c_str() << " " << QString::fromStdString(std::string(in.str(m.sender)))
+                    << " subj=" << QString::fromStdString(std::string(in.str(m.subject))) << " att=";
+                for (std::uint32_t a = 0; a < m.attCount; ++a) out << QString::fromStdString(std::string(in.str(in.attachments[m.attBegin + a]))) << ";";
+                out << " rcpts=" << m.rcptCount << " score=" << s.score << " src=" << det::flagSourceName(s.source) << " rules:";
+                for (const det::Hit& h : detector.hits())
+                    if (h.message == it->second) out << " " << QString::fromStdString(h.rule) << "(" << h.weight << ")";
+                out << "\n";
+            }
+            for (const QString& h : hardNegIds) out << "    HARD-NEG " << h << "\n";
+        }
         out.flush();
     }
+    const QString prec = total.flagged ? fmt(double(total.truePositives) / total.flagged) : QStringLiteral("-");
+    const QString rec = totalWorm ? fmt(double(total.truePositives) / totalWorm) : QStringLiteral("-");
+    out << "detector over " << scenarios << " scenarios: precision " << prec << ", recall " << rec
+        << ", at most " << (worstBefore >= (1 << 30) ? QStringLiteral("never") : QString::number(worstBefore))
+        << " worm messages before the first alert, " << totalHardNeg << " hard negatives flagged\n";
     return 0;
 }
