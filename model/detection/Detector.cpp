@@ -58,6 +58,22 @@ std::string_view domainOf(std::string_view address) {
 
 namespace {
 
+// A rule's evidence for message i at time t, over the window (t - windowMs, t].
+Hit makeHit(std::uint32_t i, const char* rule, std::string key, TimeMs t, std::int64_t windowMs, std::int64_t count,
+            std::int64_t threshold, double weight, std::string detail) {
+    Hit h;
+    h.message = i;
+    h.rule = rule;
+    h.key = std::move(key);
+    h.windowStart = t - windowMs;
+    h.windowEnd = t;
+    h.count = count;
+    h.threshold = threshold;
+    h.weight = weight;
+    h.detail = std::move(detail);
+    return h;
+}
+
 // Subject normalisation, emitting the normalised characters one by one (into a string for
 // labels, into a hash on the hot path).
 template <class Put>
@@ -643,19 +659,9 @@ struct Detector::Impl {
         auto hit = [&](const char* rule, std::string key, std::int64_t windowMs, std::int64_t count, std::int64_t threshold,
                        double weight, std::string detail, bool) {
             if (!deciding) return;
-            Hit h;
-            h.message = i;
-            h.rule = rule;
-            h.key = std::move(key);
-            h.windowStart = t - windowMs;
-            h.windowEnd = t;
-            h.count = count;
-            h.threshold = threshold;
-            h.weight = weight;
-            h.detail = std::move(detail);
             sum += weight;
             positive |= weight > 0;
-            hitsA.push_back(std::move(h));
+            hitsA.push_back(makeHit(i, rule, std::move(key), t, windowMs, count, threshold, weight, std::move(detail)));
         };
         const std::int64_t nrcpt = m.rcptCount;
 
@@ -768,17 +774,8 @@ struct Detector::Impl {
         auto hit = [&](const char* rule, std::string key, std::int64_t windowMs, std::int64_t count, std::int64_t threshold,
                        double weight, std::string detail, bool behaviour) {
             if (!deciding) return;
-            Hit h;
-            h.message = i;
-            h.rule = rule;
-            h.key = std::move(key);
-            h.windowStart = t - windowMs;
-            h.windowEnd = t;
-            h.count = count;
-            h.threshold = threshold;
-            h.weight = weight;
-            h.detail = std::move(detail);
-            pending.push_back({std::move(h), behaviour});
+            pending.push_back(
+                {makeHit(i, rule, std::move(key), t, windowMs, count, threshold, weight, std::move(detail)), behaviour});
         };
         const std::int64_t nrcpt = m.rcptCount;
 
