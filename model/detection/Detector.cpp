@@ -167,21 +167,21 @@ const char* flagSourceName(FlagSource s) {
 
 // ------------------------------------------------------------------ input
 
-std::int32_t DetectionInput::unitId(const std::string& path) {
-    for (const auto& [id, name] : unitNames)
-        if (name == path) return id;
-    const std::int32_t id = static_cast<std::int32_t>(unitNames.size()) + 1;
-    unitNames.emplace(id, path);
-    return id;
-}
-
-std::int32_t DetectionInput::serverId(const std::string& name) {
-    for (const auto& [id, n] : serverNames)
+namespace {
+// The id of a name in an id -> name table, adding it when new. The tables are small (units,
+// servers) and filled by the case loader directly; this serves inputs built by hand.
+std::int32_t idOf(std::unordered_map<std::int32_t, std::string>& names, const std::string& name) {
+    for (const auto& [id, n] : names)
         if (n == name) return id;
-    const std::int32_t id = static_cast<std::int32_t>(serverNames.size()) + 1;
-    serverNames.emplace(id, name);
+    const std::int32_t id = static_cast<std::int32_t>(names.size()) + 1;
+    names.emplace(id, name);
     return id;
 }
+} // namespace
+
+std::int32_t DetectionInput::unitId(const std::string& path) { return idOf(unitNames, path); }
+
+std::int32_t DetectionInput::serverId(const std::string& name) { return idOf(serverNames, name); }
 
 void DetectionInput::addUser(const std::string& address, const std::string& unitPath) {
     const std::string a = lowerCopy(address);
