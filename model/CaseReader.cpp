@@ -134,6 +134,11 @@ void CaseReader::forEachMessage(const std::function<void(const MessageView&)>& f
 
 QVector<qint64> CaseReader::messageIds(const QString& filter, MessageColumn sort, bool ascending,
                                        const QSet<QString>* onlyMessageIds) {
+    return messageIds(filter, MessageScope{}, sort, ascending, onlyMessageIds);
+}
+
+QVector<qint64> CaseReader::messageIds(const QString& filter, const MessageScope& scope, MessageColumn sort,
+                                       bool ascending, const QSet<QString>* onlyMessageIds) {
     QVector<qint64> ids;
     if (!m_ok || (onlyMessageIds && onlyMessageIds->isEmpty())) return ids;
     QString order;
@@ -150,27 +155,60 @@ QVector<qint64> CaseReader::messageIds(const QString& filter, MessageColumn sort
         order = QStringLiteral("(SELECT count(*) FROM deliveries d JOIN copies c ON c.id = d.copy_id "
                                "WHERE c.message_id = m.id AND d.is_final = 1)");
         break;
+    case MessageColumn::Flag:
+        // Flagged first when descending: by campaign, then by score.
+        order = QStringLiteral("(SELECT campaign_id FROM campaign_messages cm WHERE cm.message_id = m.id), "
+                               "(SELECT score FROM campaign_messages cm WHERE cm.message_id = m.id)");
+        break;
     default: order = QStringLiteral("m.time"); break;
     }
     const QString dir = ascending ? QStringLiteral(" ASC") : QStringLiteral(" DESC");
     // The id set is applied while reading the rows (a set of thousands does not fit an IN list).
     QString sql = onlyMessageIds ? QStringLiteral("SELECT m.id, m.message_id FROM messages m")
                                  : QStringLiteral("SELECT m.id FROM messages m");
+    QStringList where;
     const QString needle = filter.trimmed();
     if (!needle.isEmpty()) {
-        sql += QStringLiteral(
-            " WHERE instr(lower(coalesce(m.sender,'') || ' ' || coalesce(m.subject,'') || ' ' || coalesce(m.client_host,'') "
+        where << QStringLiteral(
+            "(instr(lower(coalesce(m.sender,'') || ' ' || coalesce(m.subject,'') || ' ' || coalesce(m.client_host,'') "
             "|| ' ' || coalesce(m.client_ip,'') || ' ' || coalesce(m.message_id,'') || ' ' || coalesce(m.sasl_user,'')), :n) > 0"
             " OR m.id IN (SELECT message_id FROM attachments WHERE instr(lower(name), :n) > 0)"
             " OR m.id IN (SELECT c.message_id FROM deliveries d JOIN copies c ON c.id = d.copy_id "
-            "WHERE instr(d.recipient, :n) > 0)");
+            "WHERE instr(d.recipient, :n) > 0))");
     }
+    if (scope.campaignId > 0)
+        where << QStringLiteral("m.id IN (SELECT message_id FROM campaign_messages WHERE campaign_id = :campaign)");
+    else if (scope.flaggedOnly)
+        where << QStringLiteral("m.id IN (SELECT message_id FROM campaign_messages)");
+    if (!scope.rule.isEmpty()) where << QStringLiteral("m.id IN (SELECT message_id FROM hits WHERE rule_id = :rule)");
+    if (scope.to > scope.from) where << QStringLiteral("m.time >= :from AND m.time < :to");
+    // A unit means the unit and every unit below it (paths are "Division/Department/Team").
+    const QString unitUsers = QStringLiteral(
+        "SELECT email FROM users WHERE unit_id IN (SELECT id FROM units WHERE path = :unit OR substr(path, 1, length(:unit) + 1) = :unit || '/')");
+    if (!scope.unitPath.isEmpty())
+        where << QStringLiteral("(lower(m.sender) IN (%1) OR m.id IN (SELECT c.message_id FROM deliveries d JOIN copies c "
+                                "ON c.id = d.copy_id WHERE d.is_final = 1 AND lower(d.recipient) IN (%1)))").arg(unitUsers);
+    if (!scope.user.isEmpty())
+        where << QStringLiteral("(lower(m.sender) = :user OR m.id IN (SELECT c.message_id FROM deliveries d JOIN copies c "
+                                "ON c.id = d.copy_id WHERE d.is_final = 1 AND lower(d.recipient) = :user))");
+    if (!where.isEmpty()) sql += QStringLiteral(" WHERE ") + where.join(QStringLiteral(" AND "));
     sql += QStringLiteral(" ORDER BY ") + order + dir + QStringLiteral(", m.id") + dir;
     QSqlQuery q(db());
     q.setForwardOnly(true);
     q.prepare(sql);
     if (!needle.isEmpty()) q.bindValue(QStringLiteral(":n"), needle.toLower());
-    q.exec();
+    if (scope.campaignId > 0) q.bindValue(QStringLiteral(":campaign"), scope.campaignId);
+    if (!scope.rule.isEmpty()) q.bindValue(QStringLiteral(":rule"), scope.rule);
+    if (scope.to > scope.from) {
+        q.bindValue(QStringLiteral(":from"), scope.from);
+        q.bindValue(QStringLiteral(":to"), scope.to);
+    }
+    if (!scope.unitPath.isEmpty()) q.bindValue(QStringLiteral(":unit"), scope.unitPath);
+    if (!scope.user.isEmpty()) q.bindValue(QStringLiteral(":user"), scope.user.toLower());
+    if (!q.exec()) {
+        m_error = q.lastError().text();
+        return ids;
+    }
     if (onlyMessageIds) {
         while (q.next())
             if (onlyMessageIds->contains(q.value(1).toString())) ids.push_back(q.value(0).toLongLong());
@@ -216,6 +254,16 @@ QVector<MessageView> CaseReader::messages(const QVector<qint64>& ids) {
     while (r.next())
         out[index.value(r.value(0).toLongLong())].recipients.push_back(
             {r.value(1).toString(), str(r.value(2)), str(r.value(3))});
+    if (hasDetectionTables()) {
+        QSqlQuery f(db());
+        f.setForwardOnly(true);
+        f.exec(QStringLiteral("SELECT message_id, campaign_id FROM campaign_messages WHERE message_id IN (%1)").arg(in));
+        while (f.next()) out[index.value(f.value(0).toLongLong())].campaignId = f.value(1).toLongLong();
+        QSqlQuery h(db());
+        h.setForwardOnly(true);
+        h.exec(QStringLiteral("SELECT DISTINCT message_id, rule_id FROM hits WHERE message_id IN (%1) ORDER BY 1, 2").arg(in));
+        while (h.next()) out[index.value(h.value(0).toLongLong())].rules << h.value(1).toString();
+    }
     return out;
 }
 
@@ -273,6 +321,15 @@ QVector<CopyView> CaseReader::copies(qint64 messageId) {
         }
     }
     return out;
+}
+
+bool CaseReader::hasDetectionTables() {
+    // Remembered once true only: a detection run may migrate the case while it is open.
+    if (m_detectionTables != 1) {
+        QSqlQuery q(db());
+        m_detectionTables = q.exec(QStringLiteral("PRAGMA user_version")) && q.next() && q.value(0).toInt() >= 2 ? 1 : 0;
+    }
+    return m_detectionTables == 1;
 }
 
 bool CaseReader::hasDetection() {
@@ -365,6 +422,40 @@ QVector<HitView> CaseReader::hits(qint64 messageId) {
         h.weight = q.value(8).toDouble();
         out.push_back(h);
     }
+    return out;
+}
+
+FlagView CaseReader::flag(qint64 messageId) {
+    FlagView f;
+    if (!m_ok || !hasDetectionTables()) return f;
+    QSqlQuery q(db());
+    q.prepare(QStringLiteral("SELECT message_id, campaign_id, generation, parent_message_id, flagged_at, score, source "
+                             "FROM campaign_messages WHERE message_id = ?"));
+    q.addBindValue(messageId);
+    if (!q.exec() || !q.next()) return f;
+    f.messageId = q.value(0).toLongLong();
+    f.campaignId = q.value(1).toLongLong();
+    f.generation = q.value(2).isNull() ? -1 : q.value(2).toInt();
+    f.parentMessageId = q.value(3).isNull() ? 0 : q.value(3).toLongLong();
+    f.flaggedAt = q.value(4).toLongLong();
+    f.score = q.value(5).toDouble();
+    f.source = str(q.value(6));
+    QSqlQuery h(db());
+    h.prepare(QStringLiteral("SELECT DISTINCT rule_id FROM hits WHERE message_id = ? ORDER BY 1"));
+    h.addBindValue(messageId);
+    if (h.exec())
+        while (h.next()) f.rules << h.value(0).toString();
+    return f;
+}
+
+QVector<QPair<QString, qint64>> CaseReader::ruleHitCounts() {
+    QVector<QPair<QString, qint64>> out;
+    if (!m_ok || !hasDetectionTables()) return out;
+    QSqlQuery q(db());
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT rule_id, count(DISTINCT message_id) FROM hits GROUP BY rule_id ORDER BY rule_id")))
+        return out;
+    while (q.next()) out.push_back({q.value(0).toString(), q.value(1).toLongLong()});
     return out;
 }
 

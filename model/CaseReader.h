@@ -31,6 +31,8 @@ struct MessageView {
     QString originServer;
     QStringList attachments;
     QVector<RecipientView> recipients;
+    qint64 campaignId = 0;           // detection: its campaign, 0 when not flagged
+    QStringList rules;               // detection: the rule ids that hit it, sorted
     QString client() const;
 };
 
@@ -56,7 +58,22 @@ struct ImportRunView {
     qint64 size = 0, lines = 0, accepted = 0, rejected = 0, skipped = 0, startedAt = 0, durationMs = 0;
 };
 
-enum class MessageColumn { Time, Sender, Client, Subject, Attachments, Size, Recipients, Server, Count };
+enum class MessageColumn { Time, Sender, Client, Subject, Attachments, Size, Recipients, Server, Flag, Count };
+
+// Which messages a list shows besides the text filter: what the analyst selected elsewhere
+// (a campaign, a rule, a unit, a user, a time range). Empty fields restrict nothing.
+struct MessageScope {
+    bool flaggedOnly = false;        // only messages in a campaign
+    qint64 campaignId = 0;           // only this campaign's messages (implies flagged)
+    QString rule;                    // only messages with a hit of this rule id
+    QString unitPath;                // sender or a final recipient in this unit or below it
+    QString user;                    // sender or a final recipient (address, any case)
+    qint64 from = 0, to = 0;         // submit time in [from, to) when to > from (ms UTC)
+    bool isEmpty() const {
+        return !flaggedOnly && !campaignId && rule.isEmpty() && unitPath.isEmpty() && user.isEmpty() && to <= from;
+    }
+    bool operator==(const MessageScope&) const = default;
+};
 
 // Detection results (schema 2; empty on a case detection has not run on).
 struct CampaignView {
@@ -109,6 +126,9 @@ public:
     // messages whose Message-ID (as stored: without angle brackets) is in that set.
     QVector<qint64> messageIds(const QString& filter, MessageColumn sort, bool ascending,
                                const QSet<QString>* onlyMessageIds = nullptr);
+    // The same, within a scope (campaign, rule, unit, user, time range).
+    QVector<qint64> messageIds(const QString& filter, const MessageScope& scope, MessageColumn sort, bool ascending,
+                               const QSet<QString>* onlyMessageIds = nullptr);
     // Rows for the given ids, in the order given.
     QVector<MessageView> messages(const QVector<qint64>& ids);
     QVector<CopyView> copies(qint64 messageId);
@@ -119,6 +139,10 @@ public:
     // Flagged messages in time order, all or one campaign's.
     QVector<FlagView> flaggedMessages(qint64 campaignId = 0);
     QVector<HitView> hits(qint64 messageId);
+    // The campaign entry of one message (messageId 0 when it is not flagged).
+    FlagView flag(qint64 messageId);
+    // Rule ids with hits in the case and the number of messages each hit, by rule id.
+    QVector<QPair<QString, qint64>> ruleHitCounts();
     // The propagation graph of a campaign: (from, to) message ids.
     QVector<QPair<qint64, qint64>> propagationEdges(qint64 campaignId);
     // The rule set stored in the case (JSON), empty when none is.
@@ -126,6 +150,9 @@ public:
 
 private:
     QSqlDatabase db() const;
+    // Schema 2 or later (a v1 case opened read-only has no detection tables).
+    bool hasDetectionTables();
+    int m_detectionTables = -1;
 
     QString m_path;
     QString m_connection;

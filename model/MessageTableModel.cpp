@@ -1,5 +1,6 @@
 #include "MessageTableModel.h"
 
+#include <QColor>
 #include <QDateTime>
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
@@ -81,8 +82,14 @@ QString MessageTableModel::cellText(const MessageView& m, int column) const {
     case Size: return formatSize(m.size);
     case Recipients: return QString::number(m.recipients.size());
     case Server: return m.originServer;
+    case Flag: return flagText(m);
     default: return {};
     }
+}
+
+QString MessageTableModel::flagText(const MessageView& m) {
+    if (m.campaignId <= 0) return {};
+    return QStringLiteral("⚑ #%1 %2").arg(m.campaignId).arg(m.rules.join(QLatin1Char(' ')));
 }
 
 QVariant MessageTableModel::data(const QModelIndex& index, int role) const {
@@ -94,6 +101,12 @@ QVariant MessageTableModel::data(const QModelIndex& index, int role) const {
         if (index.column() == Size || index.column() == Recipients)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         return QVariant::fromValue(Qt::AlignLeft | Qt::AlignVCenter);
+    }
+    if (role == Qt::BackgroundRole || role == Qt::ForegroundRole) {
+        // Flagged rows stand out; the Flagged column says so in words as well.
+        const MessageView* m = messageAt(index.row());
+        if (!m || m->campaignId <= 0) return {};
+        return role == Qt::BackgroundRole ? QVariant(QColor(0xff, 0xe8, 0xc2)) : QVariant(QColor(0x20, 0x20, 0x20));
     }
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole && role != Qt::EditRole && role != SortValueRole)
         return {};
@@ -136,6 +149,9 @@ QVariant MessageTableModel::data(const QModelIndex& index, int role) const {
             return m->size < 0 ? QVariant() : QVariant(tr("%1 bytes").arg(QLocale::c().toString(m->size)));
         case Time:
             return m->time <= 0 ? QVariant() : QVariant(formatTime(m->time) + QStringLiteral(" UTC"));
+        case Flag:
+            return m->campaignId <= 0 ? QVariant()
+                                      : QVariant(tr("Campaign #%1; rules: %2").arg(m->campaignId).arg(m->rules.join(QStringLiteral(", "))));
         default: {
             const QString t = cellText(*m, col);
             return t.size() > kTooltipThreshold ? QVariant(t) : QVariant();
@@ -160,6 +176,7 @@ QVariant MessageTableModel::headerData(int section, Qt::Orientation orientation,
         case Size: return tr("Size");
         case Recipients: return tr("Recipients");
         case Server: return tr("Server");
+        case Flag: return tr("Flagged");
         default: return {};
         }
     }
@@ -173,6 +190,7 @@ QVariant MessageTableModel::headerData(int section, Qt::Orientation orientation,
         case Size: return tr("Message size; sorts by bytes");
         case Recipients: return tr("Number of final recipients");
         case Server: return tr("The server the message entered first");
+        case Flag: return tr("Detection: the campaign (#id) and the rules that hit the message");
         default: return {};
         }
     }
@@ -205,6 +223,12 @@ void MessageTableModel::clearIdFilter() {
     if (!m_hasIdFilter) return;
     m_idFilter.clear();
     m_hasIdFilter = false;
+    requery(FilterQuery);
+}
+
+void MessageTableModel::setScope(const MessageScope& scope) {
+    if (scope == m_scope) return;
+    m_scope = scope;
     requery(FilterQuery);
 }
 
@@ -250,7 +274,8 @@ void MessageTableModel::startQuery() {
     const bool ascending = m_sortOrder == Qt::AscendingOrder;
     const bool hasIdFilter = m_hasIdFilter;
     const QSet<QString> idFilter = m_idFilter; // implicitly shared: a copy for the worker
-    m_watcher.setFuture(QtConcurrent::run(&m_pool, [generation, path, filter, column, ascending, hasIdFilter, idFilter] {
+    const MessageScope scope = m_scope;
+    m_watcher.setFuture(QtConcurrent::run(&m_pool, [generation, path, filter, scope, column, ascending, hasIdFilter, idFilter] {
         // On the worker thread: a connection of its own, opened and closed here.
         QElapsedTimer timer;
         timer.start();
@@ -258,7 +283,7 @@ void MessageTableModel::startQuery() {
         r.generation = generation;
         CaseReader reader(path);
         if (reader.isOpen())
-            r.ids = reader.messageIds(filter, column, ascending, hasIdFilter ? &idFilter : nullptr);
+            r.ids = reader.messageIds(filter, scope, column, ascending, hasIdFilter ? &idFilter : nullptr);
         else
             r.error = reader.error();
         r.ids.squeeze();

@@ -33,7 +33,7 @@ class MessageTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     // Same order as MessageColumn, so a column maps straight onto CaseReader's sort key.
-    enum Column { Time, Sender, Client, Subject, Attachments, Size, Recipients, Server, ColumnCount };
+    enum Column { Time, Sender, Client, Subject, Attachments, Size, Recipients, Server, Flag, ColumnCount };
     enum Role {
         MessageIdRole = Qt::UserRole + 1, // qint64 database id of the row's message
         SortValueRole,                    // the raw value (bytes for Size, count for Recipients, ms for Time)
@@ -67,6 +67,10 @@ public:
     // query on the worker thread like the rest; clearIdFilter() lifts it.
     void setIdFilter(const QSet<QString>& messageIds);
     void clearIdFilter();
+    // Restricts the list to a scope (campaign, rule, unit, user, time range: what the analyst
+    // selected elsewhere), on top of the text and id filters.
+    void setScope(const MessageScope& scope);
+    const MessageScope& scope() const { return m_scope; }
     bool hasIdFilter() const { return m_hasIdFilter; }
     const QSet<QString>& idFilter() const { return m_idFilter; }
     int sortColumn() const { return m_sortColumn; }
@@ -102,6 +106,8 @@ public:
     // Presentation helpers shared with the details view.
     static QString formatTime(qint64 msUtc);
     static QString formatSize(qint64 bytes);
+    // "#3 burst type": the campaign and the rule ids of a flagged message, "" otherwise.
+    static QString flagText(const MessageView& m);
 
 signals:
     // After every re-query of the ids (sort, filter, reload, new reader), once the new ids are
@@ -135,6 +141,7 @@ private:
     QString m_filter;
     QSet<QString> m_idFilter;
     bool m_hasIdFilter = false;
+    MessageScope m_scope;
     int m_sortColumn = Time;
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     mutable std::list<Page> m_pages; // most recently used first

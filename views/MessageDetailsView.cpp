@@ -77,6 +77,15 @@ MessageDetailsView::MessageDetailsView(QWidget* parent) : QWidget(parent) {
     m_header->setContentsMargins(4, 0, 4, 0);
     layout->addWidget(m_header);
 
+    m_evidence = new QLabel(this);
+    m_evidence->setTextFormat(Qt::RichText);
+    m_evidence->setWordWrap(true);
+    m_evidence->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+    m_evidence->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_evidence->setContentsMargins(4, 2, 4, 2);
+    m_evidence->setAutoFillBackground(true);
+    layout->addWidget(m_evidence);
+
     m_tree = new QTreeWidget(this);
     m_tree->setColumnCount(ColumnCount);
     m_tree->setHeaderLabels({tr("Recipient"), tr("Status"), tr("DSN"), tr("Transport"), tr("Relay"), tr("Delay"),
@@ -103,6 +112,8 @@ void MessageDetailsView::clear() {
     m_tree->clear();
     m_header->clear();
     m_header->hide();
+    m_evidence->clear();
+    m_evidence->hide();
     m_tree->hide();
     m_placeholder->show();
 }
@@ -256,9 +267,74 @@ void MessageDetailsView::showMessage(const MessageView& m, const QVector<CopyVie
         m_tree->setColumnWidth(col, std::min(w, cap));
     }
 
+    m_evidence->clear();
+    m_evidence->hide();
     m_placeholder->hide();
     m_header->show();
     m_tree->show();
+}
+
+void MessageDetailsView::showEvidence(const FlagView& flag, const QString& campaignLabel, const QVector<HitView>& hits) {
+    if (m_messageId < 0) return;
+    const QString muted = palette().color(QPalette::PlaceholderText).name();
+    QString html, plain;
+    if (flag.messageId == 0 && hits.isEmpty()) {
+        m_evidence->setText(QStringLiteral("<span style=\"color:") + muted + QStringLiteral("\">")
+                            + esc(tr("Not flagged by detection.")) + QStringLiteral("</span>"));
+        m_evidence->setPalette(palette());
+        m_text += tr("Not flagged by detection.") + QLatin1Char('\n');
+        m_evidence->show();
+        return;
+    }
+    // A warm background and a marker: flagged is meant to be seen, and the words say it too.
+    QPalette p = palette();
+    p.setColor(QPalette::Window, QColor(0xff, 0xf1, 0xd6));
+    p.setColor(QPalette::WindowText, QColor(0x20, 0x20, 0x20));
+    m_evidence->setPalette(p);
+    QStringList facts;
+    if (flag.campaignId > 0)
+        facts << tr("campaign #%1 %2").arg(flag.campaignId).arg(campaignLabel);
+    if (flag.generation >= 0) facts << tr("generation %1").arg(flag.generation);
+    if (flag.score > 0) facts << tr("score %1").arg(QLocale::c().toString(flag.score, 'g', 3));
+    if (flag.flaggedAt > 0) facts << tr("flagged at %1").arg(timeText(flag.flaggedAt));
+    if (flag.source == QLatin1String("parent")) facts << tr("joined through its propagation parent");
+    else if (flag.source == QLatin1String("burst")) facts << tr("joined with its burst");
+    const QString head = tr("⚑ Flagged: %1").arg(facts.join(QStringLiteral(" · ")));
+    html += QStringLiteral("<div style=\"font-weight:600\">") + esc(head) + QStringLiteral("</div>");
+    plain += head + QLatin1Char('\n');
+    if (!hits.isEmpty()) {
+        html += QStringLiteral("<table cellspacing=\"0\" cellpadding=\"2\"><tr>");
+        for (const QString& h : {tr("Rule"), tr("Key"), tr("Window (UTC)"), tr("Count / threshold"), tr("Weight"), tr("Detail")})
+            html += QStringLiteral("<th align=\"left\" style=\"padding-right:12px\">") + esc(h) + QStringLiteral("</th>");
+        html += QStringLiteral("</tr>");
+        constexpr int kShown = 12;
+        int shown = 0;
+        for (const HitView& h : hits) {
+            QString window;
+            if (h.windowEnd > 0) {
+                const QString start = timeText(h.windowStart).left(19), end = timeText(h.windowEnd).left(19);
+                window = h.windowStart > 0 && h.windowStart != h.windowEnd
+                             ? start + QStringLiteral(" – ") + (start.left(10) == end.left(10) ? end.mid(11) : end)
+                             : end;
+            }
+            const QString counts = h.threshold > 0 ? QStringLiteral("%1 / %2").arg(h.count).arg(h.threshold)
+                                                   : (h.count > 0 ? QString::number(h.count) : QString());
+            const QString weight = QLocale::c().toString(h.weight, 'g', 3);
+            plain += QStringLiteral("  %1  %2  %3  %4  %5  %6\n").arg(h.rule, h.key, window, counts, weight, h.detail);
+            if (++shown > kShown) continue;
+            html += QStringLiteral("<tr><td style=\"padding-right:12px\"><b>") + esc(h.rule) + QStringLiteral("</b></td><td style=\"padding-right:12px\">")
+                    + esc(h.key) + QStringLiteral("</td><td style=\"padding-right:12px\">") + esc(window)
+                    + QStringLiteral("</td><td style=\"padding-right:12px\">") + esc(counts)
+                    + QStringLiteral("</td><td style=\"padding-right:12px\">") + esc(weight) + QStringLiteral("</td><td>")
+                    + esc(h.detail) + QStringLiteral("</td></tr>");
+        }
+        html += QStringLiteral("</table>");
+        if (hits.size() > kShown)
+            html += QStringLiteral("<div>") + esc(tr("… and %1 more hits").arg(hits.size() - kShown)) + QStringLiteral("</div>");
+    }
+    m_evidence->setText(html);
+    m_text += plain;
+    m_evidence->show();
 }
 
 } // namespace mt

@@ -22,6 +22,11 @@ public:
     explicit MessageDetailsView(QWidget* parent = nullptr);
 
     void showMessage(const MessageView& message, const QVector<CopyView>& copies);
+    // The detection evidence of the message shown: its campaign and every rule hit with the
+    // key, window, count and threshold. Call after showMessage (which hides it); a flag with
+    // messageId 0 and no hits says "not flagged".
+    void showEvidence(const FlagView& flag, const QString& campaignLabel, const QVector<HitView>& hits);
+    QLabel* evidenceLabel() const { return m_evidence; }
     // Back to the "select a message" placeholder.
     void clear();
 
@@ -36,6 +41,7 @@ public:
 
 private:
     QLabel* m_header = nullptr;
+    QLabel* m_evidence = nullptr;
     QLabel* m_placeholder = nullptr;
     QTreeWidget* m_tree = nullptr;
     QString m_text;

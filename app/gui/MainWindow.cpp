@@ -1,9 +1,11 @@
 #include "MainWindow.h"
 
 #include "DrillDialog.h"
+#include "Settings.h"
 #include "TruthDialog.h"
 #include "model/MessageTableModel.h"
 #include "views/MessageDetailsView.h"
+#include "views/RuleSetEditor.h"
 
 #include <QAction>
 #include <QApplication>
@@ -15,6 +17,7 @@
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QEventLoop>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
@@ -58,7 +61,6 @@ constexpr int kBusyIndicatorDelayMs = 150;
 constexpr int kIssuesShownPerFile = 10;
 constexpr const char* kEmptyText = "Open or create a case (Ctrl+O / Ctrl+N), then import logs (Ctrl+I)";
 
-QSettings settings() { return QSettings(QStringLiteral("MailTriage"), QStringLiteral("MailTriage")); }
 
 QString fileName(const std::string& path) { return QFileInfo(QString::fromStdString(path)).fileName(); }
 
@@ -255,6 +257,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(this, &MainWindow::drillProgress, this, &MainWindow::onDrillProgress, Qt::QueuedConnection);
     connect(&m_drillWatcher, &QFutureWatcher<DrillOutcome>::finished, this, &MainWindow::onDrillFinished);
     connect(&m_truthWatcher, &QFutureWatcher<TruthLoad>::finished, this, &MainWindow::onTruthLoaded);
+    connect(&m_detectWatcher, &QFutureWatcher<DetectOutcome>::finished, this, &MainWindow::onDetectionFinished);
 
     updateTitle();
     updateCounts();
@@ -269,6 +272,7 @@ MainWindow::~MainWindow() {
     m_watcher.disconnect(this);
     m_drillWatcher.disconnect(this);
     m_truthWatcher.disconnect(this);
+    m_detectWatcher.disconnect(this);
     m_table->viewport()->removeEventFilter(this);
     m_model->disconnect(this);
     m_model->setReader(nullptr);
@@ -328,6 +332,7 @@ void MainWindow::buildUi() {
     filterRow->addWidget(filterLabel);
     filterRow->addWidget(m_filter, 1);
     filterRow->addWidget(m_idFilterBar);
+    buildDetectionFilters(content, filterRow);
     filterRow->addWidget(m_shownLabel);
     layout->addLayout(filterRow);
 
@@ -407,6 +412,9 @@ void MainWindow::setupTableColumns() {
     h->resizeSection(MessageTableModel::Size, w(QStringLiteral("999.9 MB")));
     h->resizeSection(MessageTableModel::Recipients, w(QStringLiteral("Recipients")) + 8);
     h->resizeSection(MessageTableModel::Server, w(QStringLiteral("mx-server-00")));
+    // Detection's verdict right after the time: the first thing to look at in a flagged row.
+    h->resizeSection(MessageTableModel::Flag, w(QStringLiteral("⚑ #00 burst type")));
+    h->moveSection(h->visualIndex(MessageTableModel::Flag), 1);
     m_adjustingColumns = false;
     connect(h, &QHeaderView::sectionResized, this, [this] {
         if (!m_adjustingColumns) m_autoSubjectWidth = false;
@@ -479,6 +487,8 @@ void MainWindow::buildMenus() {
     QAction* zoneAct = edit->addAction(tr("Time &zone of log stamps…"), this, &MainWindow::chooseLogTimeZone);
     zoneAct->setStatusTip(tr("The zone of classic syslog stamps, which carry none (RFC 3339 stamps carry their own)"));
 
+    buildDetectionMenu();
+
     QMenu* drill = menuBar()->addMenu(tr("&Drill"));
     drill->addAction(m_newDrillAct);
     drill->addSeparator();
@@ -541,7 +551,9 @@ bool MainWindow::openCase(const QString& path, bool create) {
     if (m_truthDialog) m_truthDialog->close(); // the previous case's answer
     m_truthDialog = nullptr;
     m_truthRevealed = false;
+    m_model->setScope(MessageScope{});
     m_model->setReader(m_reader.get());
+    refreshDetectionFilters();
     updateDrillState();
     updateCounts();
     updateTitle();
@@ -558,6 +570,8 @@ void MainWindow::closeCase() {
     m_reader.reset();
     m_details->clear();
     m_model->clearIdFilter();
+    m_model->setScope(MessageScope{});
+    refreshDetectionFilters();
     m_idFilterBar->hide();
     if (m_truthDialog) m_truthDialog->close();
     m_truthDialog = nullptr;
@@ -681,6 +695,9 @@ void MainWindow::updateEmptyState() {
 void MainWindow::updateActions() {
     for (QAction* a : {m_newAct, m_openAct, m_importLogsAct, m_importOrgAct, m_newDrillAct}) a->setEnabled(!m_importing);
     m_recentMenu->setEnabled(!m_importing);
+    for (QAction* a : {m_runDetectAct, m_fullDetectAct, m_editRulesAct, m_importRulesAct})
+        a->setEnabled(m_reader && !m_importing);
+    m_exportRulesAct->setEnabled(m_reader != nullptr);
     m_showTruthAct->setEnabled(m_reader && m_drillCase && !m_truthWatcher.isRunning());
 }
 
@@ -709,7 +726,7 @@ void MainWindow::onIdsReloaded() {
     const int shown = m_model->rowCount();
     if (!m_reader)
         m_shownLabel->clear();
-    else if (m_model->filter().isEmpty() && !m_model->hasIdFilter())
+    else if (m_model->filter().isEmpty() && !m_model->hasIdFilter() && m_model->scope().isEmpty())
         m_shownLabel->setText(tr("%1 messages").arg(num(shown)));
     else
         m_shownLabel->setText(tr("%1 of %2 messages").arg(num(shown), num(m_counts.messages)));
@@ -751,6 +768,7 @@ void MainWindow::onCurrentRowChanged(int row) {
     }
     const MessageView message = *mv; // the page cache may move on while copies() runs
     m_details->showMessage(message, m_reader->copies(message.id));
+    showEvidenceOf(message.id);
 }
 
 void MainWindow::about() {
@@ -923,6 +941,7 @@ void MainWindow::waitForWorkers() {
     m_watcher.waitForFinished();
     m_drillWatcher.waitForFinished();
     m_truthWatcher.waitForFinished();
+    m_detectWatcher.waitForFinished();
 }
 
 void MainWindow::onImportProgress(qint64 done, qint64 total, const QString& file) {
@@ -945,6 +964,8 @@ void MainWindow::onImportFinished() {
     m_model->reload();
     updateEmptyState();
     if (m_stack->currentIndex() == 1 && !m_filter->hasFocus()) m_table->setFocus(Qt::OtherFocusReason);
+    // New messages: judge them now (incremental when they only extend the case in time).
+    if (m_reader && m_counts.messages > 0 && detectsAfterImport() && !m_lastReport.cancelled) runDetection(false);
 
     m_lastSummary = buildSummary(m_lastReport, false);
     if (m_interactive) {
@@ -1262,12 +1283,20 @@ namespace {
 int takeScreenshot(MainWindow& w, const QString& out) {
     w.show();
     QCoreApplication::processEvents();
+    if (w.isDetecting()) {
+        QEventLoop loop;
+        QObject::connect(&w, &MainWindow::detectionFinished, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
     // The ids are read on a worker thread: the picture wants them in the table.
     if (!w.messageModel()->waitForIdle(10 * 60 * 1000)) {
         std::fprintf(stderr, "mailtriage: the messages did not load in time for the screenshot\n");
         return 1;
     }
-    if (w.messageModel()->rowCount() > 0) w.selectMessage(w.messageModel()->messageIdAt(0));
+    // A flagged message when there is one (its evidence shows), else the first.
+    const QVector<FlagView> flagged = w.hasCase() ? w.reader()->flaggedMessages() : QVector<FlagView>{};
+    if (!flagged.isEmpty()) w.selectMessage(flagged.first().messageId);
+    else if (w.messageModel()->rowCount() > 0) w.selectMessage(w.messageModel()->messageIdAt(0));
     for (int i = 0; i < 3; ++i) QCoreApplication::processEvents();
     const QPixmap pm = w.grab();
     if (pm.isNull() || !pm.save(out)) {
@@ -1295,9 +1324,13 @@ int runGui(QApplication& app) {
                                      QStringLiteral("OUT.png"));
     const QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1280x800)."),
                                      QStringLiteral("WxH"));
+    const QCommandLineOption viewOpt(QStringLiteral("view"),
+                                     QStringLiteral("What --screenshot renders: main (the window, default) or rules (the rule editor)."),
+                                     QStringLiteral("VIEW"), QStringLiteral("main"));
     parser.addOption(caseOpt);
     parser.addOption(shotOpt);
     parser.addOption(sizeOpt);
+    parser.addOption(viewOpt);
     parser.addPositionalArgument(QStringLiteral("LOGS"),
                                  QStringLiteral("Log files to import into the case (.csv, .tsv and .ldif files are imported as org charts)."),
                                  QStringLiteral("[LOGS...]"));
@@ -1323,6 +1356,11 @@ int runGui(QApplication& app) {
         std::fprintf(stderr, "mailtriage: --screenshot needs a file name\n");
         return 2;
     }
+    const QString view = parser.value(viewOpt);
+    if (!QStringList{QStringLiteral("main"), QStringLiteral("rules")}.contains(view)) {
+        std::fprintf(stderr, "mailtriage: --view wants main or rules (got \"%s\")\n", qPrintable(view));
+        return 2;
+    }
 
     QStringList logs, orgs;
     MainWindow::classifyFiles(parser.positionalArguments(), logs, orgs);
@@ -1346,6 +1384,14 @@ int runGui(QApplication& app) {
             return 1;
         }
         const QString out = parser.value(shotOpt);
+        if (view == QLatin1String("rules")) {
+            RuleSetEditor editor;
+            editor.setRuleSet(w.caseRuleSet());
+            editor.resize(size);
+            editor.show();
+            for (int i = 0; i < 3; ++i) QCoreApplication::processEvents();
+            return editor.grab().save(out) ? 0 : 1;
+        }
         if (!haveFiles) return takeScreenshot(w, out);
         if (!w.startImport(logs, orgs)) {
             std::fprintf(stderr, "mailtriage: %s\n", qPrintable(w.lastError()));

@@ -6,9 +6,11 @@
 // the same way, and Drill > Show truth… reveals their answer.
 #include "Drill.h"
 #include "model/CaseReader.h"
+#include "model/detection/CaseDetection.h"
 #include "model/ImportJob.h"
 
 #include <QFutureWatcher>
+#include <QHash>
 #include <QMainWindow>
 #include <QPointer>
 #include <QSet>
@@ -20,6 +22,8 @@
 
 class QApplication;
 class QAction;
+class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QMenu;
@@ -53,6 +57,8 @@ public:
     void closeCase();
     bool hasCase() const { return m_reader != nullptr; }
     QString casePath() const;
+    // The open case's read side (nullptr when none is open).
+    CaseReader* reader() const { return m_reader.get(); }
     QString lastError() const { return m_lastError; }
 
     // Starts importing on a worker thread into the open case. Returns false (lastError()) when
@@ -115,6 +121,30 @@ public:
     void showAllMessages();
     bool showsOnlySomeMessages() const;
 
+    // Detection (issue 4). runDetection stores nothing new: it runs the case's rule set over
+    // the case on a worker thread (incremental when only later messages arrived, unless full)
+    // and then refreshes the campaign and rule filters; detectionFinished tells how it went.
+    // False (lastError()) when no case is open or something else writes to the case.
+    bool runDetection(bool full = false);
+    bool isDetecting() const { return m_detecting; }
+    const det::CaseDetectionReport& lastDetectionReport() const { return m_lastDetection; }
+    // Stores rules as the case's rule set (undoable through the rule editor's history: every
+    // stored set stays in the case) and, with rerun, runs a full detection with them.
+    bool applyRuleSet(const det::RuleSet& rules, bool rerun);
+    // The rule set of the open case (defaults when none is stored).
+    det::RuleSet caseRuleSet() const;
+    // The message list's detection filters: a campaign (0: any message, -1: every flagged
+    // message) and a rule id ("" any).
+    void setCampaignFilter(qint64 campaignId);
+    void setRuleFilter(const QString& ruleId);
+    QComboBox* campaignFilterCombo() const { return m_campaignCombo; }
+    QComboBox* ruleFilterCombo() const { return m_ruleCombo; }
+    QAction* runDetectionAction() const { return m_runDetectAct; }
+    QAction* editRulesAction() const { return m_editRulesAct; }
+    // Detect after every import (a setting; on by default).
+    bool detectsAfterImport() const;
+    void setDetectAfterImport(bool on);
+
 public slots:
     void newCaseDialog();
     void openCaseDialog();
@@ -127,6 +157,10 @@ public slots:
     // Asks first (when interactive): this reveals the answer. Reads the truth on a worker
     // thread, then shows the TruthDialog (truthShown()).
     void showTruth();
+    // The rule editor: edit, then save (and re-run detection).
+    void editRules();
+    void exportRulesDialog();
+    void importRulesDialog();
 
 signals:
     void caseOpened(const QString& path);
@@ -140,6 +174,8 @@ signals:
     // ok: the drill's case is open; otherwise cancelled or failed (lastError()).
     void drillFinished(bool ok, bool cancelled);
     void truthShown();
+    void detectionStarted();
+    void detectionFinished(bool ok);
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
@@ -176,6 +212,12 @@ private:
     void waitForWorkers();
     void updateDrillState();
     QString buildSummary(const ImportReport& report, bool html) const;
+    void buildDetectionMenu();
+    void buildDetectionFilters(QWidget* parent, QHBoxLayout* row);
+    void refreshDetectionFilters();
+    void applyScope();
+    void onDetectionFinished();
+    void showEvidenceOf(qint64 messageId);
 
     // Case
     std::unique_ptr<CaseReader> m_reader;
@@ -234,6 +276,25 @@ private:
     };
     QFutureWatcher<TruthLoad> m_truthWatcher;
     QPointer<TruthDialog> m_truthDialog;
+
+    // Detection
+    struct DetectOutcome {
+        bool ok = false;
+        QString error;
+        det::CaseDetectionReport report;
+    };
+    QFutureWatcher<DetectOutcome> m_detectWatcher;
+    bool m_detecting = false;
+    det::CaseDetectionReport m_lastDetection;
+    QComboBox* m_campaignCombo = nullptr;
+    QComboBox* m_ruleCombo = nullptr;
+    QAction* m_runDetectAct = nullptr;
+    QAction* m_fullDetectAct = nullptr;
+    QAction* m_editRulesAct = nullptr;
+    QAction* m_exportRulesAct = nullptr;
+    QAction* m_importRulesAct = nullptr;
+    QAction* m_autoDetectAct = nullptr;
+    QHash<qint64, QString> m_campaignLabels;
 
     // Id filter (a drill's worm messages)
     QWidget* m_idFilterBar = nullptr;
