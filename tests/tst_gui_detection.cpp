@@ -4,6 +4,7 @@
 // demo case is the known case: 280 worm messages in one campaign. Every expected figure is
 // counted straight from the case file with SQL, not through the code under test.
 #include "app/gui/MainWindow.h"
+#include "model/AnalysisSelection.h"
 #include "model/CaseReader.h"
 #include "model/MessageTableModel.h"
 #include "model/detection/RuleTableModel.h"
@@ -267,6 +268,45 @@ private slots:
         QVERIFY(w.runDetection(false));
         QVERIFY(finished.wait(120000));
         QVERIFY(w.lastDetectionReport().upToDate);
+    }
+
+    // The shared selection drives the list: a unit, a user, a time range and a campaign set by
+    // another view restrict it; the message selected in the list goes to the selection.
+    void selectionDrivesTheList() {
+        gui::MainWindow w;
+        w.setInteractive(false);
+        w.setPersistSettings(false);
+        QVERIFY(w.openCase(m_case));
+        QVERIFY(w.messageModel()->waitForIdle());
+        AnalysisSelection* sel = w.selection();
+        sel->setUser("jan.meier@corp.example");
+        QVERIFY(w.messageModel()->waitForIdle());
+        const qint64 janMessages = sqlCount(
+            m_case, "SELECT count(*) FROM messages m WHERE lower(m.sender) = 'jan.meier@corp.example' OR m.id IN (SELECT "
+                    "c.message_id FROM deliveries d JOIN copies c ON c.id = d.copy_id WHERE d.is_final = 1 AND "
+                    "lower(d.recipient) = 'jan.meier@corp.example')");
+        QCOMPARE(qint64(w.messageModel()->rowCount()), janMessages);
+        QVERIFY(w.selectionText().contains("user jan.meier@corp.example"));
+        const qint64 campaign = sqlCount(m_case, "SELECT min(id) FROM campaigns");
+        sel->setCampaign(campaign);
+        QVERIFY(w.messageModel()->waitForIdle());
+        QCOMPARE(w.campaignFilterCombo()->currentData().toLongLong(), campaign);
+        QCOMPARE(qint64(w.messageModel()->rowCount()),
+                 sqlCount(m_case, "SELECT count(*) FROM messages m JOIN campaign_messages cm ON cm.message_id = m.id WHERE "
+                                  "lower(m.sender) = 'jan.meier@corp.example' OR m.id IN (SELECT c.message_id FROM deliveries d "
+                                  "JOIN copies c ON c.id = d.copy_id WHERE d.is_final = 1 AND lower(d.recipient) = "
+                                  "'jan.meier@corp.example') AND cm.message_id IS NOT NULL"));
+        // Selecting a row publishes the message; a message selected elsewhere is selected here.
+        w.selectMessage(w.messageModel()->messageIdAt(2));
+        QCOMPARE(sel->messageId(), w.messageModel()->messageIdAt(2));
+        sel->setMessage(w.messageModel()->messageIdAt(0));
+        QCOMPARE(w.selectedMessageId(), w.messageModel()->messageIdAt(0));
+        // Clearing the selection lists everything again.
+        sel->clear();
+        QVERIFY(w.messageModel()->waitForIdle());
+        QCOMPARE(qint64(w.messageModel()->rowCount()), sqlCount(m_case, "SELECT count(*) FROM messages"));
+        QVERIFY(w.selectionText().isEmpty());
+        QCOMPARE(w.campaignFilterCombo()->currentData().toLongLong(), 0);
     }
 
     // The scope of the message list (what the views select): unit, user, time range.

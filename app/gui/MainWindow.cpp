@@ -3,6 +3,7 @@
 #include "DrillDialog.h"
 #include "Settings.h"
 #include "TruthDialog.h"
+#include "model/AnalysisSelection.h"
 #include "model/MessageTableModel.h"
 #include "views/MessageDetailsView.h"
 #include "views/RuleSetEditor.h"
@@ -225,6 +226,7 @@ bool askOrgColumns(QWidget* parent, const QString& path, const QStringList& head
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_model = new MessageTableModel(this);
+    m_selection = new AnalysisSelection(this);
     buildUi();
     buildMenus();
     setAcceptDrops(true);
@@ -258,6 +260,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(&m_drillWatcher, &QFutureWatcher<DrillOutcome>::finished, this, &MainWindow::onDrillFinished);
     connect(&m_truthWatcher, &QFutureWatcher<TruthLoad>::finished, this, &MainWindow::onTruthLoaded);
     connect(&m_detectWatcher, &QFutureWatcher<DetectOutcome>::finished, this, &MainWindow::onDetectionFinished);
+    connect(m_selection, &AnalysisSelection::changed, this, [this](AnalysisSelection::Facets f) { onSelectionChanged(int(f)); });
 
     updateTitle();
     updateCounts();
@@ -551,6 +554,7 @@ bool MainWindow::openCase(const QString& path, bool create) {
     if (m_truthDialog) m_truthDialog->close(); // the previous case's answer
     m_truthDialog = nullptr;
     m_truthRevealed = false;
+    m_selection->clear();
     m_model->setScope(MessageScope{});
     m_model->setReader(m_reader.get());
     refreshDetectionFilters();
@@ -570,6 +574,7 @@ void MainWindow::closeCase() {
     m_reader.reset();
     m_details->clear();
     m_model->clearIdFilter();
+    m_selection->clear();
     m_model->setScope(MessageScope{});
     refreshDetectionFilters();
     m_idFilterBar->hide();
@@ -767,6 +772,7 @@ void MainWindow::onCurrentRowChanged(int row) {
         return;
     }
     const MessageView message = *mv; // the page cache may move on while copies() runs
+    m_selection->setMessage(message.id);
     m_details->showMessage(message, m_reader->copies(message.id));
     showEvidenceOf(message.id);
 }

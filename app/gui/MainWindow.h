@@ -34,6 +34,7 @@ class QStackedWidget;
 class QTableView;
 
 namespace mt {
+class AnalysisSelection;
 class MessageDetailsView;
 class MessageTableModel;
 } // namespace mt
@@ -138,6 +139,11 @@ public:
     void setCampaignFilter(qint64 campaignId);
     void setRuleFilter(const QString& ruleId);
     QComboBox* campaignFilterCombo() const { return m_campaignCombo; }
+    // The one selection every view shares (unit, user, campaign, time range, message): the
+    // message list follows it and writes the message and campaign facets.
+    AnalysisSelection* selection() const { return m_selection; }
+    // "unit Sales/North · 09:20–09:40": the selection's facets that restrict the list.
+    QString selectionText() const;
     QComboBox* ruleFilterCombo() const { return m_ruleCombo; }
     QAction* runDetectionAction() const { return m_runDetectAct; }
     QAction* editRulesAction() const { return m_editRulesAct; }
@@ -218,6 +224,7 @@ private:
     void applyScope();
     void onDetectionFinished();
     void showEvidenceOf(qint64 messageId);
+    void onSelectionChanged(int facets);
 
     // Case
     std::unique_ptr<CaseReader> m_reader;
@@ -295,6 +302,9 @@ private:
     QAction* m_importRulesAct = nullptr;
     QAction* m_autoDetectAct = nullptr;
     QHash<qint64, QString> m_campaignLabels;
+    AnalysisSelection* m_selection = nullptr;
+    QWidget* m_selectionBar = nullptr;
+    QLabel* m_selectionLabel = nullptr;
 
     // Id filter (a drill's worm messages)
     QWidget* m_idFilterBar = nullptr;

@@ -4,6 +4,7 @@
 #include "MainWindow.h"
 #include "Settings.h"
 
+#include "model/AnalysisSelection.h"
 #include "model/CaseStore.h"
 #include "model/MessageTableModel.h"
 #include "views/MessageDetailsView.h"
@@ -28,6 +29,7 @@
 #include <QSaveFile>
 #include <QStatusBar>
 #include <QTableView>
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -107,11 +109,38 @@ void MainWindow::buildDetectionFilters(QWidget* parent, QHBoxLayout* row) {
     m_ruleCombo->setMinimumContentsLength(10);
     m_ruleCombo->setToolTip(tr("List only the messages a rule hit"));
     ruleLabel->setBuddy(m_ruleCombo);
+    // "Selection: unit Sales/North · 09:20–09:40  [Clear]": what the other views selected.
+    m_selectionBar = new QWidget(parent);
+    m_selectionBar->setObjectName(QStringLiteral("selectionBar"));
+    {
+        auto* bar = new QHBoxLayout(m_selectionBar);
+        bar->setContentsMargins(0, 0, 0, 0);
+        bar->setSpacing(4);
+        m_selectionLabel = new QLabel(m_selectionBar);
+        m_selectionLabel->setStyleSheet(QStringLiteral("QLabel { background:#dceefb; color:#0b3a5c; border-radius:3px; padding:1px 8px; }"));
+        auto* clear = new QToolButton(m_selectionBar);
+        clear->setObjectName(QStringLiteral("clearSelection"));
+        clear->setText(tr("Clear"));
+        clear->setToolTip(tr("Drop the unit, user and time range selected in the other views"));
+        connect(clear, &QToolButton::clicked, this, [this] {
+            m_selection->setUnit(0, {});
+            m_selection->setUser({});
+            m_selection->setTimeRange(0, 0);
+        });
+        bar->addWidget(m_selectionLabel);
+        bar->addWidget(clear);
+    }
+    m_selectionBar->hide();
+    row->addWidget(m_selectionBar);
     row->addWidget(campaignLabel);
     row->addWidget(m_campaignCombo);
     row->addWidget(ruleLabel);
     row->addWidget(m_ruleCombo);
-    connect(m_campaignCombo, &QComboBox::activated, this, [this] { applyScope(); });
+    connect(m_campaignCombo, &QComboBox::activated, this, [this] {
+        const qint64 id = m_campaignCombo->currentData().toLongLong();
+        m_selection->setCampaign(id > 0 ? id : 0);
+        applyScope();
+    });
     connect(m_ruleCombo, &QComboBox::activated, this, [this] { applyScope(); });
 }
 
@@ -160,6 +189,7 @@ void MainWindow::refreshDetectionFilters() {
 void MainWindow::setCampaignFilter(qint64 campaignId) {
     const int i = m_campaignCombo->findData(campaignId);
     m_campaignCombo->setCurrentIndex(i >= 0 ? i : 0);
+    m_selection->setCampaign(campaignId > 0 && i >= 0 ? campaignId : 0);
     applyScope();
 }
 
@@ -175,7 +205,52 @@ void MainWindow::applyScope() {
     scope.flaggedOnly = campaign == -1;
     scope.campaignId = campaign > 0 ? campaign : 0;
     scope.rule = m_ruleCombo->currentData().toString();
+    scope.unitPath = m_selection->unitPath();
+    scope.user = m_selection->user();
+    scope.from = m_selection->timeFrom();
+    scope.to = m_selection->timeTo();
     m_model->setScope(scope);
+    const QString text = selectionText();
+    m_selectionLabel->setText(text);
+    m_selectionLabel->setToolTip(text);
+    m_selectionBar->setVisible(!text.isEmpty());
+}
+
+QString MainWindow::selectionText() const {
+    QStringList parts;
+    if (!m_selection->unitPath().isEmpty()) parts << tr("unit %1").arg(m_selection->unitPath());
+    if (!m_selection->user().isEmpty()) parts << tr("user %1").arg(m_selection->user());
+    if (m_selection->hasTimeRange()) {
+        const QString from = MessageTableModel::formatTime(m_selection->timeFrom());
+        const QString to = MessageTableModel::formatTime(m_selection->timeTo());
+        parts << QStringLiteral("%1 – %2").arg(from, to.left(10) == from.left(10) ? to.mid(11) : to);
+    }
+    return parts.join(QStringLiteral(" · "));
+}
+
+void MainWindow::onSelectionChanged(int facets) {
+    if (facets & AnalysisSelection::Campaign) {
+        const qint64 id = m_selection->campaignId();
+        const qint64 shown = m_campaignCombo->currentData().toLongLong();
+        if (id > 0 && shown != id) {
+            const int i = m_campaignCombo->findData(id);
+            if (i >= 0) m_campaignCombo->setCurrentIndex(i);
+        } else if (id == 0 && shown > 0) {
+            m_campaignCombo->setCurrentIndex(0);
+        }
+    }
+    if (facets & (AnalysisSelection::Unit | AnalysisSelection::User | AnalysisSelection::TimeRange | AnalysisSelection::Campaign))
+        applyScope();
+    if ((facets & AnalysisSelection::Message) && m_selection->messageId() > 0 && selectedMessageId() != m_selection->messageId()) {
+        // Listed already: select it now; otherwise once the ids arrive (onIdsReloaded keeps it).
+        if (!selectMessage(m_selection->messageId()) && m_reader) {
+            const QVector<MessageView> found = m_reader->messages({m_selection->messageId()});
+            if (!found.isEmpty()) {
+                m_details->showMessage(found.first(), m_reader->copies(found.first().id));
+                showEvidenceOf(found.first().id);
+            }
+        }
+    }
 }
 
 det::RuleSet MainWindow::caseRuleSet() const {
