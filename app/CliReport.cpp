@@ -1,7 +1,11 @@
 #include "CliReport.h"
 
-#include "ReportFigures.h"
+#include "views/report/ReportFigures.h"
+#include "model/report/Export.h"
 #include "views/report/IncidentReport.h"
+
+#include <QFile>
+#include <QSaveFile>
 
 #include <QCommandLineParser>
 #include <QFileInfo>
@@ -82,6 +86,57 @@ int runReport(const QStringList& args, QTextStream& out, QTextStream& err) {
         out << "report " << req.outputPath << ": " << r.pages << " pages, " << data.flagged << " flagged messages in "
             << data.campaigns.size() << " campaign(s); written in " << r.writeMs << " ms\n";
     }
+    return 0;
+}
+
+int runExport(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    const QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("The case file."), QStringLiteral("FILE"));
+    const QCommandLineOption tableOpt(QStringLiteral("table"), QStringLiteral("messages, campaigns, recall or audit."), QStringLiteral("TABLE"));
+    const QCommandLineOption formatOpt(QStringLiteral("format"), QStringLiteral("csv (default) or json."), QStringLiteral("FORMAT"),
+                                       QStringLiteral("csv"));
+    const QCommandLineOption outOpt(QStringLiteral("output"), QStringLiteral("File to write (default: standard output)."),
+                                    QStringLiteral("FILE"));
+    for (const auto& o : {caseOpt, tableOpt, formatOpt, outOpt}) p.addOption(o);
+    if (!p.parse(QStringList{QStringLiteral("mailtriage-cli export")} + args)) {
+        err << "export: " << p.errorText() << "\n";
+        return 2;
+    }
+    report::ExportTable table;
+    report::ExportFormat format;
+    if (!p.isSet(caseOpt) || !p.isSet(tableOpt) || !report::exportTableFromName(p.value(tableOpt), table)
+        || !report::exportFormatFromName(p.value(formatOpt), format)) {
+        err << "usage: mailtriage-cli export --case FILE --table messages|campaigns|recall|audit [--format csv|json] [--output FILE]\n";
+        return 2;
+    }
+    if (!QFileInfo::exists(p.value(caseOpt))) {
+        err << "export: no such case file: " << p.value(caseOpt) << "\n";
+        return 1;
+    }
+    report::ExportResult r;
+    if (p.isSet(outOpt)) {
+        // Written beside and renamed at the end: a failed export leaves no half file.
+        QSaveFile f(p.value(outOpt));
+        if (!f.open(QIODevice::WriteOnly)) {
+            err << "export: cannot write " << p.value(outOpt) << ": " << f.errorString() << "\n";
+            return 1;
+        }
+        r = report::exportTable(p.value(caseOpt), table, format, f);
+        if (r.ok && !f.commit()) {
+            r.ok = false;
+            r.error = f.errorString();
+        }
+    } else {
+        out.flush();
+        QFile f;
+        if (!f.open(stdout, QIODevice::WriteOnly)) return 1;
+        r = report::exportTable(p.value(caseOpt), table, format, f);
+    }
+    if (!r.ok) {
+        err << "export: " << r.error << "\n";
+        return 1;
+    }
+    if (p.isSet(outOpt)) out << "export " << p.value(outOpt) << ": " << r.rows << " rows\n";
     return 0;
 }
 

@@ -6,4 +6,6 @@
 
 namespace mt::cli {
 int runReport(const QStringList& args, QTextStream& out, QTextStream& err);
+// `mailtriage-cli export --case FILE --table messages|campaigns|recall|audit [--format csv|json] [--output FILE]`
+int runExport(const QStringList& args, QTextStream& out, QTextStream& err);
 } // namespace mt::cli

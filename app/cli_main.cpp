@@ -22,5 +22,6 @@ int main(int argc, char** argv) {
     QTextStream out(stdout), err(stderr);
     const QStringList args = QCoreApplication::arguments().mid(1);
     if (report) return mt::cli::runReport(args.mid(1), out, err);
+    if (!args.isEmpty() && args.first() == QLatin1String("export")) return mt::cli::runExport(args.mid(1), out, err);
     return mt::cli::run(args, out, err);
 }

@@ -479,6 +479,8 @@ void MainWindow::buildMenus() {
     m_importOrgAct = file->addAction(tr("Import &org chart…"), this, &MainWindow::importOrgChartDialog);
     m_importOrgAct->setStatusTip(tr("Import an organisation chart (CSV or LDIF)"));
     file->addSeparator();
+    buildExportMenu(file);
+    file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     quit->setMenuRole(QAction::QuitRole);
@@ -703,6 +705,8 @@ void MainWindow::updateActions() {
     for (QAction* a : {m_runDetectAct, m_fullDetectAct, m_editRulesAct, m_importRulesAct})
         a->setEnabled(m_reader && !m_importing);
     m_exportRulesAct->setEnabled(m_reader != nullptr);
+    m_exportReportAct->setEnabled(m_reader && !m_importing);
+    m_exportDataMenu->setEnabled(m_reader != nullptr);
     m_showTruthAct->setEnabled(m_reader && m_drillCase && !m_truthWatcher.isRunning());
 }
 
@@ -922,7 +926,8 @@ bool MainWindow::startImport(const QStringList& logs, const QStringList& orgChar
 }
 
 void MainWindow::cancelImport() {
-    if (!m_importing) return;
+    // Imports, drills and data exports share the progress bar and its Cancel.
+    if (!m_importing && m_progressBar->isHidden()) return;
     m_cancel = true;
     m_cancelButton->setEnabled(false);
     m_progressLabel->setText(tr("Cancelling…"));

@@ -163,6 +163,12 @@ public slots:
     // Asks first (when interactive): this reveals the answer. Reads the truth on a worker
     // thread, then shows the TruthDialog (truthShown()).
     void showTruth();
+    // File > Export report… (a dialog: file, page size, campaign, analyst) and the data exports.
+    void exportReportDialog();
+    void exportDataDialog(int table); // report::ExportTable
+    // Writes the incident report without asking (tests, scripting); false with lastError().
+    bool exportReport(const QString& pdfPath, qint64 campaignId = 0, const QString& pageSize = QStringLiteral("A4"),
+                      const QString& analyst = {});
     // The rule editor: edit, then save (and re-run detection).
     void editRules();
     void exportRulesDialog();
@@ -219,6 +225,7 @@ private:
     void updateDrillState();
     QString buildSummary(const ImportReport& report, bool html) const;
     void buildDetectionMenu();
+    void buildExportMenu(QMenu* file);
     void buildDetectionFilters(QWidget* parent, QHBoxLayout* row);
     void refreshDetectionFilters();
     void applyScope();
@@ -301,6 +308,8 @@ private:
     QAction* m_exportRulesAct = nullptr;
     QAction* m_importRulesAct = nullptr;
     QAction* m_autoDetectAct = nullptr;
+    QAction* m_exportReportAct = nullptr;
+    QMenu* m_exportDataMenu = nullptr;
     QHash<qint64, QString> m_campaignLabels;
     AnalysisSelection* m_selection = nullptr;
     QWidget* m_selectionBar = nullptr;

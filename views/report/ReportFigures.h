@@ -1,7 +1,7 @@
 #pragma once
 // The report's figures, painted by the same views the window shows (built offscreen for the
 // case and kept alive while the report is written).
-#include "views/report/IncidentReport.h"
+#include "IncidentReport.h"
 
 #include <QString>
 #include <memory>
