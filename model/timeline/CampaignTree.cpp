@@ -16,19 +16,24 @@ int CampaignTree::indexOf(qint64 messageId) const {
     return -1;
 }
 
-QVector<CampaignView> loadCampaigns(const QString& casePath, QString* error) {
+CampaignList loadCampaignList(const QString& casePath) {
+    CampaignList out;
     ReadOnlyCase probe;
     if (!probe.open(casePath)) {
-        if (error) *error = probe.error();
-        return {};
+        out.error = probe.error();
+        return out;
     }
-    if (!probe.hasTable("campaigns")) return {};   // a schema-1 case: detection never ran
-    CaseReader reader(casePath);
-    if (!reader.isOpen()) {
-        if (error) *error = reader.error();
-        return {};
+    out.hasDetection = probe.hasDetection();
+    if (probe.hasTable("campaigns")) {   // a schema-1 case has none: detection never ran
+        CaseReader reader(casePath);
+        if (!reader.isOpen()) {
+            out.error = reader.error();
+            return out;
+        }
+        out.campaigns = reader.campaigns();
     }
-    return reader.campaigns();
+    out.ok = true;
+    return out;
 }
 
 CampaignTree loadCampaignTree(const QString& casePath, qint64 campaignId) {

@@ -41,9 +41,15 @@ struct CampaignTree {
     bool isEmpty() const { return nodes.isEmpty(); }
 };
 
-// Every campaign of the case (CaseReader::campaigns()); empty when detection never ran.
-// *error (optional) is set when the case cannot be read.
-QVector<CampaignView> loadCampaigns(const QString& casePath, QString* error = nullptr);
+// Every campaign of the case (CaseReader::campaigns()), and whether detection ran at all (so a
+// view can tell "not run yet" from "ran and found nothing").
+struct CampaignList {
+    bool ok = false;            // false: error says why
+    QString error;
+    bool hasDetection = false;
+    QVector<CampaignView> campaigns;
+};
+CampaignList loadCampaignList(const QString& casePath);
 
 // One campaign and its tree. Safe on any thread (its own connection).
 CampaignTree loadCampaignTree(const QString& casePath, qint64 campaignId);

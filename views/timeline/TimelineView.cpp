@@ -2,6 +2,7 @@
 
 #include <QApplication>
 #include <QDateTime>
+#include <QFutureWatcher>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLocale>
@@ -105,41 +106,29 @@ TimelineView::TimelineView(AnalysisSelection* selection, QWidget* parent)
     m_band = new QRubberBand(QRubberBand::Rectangle, viewport());
     m_band->hide();
 
-    connect(&m_watcher, &QFutureWatcher<TimelineData>::finished, this, [this] {
-        if (m_watcher.property("serial").toInt() != m_loadSerial) return;   // superseded
-        setData(m_watcher.result());
-        emit loaded();
-    });
     if (m_selection)
         connect(m_selection, &AnalysisSelection::changed, this, &TimelineView::onSelectionChanged);
     setData(TimelineData{});
 }
 
-TimelineView::~TimelineView() {
-    m_watcher.disconnect(this);
-    m_watcher.waitForFinished();
-}
-
 void TimelineView::reload() {
-    ++m_loadSerial;
+    const int serial = ++m_loadSerial;
     if (m_casePath.isEmpty()) {
         setData(TimelineData{});
         emit loaded();
         return;
     }
-    if (m_watcher.isRunning()) {
-        // Let the running read finish on its own; its result is dropped by serial.
-        m_watcher.disconnect(this);
-        m_watcher.waitForFinished();
-        connect(&m_watcher, &QFutureWatcher<TimelineData>::finished, this, [this] {
-            if (m_watcher.property("serial").toInt() != m_loadSerial) return;
-            setData(m_watcher.result());
-            emit loaded();
-        });
-    }
-    m_watcher.setProperty("serial", m_loadSerial);
     const QString path = m_casePath;
-    m_watcher.setFuture(QtConcurrent::run([path] { return loadTimeline(path); }));
+    auto* watcher = new QFutureWatcher<TimelineData>(this);
+    ++m_pendingLoads;
+    connect(watcher, &QFutureWatcher<TimelineData>::finished, this, [this, watcher, serial] {
+        watcher->deleteLater();
+        --m_pendingLoads;
+        if (serial != m_loadSerial) return;   // superseded by a later reload
+        setData(watcher->result());
+        emit loaded();
+    });
+    watcher->setFuture(QtConcurrent::run([path] { return loadTimeline(path); }));
 }
 
 void TimelineView::loadNow() {
@@ -150,7 +139,6 @@ void TimelineView::loadNow() {
 
 void TimelineView::setData(const TimelineData& data) {
     m_data = data;
-    m_loadedOnce = m_loadedOnce || !m_casePath.isEmpty();
     rebuild();
 }
 

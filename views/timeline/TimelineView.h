@@ -12,7 +12,6 @@
 #include "model/AnalysisSelection.h"
 #include "model/timeline/TimelineData.h"
 
-#include <QFutureWatcher>
 #include <QPointer>
 #include <QtCharts/QChartView>
 
@@ -36,7 +35,6 @@ public:
     };
 
     explicit TimelineView(AnalysisSelection* selection, QWidget* parent = nullptr);
-    ~TimelineView() override;
 
     // The case to show ("" for none). Call reload() or loadNow() afterwards.
     void setCasePath(const QString& path) { m_casePath = path; }
@@ -49,7 +47,7 @@ public:
     // Shows data read elsewhere.
     void setData(const TimelineData& data);
     const TimelineData& data() const { return m_data; }
-    bool isLoading() const { return m_watcher.isRunning(); }
+    bool isLoading() const { return m_pendingLoads > 0; }
 
     // The playback cursor (ms since epoch UTC); 0 hides it.
     void setTimeCursor(qint64 ms);
@@ -99,9 +97,10 @@ private:
     QPointer<AnalysisSelection> m_selection;
     QString m_casePath;
     TimelineData m_data;
-    QFutureWatcher<TimelineData> m_watcher;
+    // Each read runs on the thread pool with a watcher of its own; a result whose serial is no
+    // longer the latest is dropped.
     int m_loadSerial = 0;
-    bool m_loadedOnce = false;
+    int m_pendingLoads = 0;
 
     QLineSeries* m_allUpper = nullptr;
     QAreaSeries* m_allArea = nullptr;
