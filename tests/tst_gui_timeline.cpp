@@ -26,8 +26,10 @@
 #include <QTest>
 #include <QTreeView>
 #include <QUuid>
+#include <QtCharts/QAreaSeries>
 #include <QtCharts/QDateTimeAxis>
 #include <QtCharts/QLineSeries>
+#include <QtCharts/QValueAxis>
 
 #include <map>
 
@@ -288,8 +290,10 @@ private slots:
         QVERIFY(view.flaggedSeries());
         QCOMPARE(stepSeriesSum(view.flaggedSeries(), d.bucketMs), d.totalFlagged);
         for (const TimelineCampaign& c : d.campaigns) {
-            QVERIFY(view.campaignSeries(c.id));
-            QCOMPARE(stepSeriesSum(view.campaignSeries(c.id), d.bucketMs), qint64(c.messages));
+            QAreaSeries* area = view.campaignSeries(c.id);
+            QVERIFY(area);
+            const qint64 below = area->lowerSeries() ? stepSeriesSum(area->lowerSeries(), d.bucketMs) : 0;
+            QCOMPARE(stepSeriesSum(area->upperSeries(), d.bucketMs) - below, qint64(c.messages));
         }
         // One "detected" marker per detected campaign, at its detected_at, inside the plot.
         Sql sql(m_demo);
@@ -311,6 +315,25 @@ private slots:
         QCOMPARE(view.timeAxis()->min().toMSecsSinceEpoch(), d.start);
         QCOMPARE(view.timeAxis()->max().toMSecsSinceEpoch(), d.end());
         QVERIFY(view.timeAxis()->titleText().startsWith(QStringLiteral("Local time")));
+        QCOMPARE(view.countAxis()->titleText(), QStringLiteral("Messages per minute"));
+    }
+
+    void countAxisTicksAreWhole() {
+        // Counts are integers: every tick of the count axis must be one, on any case.
+        for (const QString& path : {m_demo, m_noCampaign, m_noDetect}) {
+            AnalysisSelection sel;
+            TimelineView view(&sel);
+            view.setCasePath(path);
+            view.loadNow();
+            const QValueAxis* y = view.countAxis();
+            QCOMPARE(y->min(), 0.0);
+            const double step = y->max() / (y->tickCount() - 1);
+            QCOMPARE(step, std::round(step));
+            QVERIFY(y->tickCount() >= 3 && y->tickCount() <= 11);
+            int peak = 0;
+            for (int v : view.data().all) peak = std::max(peak, v);
+            QVERIFY(y->max() >= peak);
+        }
     }
 
     void timelineRangeSelection() {

@@ -49,9 +49,11 @@ CampaignPanel::CampaignPanel(AnalysisSelection* selection, QWidget* parent) : QW
     m_sorted->setSourceModel(m_campaigns);
     m_sorted->setSortRole(CampaignTableModel::SortRole);
 
+    // Instead of the panel when there is nothing to list: what is missing and what to do.
     m_note = new QLabel(this);
     m_note->setWordWrap(true);
-    m_note->setStyleSheet(QStringLiteral("QLabel { color: #555; font-style: italic; padding: 4px; }"));
+    m_note->setAlignment(Qt::AlignCenter);
+    m_note->setStyleSheet(QStringLiteral("QLabel { color: #555; font-size: 14pt; padding: 24px; }"));
 
     m_table = new QTableView(this);
     m_table->setModel(m_sorted);
@@ -102,7 +104,7 @@ CampaignPanel::CampaignPanel(AnalysisSelection* selection, QWidget* parent) : QW
     m_treeView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_treeView->setSelectionMode(QAbstractItemView::SingleSelection);
     m_treeView->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_treeView->header()->setStretchLastSection(false);
+    m_treeView->header()->setStretchLastSection(true);
     m_treeView->header()->setSectionResizeMode(QHeaderView::Interactive);
     tl->addWidget(m_treeView, 1);
 
@@ -112,20 +114,20 @@ CampaignPanel::CampaignPanel(AnalysisSelection* selection, QWidget* parent) : QW
     m_lower->setStretchFactor(0, 2);
     m_lower->setStretchFactor(1, 5);
 
-    auto* outer = new QSplitter(Qt::Vertical, this);
-    auto* top = new QWidget(outer);
+    m_content = new QSplitter(Qt::Vertical, this);
+    auto* top = new QWidget(m_content);
     auto* topLayout = new QVBoxLayout(top);
     topLayout->setContentsMargins(0, 0, 0, 0);
     topLayout->addWidget(heading(QStringLiteral("Campaigns"), top));
-    topLayout->addWidget(m_note);
     topLayout->addWidget(m_table, 1);
-    outer->addWidget(top);
-    outer->addWidget(m_lower);
-    outer->setStretchFactor(0, 1);
-    outer->setStretchFactor(1, 3);
+    m_content->addWidget(top);
+    m_content->addWidget(m_lower);
+    m_content->setStretchFactor(0, 1);
+    m_content->setStretchFactor(1, 3);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
-    layout->addWidget(outer);
+    layout->addWidget(m_note, 1);
+    layout->addWidget(m_content, 1);
 
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
         if (m_syncing || !m_selection || !current.isValid()) return;
@@ -274,14 +276,13 @@ void CampaignPanel::updateNote() {
     const QString text = note();
     m_note->setText(text);
     m_note->setVisible(!text.isEmpty());
-    m_table->setVisible(!m_list.campaigns.isEmpty());
-    m_lower->setVisible(!m_list.campaigns.isEmpty());
+    m_content->setVisible(text.isEmpty());
 }
 
 QString CampaignPanel::note() const {
     if (!m_list.ok) return m_list.error.isEmpty() ? QStringLiteral("No case open") : m_list.error;
     if (!m_list.hasDetection)
-        return QStringLiteral("Detection has not run on this case: run it (Detection menu, or mailtriage-cli detect) to find campaigns");
+        return QStringLiteral("Detection has not run on this case: run it to find campaigns (mailtriage-cli detect --case FILE)");
     if (m_list.campaigns.isEmpty()) return QStringLiteral("Detection found no campaign in this case");
     return {};
 }

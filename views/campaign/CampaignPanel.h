@@ -87,6 +87,7 @@ private:
     QTableView* m_table = nullptr;
     CampaignTableModel* m_campaigns = nullptr;
     QSortFilterProxyModel* m_sorted = nullptr;
+    QSplitter* m_content = nullptr;   // table above, summary and tree below
     QSplitter* m_lower = nullptr;
     QLabel* m_details = nullptr;
     QLabel* m_unitsTitle = nullptr;

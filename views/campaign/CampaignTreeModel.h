@@ -14,7 +14,7 @@ class CampaignTreeModel : public QAbstractItemModel {
     Q_OBJECT
 public:
     enum Shape { ByParent, ByGeneration };
-    enum Column { Sender, Time, Recipients, Unit, Generation, ColumnCount };
+    enum Column { Sender, Time, Recipients, Generation, Unit, ColumnCount };
     enum Role { MessageIdRole = Qt::UserRole + 1, GenerationRole, IsGenerationRole };
 
     explicit CampaignTreeModel(QObject* parent = nullptr);

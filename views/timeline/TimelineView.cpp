@@ -50,12 +50,14 @@ void fillSteps(QLineSeries* s, const QVector<int>& counts, qint64 start, qint64 
     s->replace(pts);
 }
 
-double niceCeiling(double v) {
-    if (v <= 5) return 5;
-    const double mag = std::pow(10.0, std::floor(std::log10(v)));
-    for (double m : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
-        if (m * mag >= v) return m * mag;
-    return 10 * mag;
+// A whole-number tick step (1, 2, 5 x 10^k) giving about five intervals up to v: counts
+// are integers, so the labels must be too.
+qint64 niceTickStep(double v) {
+    const double raw = std::max(1.0, v / 5);
+    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+        if (m * mag >= raw) return std::max<qint64>(1, qint64(m * mag));
+    return qint64(10 * mag);
 }
 
 QString elided(const QString& s, int max) { return s.size() <= max ? s : s.left(max - 1) + QChar(0x2026); }
@@ -146,7 +148,7 @@ void TimelineView::rebuild() {
     QChart* c = chart();
     c->removeAllSeries();
     m_allUpper = m_flaggedUpper = nullptr;
-    m_allArea = m_flaggedArea = nullptr;
+    m_allArea = nullptr;
     m_campaignSeries.clear();
     m_campaignColors.clear();
     m_markers.clear();
@@ -173,29 +175,39 @@ void TimelineView::rebuild() {
     c->addSeries(m_allArea);
 
     if (m_data.hasDetection) {
-        m_flaggedUpper = new QLineSeries;
-        fillSteps(m_flaggedUpper, m_data.flagged, m_data.start, step);
-        m_flaggedArea = new QAreaSeries(m_flaggedUpper);
-        m_flaggedArea->setName(QStringLiteral("Flagged (%1)").arg(loc.toString(m_data.totalFlagged)));
-        QColor fill = kFlagged;
-        fill.setAlphaF(0.45);
-        m_flaggedArea->setPen(QPen(kFlagged, 1.5));
-        m_flaggedArea->setBrush(fill);
-        c->addSeries(m_flaggedArea);
-
+        // Campaigns as stacked areas (their sum is the flagged count, as every flagged message
+        // belongs to one), the flagged total as a strong line over them.
+        QVector<int> below(m_data.bucketCount(), 0);
+        QLineSeries* lower = nullptr;
         for (int i = 0; i < m_data.campaigns.size(); ++i) {
             const TimelineCampaign& tc = m_data.campaigns[i];
-            auto* s = new QLineSeries;
-            fillSteps(s, tc.flagged, m_data.start, step);
-            s->setName(QStringLiteral("Campaign %1: %2 (%3)").arg(tc.id).arg(elided(tc.label, 36), loc.toString(tc.messages)));
+            QVector<int> top = below;
+            for (int b = 0; b < top.size(); ++b) top[b] += tc.flagged[b];
+            auto* upper = new QLineSeries;
+            fillSteps(upper, top, m_data.start, step);
+            QLineSeries* lowerCopy = nullptr;
+            if (lower) {
+                lowerCopy = new QLineSeries;
+                lowerCopy->replace(lower->points());
+            }
+            auto* area = new QAreaSeries(upper, lowerCopy);
+            area->setName(QStringLiteral("Campaign %1: %2 (%3)").arg(tc.id).arg(elided(tc.label, 36), loc.toString(tc.messages)));
             m_campaignColors.insert(tc.id, campaignColor(i));
-            c->addSeries(s);
-            m_campaignSeries.insert(tc.id, s);
+            c->addSeries(area);
+            m_campaignSeries.insert(tc.id, area);
+            below = top;
+            lower = upper;
             if (tc.detectedAt > 0)
                 m_markers.push_back({tc.id, tc.detectedAt,
-                                     m_data.campaigns.size() > 1 ? QStringLiteral("detected (%1)").arg(tc.id)
-                                                                 : QStringLiteral("detected")});
+                                     (m_data.campaigns.size() > 1 ? QStringLiteral("campaign %1 detected %2").arg(tc.id)
+                                                                  : QStringLiteral("detected %1"))
+                                         .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(tc.detectedAt), QStringLiteral("HH:mm:ss")))});
         }
+        m_flaggedUpper = new QLineSeries;
+        fillSteps(m_flaggedUpper, m_data.flagged, m_data.start, step);
+        m_flaggedUpper->setName(QStringLiteral("Flagged (%1)").arg(loc.toString(m_data.totalFlagged)));
+        m_flaggedUpper->setPen(QPen(kFlagged, 2));
+        c->addSeries(m_flaggedUpper);
     }
     for (QAbstractSeries* s : c->series()) {
         s->attachAxis(m_axisX);
@@ -203,9 +215,12 @@ void TimelineView::rebuild() {
     }
     int peak = 0;
     for (int v : m_data.all) peak = std::max(peak, v);
-    m_axisY->setRange(0, niceCeiling(peak * 1.08));
+    const double headroom = std::max(4.0, peak * 1.08);
+    const qint64 tick = niceTickStep(headroom);
+    const qint64 top = (qint64(std::ceil(headroom)) + tick - 1) / tick * tick;
+    m_axisY->setRange(0, double(top));
+    m_axisY->setTickCount(int(top / tick) + 1);
     m_axisY->setTitleText(QStringLiteral("Messages %1").arg(m_data.bucketLabel()));
-    m_axisY->setTickCount(6);
     m_axisY->setMinorTickCount(0);
     updateEmphasis();
     applyRange(m_data.start, m_data.end());
@@ -262,10 +277,9 @@ void TimelineView::updateEmphasis() {
     for (auto it = m_campaignSeries.begin(); it != m_campaignSeries.end(); ++it) {
         QColor col = m_campaignColors.value(it.key());
         const bool strong = !any || it.key() == selected;
-        if (!strong) col.setAlphaF(0.35);
-        QPen pen(col, strong ? (any ? 3.0 : 2.0) : 1.5);
-        pen.setStyle(Qt::SolidLine);
-        it.value()->setPen(pen);
+        col.setAlphaF(strong ? 0.85 : 0.3);
+        it.value()->setBrush(col);
+        it.value()->setPen(any && strong ? QPen(m_campaignColors.value(it.key()).darker(140), 1.5) : QPen(Qt::NoPen));
     }
     viewport()->update();
 }

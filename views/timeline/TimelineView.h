@@ -62,11 +62,13 @@ public:
     qint64 timeAtViewportX(qreal x) const;
     // The plot area in viewport coordinates.
     QRectF plotRectInViewport() const;
-    // The series, for tests: all mail, flagged, and per campaign (by campaign id).
+    // The series, for tests: all mail, flagged, and per campaign (by campaign id; stacked:
+    // a campaign's counts are its upper series less its lower one).
     QLineSeries* allSeries() const { return m_allUpper; }
     QLineSeries* flaggedSeries() const { return m_flaggedUpper; }
-    QLineSeries* campaignSeries(qint64 campaignId) const { return m_campaignSeries.value(campaignId); }
+    QAreaSeries* campaignSeries(qint64 campaignId) const { return m_campaignSeries.value(campaignId); }
     QDateTimeAxis* timeAxis() const { return m_axisX; }
+    QValueAxis* countAxis() const { return m_axisY; }
 
     // Okabe-Ito, the colour-blind-safe palette the campaign series cycle through.
     static QColor campaignColor(int index);
@@ -105,8 +107,7 @@ private:
     QLineSeries* m_allUpper = nullptr;
     QAreaSeries* m_allArea = nullptr;
     QLineSeries* m_flaggedUpper = nullptr;
-    QAreaSeries* m_flaggedArea = nullptr;
-    QHash<qint64, QLineSeries*> m_campaignSeries;
+    QHash<qint64, QAreaSeries*> m_campaignSeries;
     QHash<qint64, QColor> m_campaignColors;
     QDateTimeAxis* m_axisX = nullptr;
     QValueAxis* m_axisY = nullptr;
