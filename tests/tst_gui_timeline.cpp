@@ -24,6 +24,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolTip>
 #include <QTreeView>
 #include <QUuid>
 #include <QtCharts/QAreaSeries>
@@ -391,6 +392,16 @@ private slots:
         // The playback cursor.
         view.setTimeCursor(d.start + 90 * 60'000);
         QCOMPARE(view.timeCursor(), d.start + 90 * 60'000);
+        // Hovering a bucket tells its counts.
+        const qint64 detectedAt = d.campaigns.first().detectedAt;
+        const int b = d.bucketOf(detectedAt);
+        const QPoint hover(int(view.viewportXForTime(d.bucketStart(b) + d.bucketMs / 2)), int(plot.center().y()));
+        QTest::mouseMove(view.viewport(), hover);
+        QTRY_VERIFY(QToolTip::isVisible());
+        const QString tip = QToolTip::text();
+        QVERIFY2(tip.contains(QStringLiteral("All mail: %1").arg(d.all[b])), qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("Flagged: %1").arg(d.flagged[b])), qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("detected at")), qPrintable(tip));
     }
 
     void timelineAsyncReload() {
@@ -643,9 +654,23 @@ private slots:
             QVERIFY(!a.isNull());
             QCOMPARE(a.size() / a.devicePixelRatio(), QSize(1400, 900) * (a.width() / 1400));
             const QString cp = out + QStringLiteral("/campaign-%1.png").arg(s.name);
+            QVERIFY(!renderCampaignScreenshot(s.casePath + QStringLiteral(".missing"), cp, QSize(1400, 900), &error));
             QVERIFY2(renderCampaignScreenshot(s.casePath, cp, QSize(1400, 900), &error), qPrintable(error));
             QVERIFY(!QImage(cp).isNull());
         }
+        // The demo with what the analyst would have selected: a range, a campaign, the cursor.
+        AnalysisSelection sel;
+        TimelineView view(&sel);
+        view.resize(1400, 900);
+        view.setCasePath(m_demo);
+        view.loadNow();
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        const TimelineData& d = view.data();
+        sel.setCampaign(m_campaign);
+        sel.setTimeRange(d.start + 70 * 60'000, d.start + 130 * 60'000);
+        view.setTimeCursor(d.start + 100 * 60'000 + 17'000);
+        QVERIFY(view.grab().save(out + QStringLiteral("/timeline-selection.png")));
     }
 };
 

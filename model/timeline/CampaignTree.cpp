@@ -10,11 +10,7 @@ namespace {
 QString fromUtf8(const std::string& s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
 }
 
-int CampaignTree::indexOf(qint64 messageId) const {
-    for (int i = 0; i < nodes.size(); ++i)
-        if (nodes[i].messageId == messageId) return i;
-    return -1;
-}
+int CampaignTree::indexOf(qint64 messageId) const { return byMessage.value(messageId, -1); }
 
 CampaignList loadCampaignList(const QString& casePath) {
     CampaignList out;
@@ -65,7 +61,7 @@ CampaignTree loadCampaignTree(const QString& casePath, qint64 campaignId) {
             "LEFT JOIN users u ON u.email = m.sender LEFT JOIN units un ON un.id = u.unit_id "
             "WHERE cm.campaign_id = ? ORDER BY m.time, m.id");
         q.bind(1, std::int64_t(campaignId));
-        QHash<qint64, int> index;
+        QHash<qint64, int>& index = t.byMessage;
         while (q.step()) {
             CampaignNode n;
             n.messageId = q.int64(0);
@@ -100,6 +96,7 @@ CampaignTree loadCampaignTree(const QString& casePath, qint64 campaignId) {
         t.ok = true;
     } catch (const SqliteError& ex) {
         t.nodes.clear();
+        t.byMessage.clear();
         t.roots.clear();
         t.generations.clear();
         t.error = QStringLiteral("cannot read campaign %1 of %2: %3").arg(campaignId).arg(casePath, QString::fromUtf8(ex.what()));

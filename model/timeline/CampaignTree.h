@@ -9,6 +9,7 @@
 // stored parent. A parent outside the campaign (should not happen) makes the node a root.
 #include "model/CaseReader.h"
 
+#include <QHash>
 #include <QString>
 #include <QVector>
 
@@ -36,6 +37,7 @@ struct CampaignTree {
     QVector<int> roots;                   // indexes of the root nodes, in time order
     QVector<QVector<int>> generations;    // generations[g] = indexes of the nodes of generation g
     int edgeCount = 0;                    // edges of the propagation graph (a tree has nodes - roots)
+    QHash<qint64, int> byMessage;         // messages.id -> index in nodes
 
     int indexOf(qint64 messageId) const;  // -1 when the message is not in the campaign
     bool isEmpty() const { return nodes.isEmpty(); }

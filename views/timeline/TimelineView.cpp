@@ -32,7 +32,7 @@ namespace {
 const QColor kAllLine(0x99, 0x99, 0x99);
 const QColor kAllFill(0xd9, 0xd9, 0xd9);
 const QColor kFlagged(0xD5, 0x5E, 0x00);     // Okabe-Ito vermillion: the strong series
-const QColor kRange(0x00, 0x72, 0xB2);       // Okabe-Ito blue: the selected range
+const QColor kRange(0x3c, 0x3c, 0x50);       // neutral: the selected range (no campaign's colour)
 const QColor kCursor(0x20, 0x20, 0x20);
 
 // Step-shaped points for per-bucket counts: runs of equal values become one flat segment.
@@ -489,9 +489,9 @@ void TimelineView::drawForeground(QPainter* painter, const QRectF& rect) {
         const qreal x1 = std::min(sceneXForTime(m_selection->timeTo()), plot.right());
         if (x1 > x0) {
             QColor fill = kRange;
-            fill.setAlphaF(0.14);
+            fill.setAlphaF(0.12);
             painter->fillRect(QRectF(x0, plot.top(), x1 - x0, plot.height()), fill);
-            painter->setPen(QPen(kRange, 1.5));
+            painter->setPen(QPen(kRange, 1.5, Qt::DotLine));
             painter->drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
             painter->drawLine(QPointF(x1, plot.top()), QPointF(x1, plot.bottom()));
         }
