@@ -2,7 +2,8 @@
 // the CLI here), checked against independent SQL counts on the case file; the shared
 // AnalysisSelection written by dragging on the chart and clicking the tree, and followed when
 // set elsewhere; the empty states (no case, empty case, no detection, no campaign).
-// With MT_SCREENSHOT_DIR set, the views are also saved there as PNGs.
+// With MT_SCREENSHOT_DIR set, the views are also saved there as PNGs (and with
+// MT_SCREENSHOT_CASE, the views of that case too, as timeline-extra.png and campaign-extra.png).
 #include "model/AnalysisSelection.h"
 #include "model/CaseStore.h"
 #include "model/timeline/CampaignTree.h"
@@ -312,9 +313,15 @@ private slots:
         const qreal x = view.viewportXForTime(detectedAt);
         QVERIFY(x > plot.left() && x < plot.right());
         QVERIFY(std::abs(view.timeAtViewportX(x) - detectedAt) < d.bucketMs);
-        // The axis runs over the whole case.
-        QCOMPARE(view.timeAxis()->min().toMSecsSinceEpoch(), d.start);
-        QCOMPARE(view.timeAxis()->max().toMSecsSinceEpoch(), d.end());
+        // The axis runs over the whole case, its ticks on round minutes.
+        const qint64 axisMin = view.timeAxis()->min().toMSecsSinceEpoch(), axisMax = view.timeAxis()->max().toMSecsSinceEpoch();
+        QVERIFY(axisMin <= d.start && axisMax >= d.end());
+        const qint64 tick = (axisMax - axisMin) / (view.timeAxis()->tickCount() - 1);
+        QCOMPARE((axisMax - axisMin) % (view.timeAxis()->tickCount() - 1), qint64(0));
+        QCOMPARE(tick % 60'000, qint64(0));
+        QCOMPARE(view.timeAxis()->min().time().second(), 0);
+        QVERIFY(d.start - axisMin < tick && axisMax - d.end() < tick);
+        QVERIFY(view.timeAxis()->tickCount() >= 4 && view.timeAxis()->tickCount() <= 14);
         QVERIFY(view.timeAxis()->titleText().startsWith(QStringLiteral("Local time")));
         QCOMPARE(view.countAxis()->titleText(), QStringLiteral("Messages per minute"));
     }
@@ -644,8 +651,9 @@ private slots:
         const QString out = shotDir().isEmpty() ? m_dir.path() : shotDir();
         QDir().mkpath(out);
         struct Shot { QString name, casePath; };
-        const QList<Shot> shots{{QStringLiteral("demo"), m_demo}, {QStringLiteral("nodetect"), m_noDetect},
-                                {QStringLiteral("empty"), m_empty}, {QStringLiteral("nocampaign"), m_noCampaign}};
+        QList<Shot> shots{{QStringLiteral("demo"), m_demo}, {QStringLiteral("nodetect"), m_noDetect},
+                          {QStringLiteral("empty"), m_empty}, {QStringLiteral("nocampaign"), m_noCampaign}};
+        if (!qEnvironmentVariable("MT_SCREENSHOT_CASE").isEmpty()) shots.append({QStringLiteral("extra"), qEnvironmentVariable("MT_SCREENSHOT_CASE")});
         for (const Shot& s : shots) {
             QString error;
             const QString tl = out + QStringLiteral("/timeline-%1.png").arg(s.name);

@@ -1,10 +1,12 @@
 // Timeline and campaign-tree reads on a million-message case (label bench). Without --case it
-// writes a synthetic case through the real schema (CaseStore): N messages over H hours with a
-// worm campaign of M messages in bursts, its generations and tree parents, and a detection
-// run; only the columns the timeline reads are filled. Then it times loadTimeline (the chart's
+// writes a synthetic case through the real schema (CaseStore): N messages at random times over
+// H hours, a campaign of the M messages from the middle of the case on (a tree with a fan-out
+// of 8: generations, parents, propagation edges) and a detection run; only the columns the
+// timeline and the tree read are filled. Then it times loadTimeline (the chart's
 // whole read: every message's time, every flagged message's campaign) and loadCampaignTree.
 //
-//   bench_timeline [--case FILE] [--messages N] [--hours H] [--campaign M] [--repeat K]
+//   bench_timeline [--case FILE] [--messages N] [--hours H] [--campaign M] [--repeat K] [--keep FILE]
+//   (--keep: write the synthetic case to FILE and leave it there)
 //   MT_BENCH_ENFORCE=1: fail when loadTimeline takes 0.5 s or more per million messages.
 #include "model/CaseStore.h"
 #include "model/timeline/CampaignTree.h"
@@ -12,6 +14,7 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTextStream>
 
@@ -39,10 +42,7 @@ void writeSyntheticCase(const QString& path, qint64 messages, double hours, qint
     std::vector<qint64> times(static_cast<size_t>(messages), 0);
     std::uniform_int_distribution<qint64> any(0, span - 1);
     for (qint64& t : times) t = start + any(rng);
-    // The worm: bursts of a few dozen messages a minute from the middle of the case on.
     const size_t worm = size_t(std::min(campaignSize, messages));
-    std::uniform_int_distribution<qint64> burst(0, 60'000);
-    for (size_t i = 0; i < worm; ++i) times[i] = start + span / 2 + qint64(i / 40) * 90'000 + burst(rng);
     std::sort(times.begin(), times.end());
     db.exec("BEGIN");
     {
@@ -55,7 +55,7 @@ void writeSyntheticCase(const QString& path, qint64 messages, double hours, qint
         }
     }
     db.exec("INSERT INTO detection_runs(started_at, messages, flagged, campaigns) VALUES(0, 0, 0, 1)");
-    // The campaign's members: every message in the burst minutes, first come first.
+    // The campaign's members: the first messages from the middle of the case on.
     std::vector<std::int64_t> members;
     {
         SqliteStmt q = db.prepare("SELECT id FROM messages WHERE time >= ? ORDER BY time LIMIT ?");
@@ -98,7 +98,11 @@ int main(int argc, char** argv) {
     QString casePath = value(args, QStringLiteral("--case"), QString());
     const int repeat = std::max(1, value(args, QStringLiteral("--repeat"), QStringLiteral("5")).toInt());
     if (casePath.isEmpty()) {
-        casePath = tmp.filePath(QStringLiteral("bench.mtcase"));
+        casePath = value(args, QStringLiteral("--keep"), tmp.filePath(QStringLiteral("bench.mtcase")));
+        if (QFile::exists(casePath)) {
+            out << casePath << " exists already" << Qt::endl;
+            return 2;
+        }
         const qint64 n = value(args, QStringLiteral("--messages"), QStringLiteral("1000000")).toLongLong();
         QElapsedTimer t;
         t.start();

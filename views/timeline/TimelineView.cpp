@@ -223,11 +223,24 @@ void TimelineView::rebuild() {
     m_axisY->setTitleText(QStringLiteral("Messages %1").arg(m_data.bucketLabel()));
     m_axisY->setMinorTickCount(0);
     updateEmphasis();
-    applyRange(m_data.start, m_data.end());
+    applyRange(m_data.start, m_data.end(), RangeSnap::Outward);
     updateNote();
 }
 
-void TimelineView::applyRange(qint64 from, qint64 to) {
+qint64 TimelineView::tickIntervalFor(qint64 span) const {
+    static const qint64 kIntervals[] = {
+        10'000, 30'000, 60'000, 2 * 60'000, 5 * 60'000, 10 * 60'000, 15 * 60'000, 30 * 60'000,
+        3'600'000, 2 * 3'600'000, 3 * 3'600'000, 6 * 3'600'000, 12 * 3'600'000,
+        86'400'000, 2 * 86'400'000LL, 7 * 86'400'000LL, 14 * 86'400'000LL, 28 * 86'400'000LL,
+        56 * 86'400'000LL, 91 * 86'400'000LL, 182 * 86'400'000LL, 364 * 86'400'000LL};
+    const qreal plotWidth = plotRectInViewport().width() > 50 ? plotRectInViewport().width() : viewport()->width() - 100;
+    const int maxIntervals = std::clamp(int(plotWidth / 110), 1, 12);
+    for (qint64 i : kIntervals)
+        if (span / i <= maxIntervals) return i;
+    return kIntervals[std::size(kIntervals) - 1] * (span / kIntervals[std::size(kIntervals) - 1] / maxIntervals + 1);
+}
+
+void TimelineView::applyRange(qint64 from, qint64 to, RangeSnap snap) {
     if (m_data.isEmpty()) return;
     const qint64 lo = m_data.start, hi = m_data.end();
     const qint64 minSpan = std::min(hi - lo, 5 * m_data.bucketMs);
@@ -239,35 +252,50 @@ void TimelineView::applyRange(qint64 from, qint64 to) {
     if (from < lo) { to += lo - from; from = lo; }
     if (to > hi) { from -= to - hi; to = hi; }
     from = std::max(from, lo);
+    if (from == lo && to == hi) snap = RangeSnap::Outward;   // never cut the ends of the case off
+    // QDateTimeAxis spaces its ticks evenly from min to max: ends on whole multiples of the
+    // tick interval (in local time) put every tick on a round time.
+    const qint64 interval = tickIntervalFor(to - from);
+    const qint64 offset = qint64(QDateTime::fromMSecsSinceEpoch(from).offsetFromUtc()) * 1000;
+    const auto down = [&](qint64 t) { return (t + offset) / interval * interval - offset; };
+    if (snap == RangeSnap::Outward) {
+        const qint64 f = down(from), t = down(to);
+        from = f;
+        to = t < to ? t + interval : t;
+    } else {
+        from = down(from + interval / 2);
+        to = std::max(down(to + interval / 2), from + interval);
+    }
     m_viewFrom = from;
     m_viewTo = to;
+    m_tickInterval = interval;
+    m_axisX->setTickCount(int((to - from) / interval) + 1);
     m_axisX->setRange(QDateTime::fromMSecsSinceEpoch(from), QDateTime::fromMSecsSinceEpoch(to));
     updateAxisFormat();
     viewport()->update();
 }
 
 void TimelineView::resetZoom() {
-    if (!m_data.isEmpty()) applyRange(m_data.start, m_data.end());
+    if (!m_data.isEmpty()) applyRange(m_data.start, m_data.end(), RangeSnap::Outward);
 }
 
 void TimelineView::updateAxisFormat() {
     if (m_data.isEmpty()) return;
     const qint64 span = m_viewTo - m_viewFrom;
     const QDateTime a = QDateTime::fromMSecsSinceEpoch(m_viewFrom), b = QDateTime::fromMSecsSinceEpoch(m_viewTo - 1);
+    const bool oneDay = a.date() == b.date();
     QString format;
-    if (span <= 20 * 60'000) format = QStringLiteral("HH:mm:ss");
-    else if (span <= 2 * 86'400'000LL) format = QStringLiteral("HH:mm");
-    else if (span <= 14 * 86'400'000LL) format = QStringLiteral("ddd d MMM HH:mm");
+    if (m_tickInterval < 60'000) format = QStringLiteral("HH:mm:ss");
+    else if (m_tickInterval < 86'400'000 && oneDay) format = QStringLiteral("HH:mm");
+    else if (m_tickInterval < 86'400'000) format = QStringLiteral("ddd HH:mm");
+    else if (span <= 120 * 86'400'000LL) format = QStringLiteral("d MMM");
     else format = QStringLiteral("yyyy-MM-dd");
     m_axisX->setFormat(format);
-    const qreal width = plotRectInViewport().width() > 0 ? plotRectInViewport().width() : viewport()->width() - 80;
-    const int perTick = format.size() > 10 ? 130 : 90;
-    m_axisX->setTickCount(std::clamp(int(width / perTick) + 1, 2, 13));
     const QLocale loc;
     QString title = QStringLiteral("Local time (%1)").arg(utcOffsetText(m_viewFrom));
-    if (a.date() == b.date()) title += QStringLiteral(", ") + loc.toString(a.date(), QStringLiteral("ddd d MMMM yyyy"));
-    else title += QStringLiteral(", ") + loc.toString(a.date(), QStringLiteral("d MMM yyyy")) + QStringLiteral(" \u2013 ") +
-                  loc.toString(b.date(), QStringLiteral("d MMM yyyy"));
+    if (oneDay) title += QStringLiteral(", ") + loc.toString(a.date(), QStringLiteral("ddd d MMMM yyyy"));
+    else title += QStringLiteral(", ") + loc.toString(a.date(), QStringLiteral("ddd d MMM yyyy")) + QStringLiteral(" \u2013 ") +
+                  loc.toString(b.date(), QStringLiteral("ddd d MMM yyyy"));
     m_axisX->setTitleText(title);
 }
 
@@ -446,7 +474,7 @@ void TimelineView::wheelEvent(QWheelEvent* e) {
     const qreal share = plot.width() > 0 ? (x - plot.left()) / plot.width() : 0.5;
     const qint64 span = qint64((m_viewTo - m_viewFrom) * factor);
     const qint64 from = center - qint64(span * share);
-    applyRange(from, from + span);
+    applyRange(from, from + span, RangeSnap::Nearest);
     e->accept();
 }
 
@@ -471,7 +499,8 @@ void TimelineView::keyPressEvent(QKeyEvent* e) {
 
 void TimelineView::resizeEvent(QResizeEvent* e) {
     QChartView::resizeEvent(e);
-    updateAxisFormat();
+    // The tick interval follows the plot's width.
+    if (!m_data.isEmpty()) applyRange(m_viewFrom, m_viewTo, RangeSnap::Outward);
     if (m_note->isVisible()) m_note->setGeometry(rect().adjusted(24, 24, -24, -24));
 }
 

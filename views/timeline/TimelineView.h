@@ -88,7 +88,9 @@ protected:
 
 private:
     void rebuild();
-    void applyRange(qint64 from, qint64 to);
+    enum class RangeSnap { Outward, Nearest };
+    qint64 tickIntervalFor(qint64 span) const;
+    void applyRange(qint64 from, qint64 to, RangeSnap snap);
     void updateAxisFormat();
     void updateEmphasis();
     void updateNote();
@@ -115,6 +117,7 @@ private:
     QLabel* m_note = nullptr;
 
     qint64 m_viewFrom = 0, m_viewTo = 0;   // the visible time range (zoom)
+    qint64 m_tickInterval = 60'000;        // between two ticks of the time axis
     qint64 m_cursor = 0;
     QRubberBand* m_band = nullptr;
     bool m_dragging = false;
