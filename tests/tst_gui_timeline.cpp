@@ -344,6 +344,63 @@ private slots:
         }
     }
 
+    void timelineSeveralCampaigns() {
+        // Data handed in by the owner: two campaigns over two hours, detected 20 min apart.
+        TimelineData d;
+        d.ok = true;
+        d.hasDetection = true;
+        d.bucketMs = 60'000;
+        d.start = 1'795'507'200'000LL;   // a whole hour
+        const int n = 120;
+        d.all.fill(0, n);
+        d.flagged.fill(0, n);
+        TimelineCampaign a, b;
+        a.id = 3; a.label = QStringLiteral("invoice.pdf.exe"); a.flagged.fill(0, n);
+        b.id = 7; b.label = QStringLiteral("Melissa macro document"); b.flagged.fill(0, n);
+        for (int i = 0; i < n; ++i) {
+            d.all[i] = 20 + (i * 7) % 11;
+            if (i >= 30 && i % 3 == 0) a.flagged[i] = 4 + i % 5;
+            if (i >= 50 && i % 4 == 1) b.flagged[i] = 2 + i % 3;
+            d.all[i] += a.flagged[i] + b.flagged[i];
+            d.flagged[i] = a.flagged[i] + b.flagged[i];
+            a.messages += a.flagged[i];
+            b.messages += b.flagged[i];
+            d.totalMessages += d.all[i];
+        }
+        d.totalFlagged = a.messages + b.messages;
+        a.firstSeen = d.bucketStart(30); a.detectedAt = d.bucketStart(33) + 12'000;
+        b.firstSeen = d.bucketStart(50); b.detectedAt = d.bucketStart(53) + 40'000;
+        d.campaigns = {a, b};
+        d.firstMessage = d.start;
+        d.lastMessage = d.end() - 1;
+
+        AnalysisSelection sel;
+        TimelineView view(&sel);
+        view.resize(1000, 600);
+        view.setData(d);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        for (const TimelineCampaign& c : d.campaigns) {
+            QAreaSeries* area = view.campaignSeries(c.id);
+            QVERIFY(area);
+            const qint64 below = area->lowerSeries() ? stepSeriesSum(area->lowerSeries(), d.bucketMs) : 0;
+            QCOMPARE(stepSeriesSum(area->upperSeries(), d.bucketMs) - below, qint64(c.messages));
+        }
+        // Stacked: the top of the last campaign is the flagged total.
+        QCOMPARE(stepSeriesSum(view.campaignSeries(7)->upperSeries(), d.bucketMs), d.totalFlagged);
+        QCOMPARE(view.markers().size(), 2);
+        QCOMPARE(view.markers()[0].label, QStringLiteral("campaign 3 detected 10:33:12").replace(QStringLiteral("10:"), QDateTime::fromMSecsSinceEpoch(a.detectedAt).toString(QStringLiteral("HH:"))));
+        QCOMPARE(view.markers()[1].campaignId, qint64(7));
+        QCOMPARE(view.markers()[1].time, b.detectedAt);
+        // Distinct colours from the Okabe-Ito palette.
+        QVERIFY(view.campaignSeries(3)->brush().color().rgb() != view.campaignSeries(7)->brush().color().rgb());
+        QCOMPARE(QColor(view.campaignSeries(3)->brush().color().rgb()), TimelineView::campaignColor(0));
+        // Selecting campaign 7 elsewhere brings it forward and fades the other.
+        sel.setCampaign(7);
+        QVERIFY(view.campaignSeries(7)->brush().color().alphaF() > view.campaignSeries(3)->brush().color().alphaF());
+        if (!shotDir().isEmpty()) QVERIFY(view.grab().save(shotDir() + QStringLiteral("/timeline-two-campaigns.png")));
+    }
+
     void timelineRangeSelection() {
         AnalysisSelection sel;
         QSignalSpy changed(&sel, &AnalysisSelection::changed);

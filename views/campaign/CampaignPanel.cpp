@@ -44,6 +44,7 @@ QLabel* heading(const QString& text, QWidget* parent) {
 } // namespace
 
 CampaignPanel::CampaignPanel(AnalysisSelection* selection, QWidget* parent) : QWidget(parent), m_selection(selection) {
+    if (!m_selection) m_selection = new AnalysisSelection(this);   // standalone: a selection of its own
     m_campaigns = new CampaignTableModel(this);
     m_sorted = new QSortFilterProxyModel(this);
     m_sorted->setSourceModel(m_campaigns);
@@ -143,7 +144,7 @@ CampaignPanel::CampaignPanel(AnalysisSelection* selection, QWidget* parent) : QW
         m_treeView->expandToDepth(m_treeModel->shape() == CampaignTreeModel::ByGeneration ? 0 : 1);
         if (m_selection) selectMessageNode(m_selection->messageId());
     });
-    if (m_selection) connect(m_selection, &AnalysisSelection::changed, this, &CampaignPanel::onSelectionChanged);
+    connect(m_selection, &AnalysisSelection::changed, this, &CampaignPanel::onSelectionChanged);
     applyList({});
 }
 

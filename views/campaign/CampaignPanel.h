@@ -49,6 +49,7 @@ public:
     QString detailsText() const;       // the summary as plain text
     QStringList unitsReached() const;  // the units list as shown
 
+    AnalysisSelection* selection() const { return m_selection; }
     CampaignTableModel* campaignModel() const { return m_campaigns; }
     QTableView* campaignTable() const { return m_table; }
     CampaignTreeModel* treeModel() const { return m_treeModel; }
@@ -73,7 +74,7 @@ private:
     void updateDetails();
     void updateNote();
 
-    QPointer<AnalysisSelection> m_selection;
+    QPointer<AnalysisSelection> m_selection;   // the window's; a private one when none is given
     QString m_casePath;
     CampaignList m_list;
     CampaignTree m_tree;

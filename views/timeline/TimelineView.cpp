@@ -71,15 +71,17 @@ QString utcOffsetText(qint64 ms) {
 } // namespace
 
 QColor TimelineView::campaignColor(int index) {
-    // Okabe-Ito without vermillion (taken by "flagged") and with black last.
-    static const QColor palette[] = {QColor(0x00, 0x72, 0xB2), QColor(0xE6, 0x9F, 0x00), QColor(0x00, 0x9E, 0x73),
-                                     QColor(0xCC, 0x79, 0xA7), QColor(0x56, 0xB4, 0xE9), QColor(0xF0, 0xE4, 0x42),
+    // Okabe-Ito without vermillion (taken by "flagged"); orange, the nearest to vermillion, comes
+    // late, black last.
+    static const QColor palette[] = {QColor(0x00, 0x72, 0xB2), QColor(0x00, 0x9E, 0x73), QColor(0xCC, 0x79, 0xA7),
+                                     QColor(0x56, 0xB4, 0xE9), QColor(0xE6, 0x9F, 0x00), QColor(0xF0, 0xE4, 0x42),
                                      QColor(0x00, 0x00, 0x00)};
     return palette[std::max(0, index) % int(std::size(palette))];
 }
 
 TimelineView::TimelineView(AnalysisSelection* selection, QWidget* parent)
     : QChartView(new QChart, parent), m_selection(selection) {
+    if (!m_selection) m_selection = new AnalysisSelection(this);   // standalone: a selection of its own
     setRenderHint(QPainter::Antialiasing);
     setRubberBand(QChartView::NoRubberBand);
     setFocusPolicy(Qt::StrongFocus);
@@ -108,8 +110,7 @@ TimelineView::TimelineView(AnalysisSelection* selection, QWidget* parent)
     m_band = new QRubberBand(QRubberBand::Rectangle, viewport());
     m_band->hide();
 
-    if (m_selection)
-        connect(m_selection, &AnalysisSelection::changed, this, &TimelineView::onSelectionChanged);
+    connect(m_selection, &AnalysisSelection::changed, this, &TimelineView::onSelectionChanged);
     setData(TimelineData{});
 }
 
@@ -532,7 +533,7 @@ void TimelineView::drawForeground(QPainter* painter, const QRectF& rect) {
         const qreal x = sceneXForTime(m.time);
         if (x < plot.left() - 0.5 || x > plot.right() + 0.5) { ++row; continue; }
         QColor col = m_campaignColors.value(m.campaignId, kFlagged);
-        if (selected && m_campaignSeries.contains(selected) && selected != m.campaignId) col.setAlphaF(0.4);
+        if (selected && m_campaignSeries.contains(selected) && selected != m.campaignId) col.setAlphaF(0.6);
         QPen pen(col, 2, Qt::DashLine);
         painter->setPen(pen);
         painter->drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));

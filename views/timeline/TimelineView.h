@@ -67,6 +67,7 @@ public:
     QLineSeries* allSeries() const { return m_allUpper; }
     QLineSeries* flaggedSeries() const { return m_flaggedUpper; }
     QAreaSeries* campaignSeries(qint64 campaignId) const { return m_campaignSeries.value(campaignId); }
+    AnalysisSelection* selection() const { return m_selection; }
     QDateTimeAxis* timeAxis() const { return m_axisX; }
     QValueAxis* countAxis() const { return m_axisY; }
 
@@ -98,7 +99,7 @@ private:
     qreal sceneXForTime(qint64 ms) const;
     QString tooltipAt(qint64 ms) const;
 
-    QPointer<AnalysisSelection> m_selection;
+    QPointer<AnalysisSelection> m_selection;   // the window's; a private one when none is given
     QString m_casePath;
     TimelineData m_data;
     // Each read runs on the thread pool with a watcher of its own; a result whose serial is no
