@@ -235,7 +235,7 @@ qint64 TimelineView::tickIntervalFor(qint64 span) const {
         86'400'000, 2 * 86'400'000LL, 7 * 86'400'000LL, 14 * 86'400'000LL, 28 * 86'400'000LL,
         56 * 86'400'000LL, 91 * 86'400'000LL, 182 * 86'400'000LL, 364 * 86'400'000LL};
     const qreal plotWidth = plotRectInViewport().width() > 50 ? plotRectInViewport().width() : viewport()->width() - 100;
-    const int maxIntervals = std::clamp(int(plotWidth / 110), 1, 12);
+    const int maxIntervals = std::clamp(int(plotWidth / 95), 1, 14);   // room for a "Tue 12:00" label each
     for (qint64 i : kIntervals)
         if (span / i <= maxIntervals) return i;
     return kIntervals[std::size(kIntervals) - 1] * (span / kIntervals[std::size(kIntervals) - 1] / maxIntervals + 1);
