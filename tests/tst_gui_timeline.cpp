@@ -480,6 +480,14 @@ private slots:
         QCOMPARE(loaded.size(), 1);
         QVERIFY(!view.isLoading());
         QCOMPARE(view.data().totalMessages, qint64(4252));
+        QCOMPARE(view.data().totalFlagged, qint64(280));
+        // A filter on a campaign the case does not have: all mail, nothing flagged.
+        view.setCampaignFilter(987654);
+        view.reload();
+        QVERIFY(loaded.wait(20000));
+        QCOMPARE(view.data().totalMessages, qint64(4252));
+        QCOMPARE(view.data().totalFlagged, qint64(0));
+        QCOMPARE(view.note(), QStringLiteral("Campaign 987654 is not in this case"));
     }
 
     // ---- campaign panel ----

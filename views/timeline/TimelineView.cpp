@@ -122,6 +122,7 @@ void TimelineView::reload() {
         return;
     }
     const QString path = m_casePath;
+    const TimelineOptions options = m_options;
     auto* watcher = new QFutureWatcher<TimelineData>(this);
     ++m_pendingLoads;
     connect(watcher, &QFutureWatcher<TimelineData>::finished, this, [this, watcher, serial] {
@@ -131,12 +132,12 @@ void TimelineView::reload() {
         setData(watcher->result());
         emit loaded();
     });
-    watcher->setFuture(QtConcurrent::run([path] { return loadTimeline(path); }));
+    watcher->setFuture(QtConcurrent::run([path, options] { return loadTimeline(path, options); }));
 }
 
 void TimelineView::loadNow() {
     ++m_loadSerial;
-    setData(m_casePath.isEmpty() ? TimelineData{} : loadTimeline(m_casePath));
+    setData(m_casePath.isEmpty() ? TimelineData{} : loadTimeline(m_casePath, m_options));
     emit loaded();
 }
 

@@ -39,6 +39,9 @@ public:
     // The case to show ("" for none). Call reload() or loadNow() afterwards.
     void setCasePath(const QString& path) { m_casePath = path; }
     QString casePath() const { return m_casePath; }
+    // Only this campaign's flagged mail (0: every campaign's), from the next reload()/loadNow().
+    void setCampaignFilter(qint64 campaignId) { m_options.campaignId = campaignId; }
+    qint64 campaignFilter() const { return m_options.campaignId; }
     // Reads the case on a worker thread; loaded() when the chart shows it. A reload while one
     // is running supersedes it (the older result is dropped).
     void reload();
@@ -101,6 +104,7 @@ private:
 
     QPointer<AnalysisSelection> m_selection;   // the window's; a private one when none is given
     QString m_casePath;
+    TimelineOptions m_options;
     TimelineData m_data;
     // Each read runs on the thread pool with a watcher of its own; a result whose serial is no
     // longer the latest is dropped.
