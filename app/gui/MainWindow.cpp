@@ -7,6 +7,8 @@
 #include "model/MessageTableModel.h"
 #include "views/MessageDetailsView.h"
 #include "views/RuleSetEditor.h"
+#include "views/campaign/CampaignPanel.h"
+#include "views/timeline/TimelineView.h"
 
 #include <QAction>
 #include <QApplication>
@@ -15,6 +17,8 @@
 #include <QCommandLineParser>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QDockWidget>
+#include <QTabWidget>
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -368,8 +372,13 @@ void MainWindow::buildUi() {
     m_splitter->setStretchFactor(1, 2);
     m_splitter->setSizes({480, 320});
     layout->addWidget(m_splitter, 1);
-    m_stack->addWidget(content);
+    // The message list is the first tab; the org map sits beside it (issue 5).
+    m_tabs = new QTabWidget(m_stack);
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(content, tr("&Messages"));
+    m_stack->addWidget(m_tabs);
     setCentralWidget(m_stack);
+    buildViews();
 
     m_countsLabel = new QLabel(this);
     statusBar()->addWidget(m_countsLabel, 1);
@@ -493,6 +502,7 @@ void MainWindow::buildMenus() {
     zoneAct->setStatusTip(tr("The zone of classic syslog stamps, which carry none (RFC 3339 stamps carry their own)"));
 
     buildDetectionMenu();
+    buildViewMenu();
 
     QMenu* drill = menuBar()->addMenu(tr("&Drill"));
     drill->addAction(m_newDrillAct);
@@ -560,6 +570,7 @@ bool MainWindow::openCase(const QString& path, bool create) {
     m_model->setScope(MessageScope{});
     m_model->setReader(m_reader.get());
     refreshDetectionFilters();
+    reloadViews();
     updateDrillState();
     updateCounts();
     updateTitle();
@@ -579,6 +590,7 @@ void MainWindow::closeCase() {
     m_selection->clear();
     m_model->setScope(MessageScope{});
     refreshDetectionFilters();
+    reloadViews();
     m_idFilterBar->hide();
     if (m_truthDialog) m_truthDialog->close();
     m_truthDialog = nullptr;
@@ -973,6 +985,7 @@ void MainWindow::onImportFinished() {
     m_counts = m_reader ? m_reader->counts() : CaseCounts{};
     m_countsLabel->setText(countsText());
     m_model->reload();
+    reloadViews();
     updateEmptyState();
     if (m_stack->currentIndex() == 1 && !m_filter->hasFocus()) m_table->setFocus(Qt::OtherFocusReason);
     // New messages: judge them now (incremental when they only extend the case in time).
@@ -1304,9 +1317,18 @@ int takeScreenshot(MainWindow& w, const QString& out) {
         std::fprintf(stderr, "mailtriage: the messages did not load in time for the screenshot\n");
         return 1;
     }
-    // A flagged message when there is one (its evidence shows), else the first.
-    const QVector<FlagView> flagged = w.hasCase() ? w.reader()->flaggedMessages() : QVector<FlagView>{};
-    if (!flagged.isEmpty()) w.selectMessage(flagged.first().messageId);
+    // The views load on workers; the picture wants them drawn.
+    w.campaignPanel()->loadNow();
+    w.timelineView()->loadNow();
+    // A campaign's patient zero when there is one (the list shows the campaign, the panel its
+    // tree, the details the evidence), else the first message.
+    const QVector<CampaignView> campaigns = w.hasCase() ? w.reader()->campaigns() : QVector<CampaignView>{};
+    if (!campaigns.isEmpty()) {
+        w.setCampaignFilter(campaigns.first().id);
+        w.messageModel()->waitForIdle(10 * 60 * 1000);
+        w.campaignPanel()->loadNow();
+        w.selectMessage(campaigns.first().patientZeroMessage);
+    } else if (w.messageModel()->rowCount() > 0) w.selectMessage(w.messageModel()->messageIdAt(0));
     else if (w.messageModel()->rowCount() > 0) w.selectMessage(w.messageModel()->messageIdAt(0));
     for (int i = 0; i < 3; ++i) QCoreApplication::processEvents();
     const QPixmap pm = w.grab();
@@ -1336,7 +1358,7 @@ int runGui(QApplication& app) {
     const QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1280x800)."),
                                      QStringLiteral("WxH"));
     const QCommandLineOption viewOpt(QStringLiteral("view"),
-                                     QStringLiteral("What --screenshot renders: main (the window, default) or rules (the rule editor)."),
+                                     QStringLiteral("What --screenshot renders: main (the window, default), timeline, campaign, or rules (the rule editor)."),
                                      QStringLiteral("VIEW"), QStringLiteral("main"));
     parser.addOption(caseOpt);
     parser.addOption(shotOpt);
@@ -1368,8 +1390,8 @@ int runGui(QApplication& app) {
         return 2;
     }
     const QString view = parser.value(viewOpt);
-    if (!QStringList{QStringLiteral("main"), QStringLiteral("rules")}.contains(view)) {
-        std::fprintf(stderr, "mailtriage: --view wants main or rules (got \"%s\")\n", qPrintable(view));
+    if (!QStringList{QStringLiteral("main"), QStringLiteral("rules"), QStringLiteral("timeline"), QStringLiteral("campaign")}.contains(view)) {
+        std::fprintf(stderr, "mailtriage: --view wants main, timeline, campaign or rules (got \"%s\")\n", qPrintable(view));
         return 2;
     }
 
@@ -1395,6 +1417,13 @@ int runGui(QApplication& app) {
             return 1;
         }
         const QString out = parser.value(shotOpt);
+        if (view == QLatin1String("timeline") || view == QLatin1String("campaign")) {
+            QString error;
+            const bool ok = view == QLatin1String("timeline") ? renderTimelineScreenshot(w.casePath(), out, size, &error)
+                                                              : renderCampaignScreenshot(w.casePath(), out, size, &error);
+            if (!ok) std::fprintf(stderr, "mailtriage: %s\n", qPrintable(error));
+            return ok ? 0 : 1;
+        }
         if (view == QLatin1String("rules")) {
             RuleSetEditor editor;
             editor.setRuleSet(w.caseRuleSet());

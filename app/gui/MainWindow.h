@@ -33,8 +33,13 @@ class QSplitter;
 class QStackedWidget;
 class QTableView;
 
+class QDockWidget;
+class QTabWidget;
+
 namespace mt {
 class AnalysisSelection;
+class CampaignPanel;
+class TimelineView;
 class MessageDetailsView;
 class MessageTableModel;
 } // namespace mt
@@ -142,6 +147,12 @@ public:
     // The one selection every view shares (unit, user, campaign, time range, message): the
     // message list follows it and writes the message and campaign facets.
     AnalysisSelection* selection() const { return m_selection; }
+    // The analyst's views beside the message list (issue 5).
+    CampaignPanel* campaignPanel() const { return m_campaignPanel; }
+    TimelineView* timelineView() const { return m_timeline; }
+    QTabWidget* centralTabs() const { return m_tabs; }
+    // Re-reads the views' data from the case (after an import or a detection run).
+    void reloadViews();
     // "unit Sales/North · 09:20–09:40": the selection's facets that restrict the list.
     QString selectionText() const;
     QComboBox* ruleFilterCombo() const { return m_ruleCombo; }
@@ -226,6 +237,8 @@ private:
     QString buildSummary(const ImportReport& report, bool html) const;
     void buildDetectionMenu();
     void buildExportMenu(QMenu* file);
+    void buildViews();
+    void buildViewMenu();
     void buildDetectionFilters(QWidget* parent, QHBoxLayout* row);
     void refreshDetectionFilters();
     void applyScope();
@@ -312,6 +325,11 @@ private:
     QMenu* m_exportDataMenu = nullptr;
     QHash<qint64, QString> m_campaignLabels;
     AnalysisSelection* m_selection = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    CampaignPanel* m_campaignPanel = nullptr;
+    TimelineView* m_timeline = nullptr;
+    QDockWidget* m_campaignDock = nullptr;
+    QDockWidget* m_timelineDock = nullptr;
     QWidget* m_selectionBar = nullptr;
     QLabel* m_selectionLabel = nullptr;
 

@@ -100,6 +100,7 @@ void MainWindow::buildDetectionFilters(QWidget* parent, QHBoxLayout* row) {
     m_campaignCombo->setObjectName(QStringLiteral("campaignFilter"));
     m_campaignCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_campaignCombo->setMinimumContentsLength(14);
+    m_campaignCombo->setMaximumWidth(m_campaignCombo->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 34);
     m_campaignCombo->setToolTip(tr("List only the messages of one campaign, or every flagged message (Ctrl+G)"));
     campaignLabel->setBuddy(m_campaignCombo);
     auto* ruleLabel = new QLabel(tr("R&ule:"), parent);
@@ -325,6 +326,7 @@ void MainWindow::onDetectionFinished() {
     if (!m_interactive) std::fprintf(stderr, "mailtriage: %s\n", qPrintable(text));
     refreshDetectionFilters();
     m_model->reload(); // the Flagged column
+    reloadViews();
     emit detectionFinished(true);
 }
 

@@ -1,0 +1,59 @@
+// The main window's analyst views (issue 5): the campaign panel and the timeline as docks,
+// the org map as a tab beside the message list, all on the window's one AnalysisSelection.
+#include "MainWindow.h"
+
+#include "model/AnalysisSelection.h"
+#include "views/campaign/CampaignPanel.h"
+#include "views/timeline/TimelineView.h"
+
+#include <QAction>
+#include <QDockWidget>
+#include <QMenu>
+#include <QMenuBar>
+#include <QTabWidget>
+
+namespace mt::gui {
+
+void MainWindow::buildViews() {
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+    m_campaignPanel = new CampaignPanel(m_selection, this);
+    m_campaignDock = new QDockWidget(tr("Campaigns"), this);
+    m_campaignDock->setObjectName(QStringLiteral("campaignDock"));
+    m_campaignDock->setWidget(m_campaignPanel);
+    addDockWidget(Qt::LeftDockWidgetArea, m_campaignDock);
+
+    m_timeline = new TimelineView(m_selection, this);
+    m_timelineDock = new QDockWidget(tr("Timeline"), this);
+    m_timelineDock->setObjectName(QStringLiteral("timelineDock"));
+    m_timelineDock->setWidget(m_timeline);
+    addDockWidget(Qt::BottomDockWidgetArea, m_timelineDock);
+    resizeDocks({m_campaignDock}, {420}, Qt::Horizontal);
+    resizeDocks({m_timelineDock}, {210}, Qt::Vertical);
+}
+
+void MainWindow::buildViewMenu() {
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* messages = view->addAction(tr("&Messages"), this, [this] { m_tabs->setCurrentIndex(0); });
+    messages->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+    view->addSeparator();
+    QAction* campaigns = m_campaignDock->toggleViewAction();
+    campaigns->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    view->addAction(campaigns);
+    QAction* timeline = m_timelineDock->toggleViewAction();
+    timeline->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+    view->addAction(timeline);
+    view->addSeparator();
+    QAction* clear = view->addAction(tr("C&lear selection"), this, [this] { m_selection->clear(); });
+    clear->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    clear->setStatusTip(tr("Drop the unit, user, campaign, time range and message selected in the views"));
+}
+
+void MainWindow::reloadViews() {
+    const QString path = m_reader ? m_reader->path() : QString();
+    m_campaignPanel->setCasePath(path);
+    m_campaignPanel->reload();
+    m_timeline->setCasePath(path);
+    m_timeline->reload();
+}
+
+} // namespace mt::gui
