@@ -1,20 +1,56 @@
 #include "ReportFigures.h"
 
+#include "model/AnalysisSelection.h"
+#include "views/timeline/TimelineView.h"
+
+#include <QChart>
+#include <QCoreApplication>
+#include <QGraphicsScene>
+#include <QPainter>
+
 namespace mt {
 
-// Filled in as the views arrive (timeline, org map).
+namespace {
+
+// The views are laid out at this width (in their own pixels) and scaled onto the page, so
+// fonts keep the size they have on screen relative to the figure.
+constexpr int kLayoutWidth = 900;
+
+} // namespace
+
 struct ReportFigureSource::Views {
     QString casePath;
     qint64 campaignId = 0;
+    AnalysisSelection selection;
+    std::unique_ptr<TimelineView> timeline;
 };
 
 ReportFigureSource::ReportFigureSource(const QString& casePath, qint64 campaignId) : m_views(std::make_unique<Views>()) {
     m_views->casePath = casePath;
     m_views->campaignId = campaignId;
+    m_views->timeline = std::make_unique<TimelineView>(&m_views->selection);
+    m_views->timeline->setAttribute(Qt::WA_DontShowOnScreen);
+    m_views->timeline->setCasePath(casePath);
+    m_views->timeline->setCampaignFilter(campaignId);
+    m_views->timeline->loadNow();
 }
 
 ReportFigureSource::~ReportFigureSource() = default;
 
-report::ReportFigures ReportFigureSource::figures() const { return {}; }
+report::ReportFigures ReportFigureSource::figures() const {
+    report::ReportFigures f;
+    TimelineView* timeline = m_views->timeline.get();
+    f.timeline = [timeline](QPainter& p, const QRectF& rect) {
+        // The scene at the figure's shape, drawn as vectors onto the page.
+        const int h = std::max(200, int(kLayoutWidth * rect.height() / std::max(1.0, rect.width())));
+        timeline->resize(kLayoutWidth, h);
+        timeline->show(); // lays the chart out (WA_DontShowOnScreen: never on a screen)
+        // The chart lays its axes and legend out in posted events.
+        for (int i = 0; i < 3; ++i) QCoreApplication::processEvents();
+        // The whole chart, markers included, scaled onto the page as vectors.
+        timeline->renderTo(&p, rect);
+    };
+    return f;
+}
 
 } // namespace mt

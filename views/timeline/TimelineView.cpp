@@ -506,6 +506,23 @@ void TimelineView::resizeEvent(QResizeEvent* e) {
     if (m_note->isVisible()) m_note->setGeometry(rect().adjusted(24, 24, -24, -24));
 }
 
+void TimelineView::renderTo(QPainter* painter, const QRectF& target) {
+    const QRectF source = mapToScene(viewport()->rect()).boundingRect();
+    if (source.isEmpty()) return;
+    scene()->render(painter, target, source, Qt::IgnoreAspectRatio);
+    painter->save();
+    painter->translate(target.topLeft());
+    painter->scale(target.width() / source.width(), target.height() / source.height());
+    painter->translate(-source.topLeft());
+    painter->setClipRect(source);
+    // The screen's pixel size: a point size would be taken at the page's resolution.
+    QFont f = font();
+    f.setPixelSize(QFontInfo(font()).pixelSize());
+    painter->setFont(f);
+    drawForeground(painter, source);
+    painter->restore();
+}
+
 void TimelineView::drawForeground(QPainter* painter, const QRectF& rect) {
     QChartView::drawForeground(painter, rect);
     if (!m_allArea) return;

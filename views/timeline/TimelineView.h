@@ -56,6 +56,9 @@ public:
     void setTimeCursor(qint64 ms);
     qint64 timeCursor() const { return m_cursor; }
     void resetZoom();
+    // Paints the chart with its markers, range and cursor into target (a report page): the
+    // scene as vectors, scaled from the view's current size.
+    void renderTo(QPainter* painter, const QRectF& target);
 
     // What the view says instead of (or above) the chart: "" when it has nothing to say.
     QString note() const;
