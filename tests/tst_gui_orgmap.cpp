@@ -388,11 +388,18 @@ private slots:
         QTest::keyClick(&map, Qt::Key_Return);
         QCOMPARE(sel.unitId(), d->units()[afterTab].id);
         // Zoom keys and fit.
+        QTest::keyClick(&map, Qt::Key_0, Qt::ControlModifier);
         const double s0 = map.transform().m11();
         QTest::keyClick(&map, Qt::Key_Equal, Qt::ControlModifier);
         QVERIFY(map.transform().m11() > s0);
+        QTest::keyClick(&map, Qt::Key_Minus, Qt::ControlModifier);
+        QTest::keyClick(&map, Qt::Key_Minus, Qt::ControlModifier);
+        QVERIFY(map.transform().m11() < s0);
         QTest::keyClick(&map, Qt::Key_F);
-        QVERIFY(qAbs(map.transform().m11() - s0) < s0 * 0.05);
+        QVERIFY(qAbs(map.transform().m11() - s0) < s0 * 0.01);
+        // The whole map is in view after fitting.
+        const QRectF seen = map.mapToScene(map.viewport()->rect()).boundingRect();
+        for (UnitTileItem* t : map.tiles()) QVERIFY(seen.adjusted(-1, -1, 1, 1).contains(t->rect()));
     }
 
     void playbackShowsMessagesUpToTheCursor() {

@@ -43,7 +43,13 @@ OrgMapPanel::OrgMapPanel(QWidget* parent)
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setStretchLastSection(false);
+    m_table->horizontalHeader()->setSectionResizeMode(UnitUsersModel::Email, QHeaderView::Stretch);
+    m_table->horizontalHeader()->setSectionResizeMode(UnitUsersModel::Name, QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setSectionResizeMode(UnitUsersModel::FlaggedSent, QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setSectionResizeMode(UnitUsersModel::FlaggedReceived, QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setSectionResizeMode(UnitUsersModel::Types, QHeaderView::ResizeToContents);
+    m_table->setTextElideMode(Qt::ElideMiddle);
     m_table->setAlternatingRowColors(true);
     m_table->setWordWrap(false);
     m_unitLabel = new QLabel(this);
@@ -60,7 +66,7 @@ OrgMapPanel::OrgMapPanel(QWidget* parent)
     split->addWidget(side);
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 0);
-    split->setSizes({1000, 400});
+    split->setSizes({1000, 460});
 
     m_playback = new PlaybackBar(this);
     auto* layout = new QVBoxLayout(this);

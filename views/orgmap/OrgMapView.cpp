@@ -54,6 +54,12 @@ UnitTileItem::UnitTileItem(OrgMapView* map, int unit, const QRectF& rect, double
     setFlag(ItemUsesExtendedStyleOption, false);
 }
 
+void UnitTileItem::setGeometry(const QRectF& rect, double header) {
+    prepareGeometryChange();
+    m_rect = rect;
+    m_header = header;
+}
+
 QString UnitTileItem::title() const {
     const OrgUnit& u = m_map->m_data->units()[m_unit];
     QString t = u.name;
@@ -223,7 +229,7 @@ UnitLinkItem::UnitLinkItem(const UnitLink& link, const QPointF& from, const QPoi
     // A gentle curve to the left of the direction of travel, so A->B and B->A do not overlap.
     const QPointF d = to - from;
     const QPointF normal(-d.y(), d.x());
-    const QPointF ctrl = (from + to) / 2 + normal * 0.15;
+    const QPointF ctrl = (from + to) / 2 + normal * 0.12;
     m_path.moveTo(from);
     m_path.quadTo(ctrl, to);
     setZValue(10);
@@ -241,10 +247,17 @@ QPainterPath UnitLinkItem::shape() const {
     return s.createStroke(m_path);
 }
 
+void UnitLinkItem::setDimmed(bool dimmed) {
+    if (dimmed == m_dimmed) return;
+    m_dimmed = dimmed;
+    setZValue(dimmed ? 9 : 10);
+    update();
+}
+
 void UnitLinkItem::paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*) {
     p->setRenderHint(QPainter::Antialiasing);
     QColor c = m_color;
-    c.setAlpha(210);
+    c.setAlpha(m_dimmed ? 45 : 170);
     QPen pen(c, m_widthPx);
     pen.setCosmetic(true);
     pen.setCapStyle(Qt::FlatCap);
@@ -265,11 +278,13 @@ void UnitLinkItem::paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*)
     if (len < 1e-6) return;
     dir /= len;
     const QPointF n(-dir.y(), dir.x());
-    const double size = 7 + m_widthPx * 1.6;
+    const double size = 6 + m_widthPx * 1.2;
     p->save();
     p->resetTransform();
-    p->setPen(QPen(Qt::black, 1));
-    p->setBrush(m_color);
+    p->setPen(QPen(QColor(0, 0, 0, m_dimmed ? 45 : 255), 1));
+    QColor head = m_color;
+    if (m_dimmed) head.setAlpha(45);
+    p->setBrush(head);
     p->drawPolygon(QPolygonF({tip + dir * size * 0.4, tip - dir * size * 0.8 + n * size * 0.55, tip - dir * size * 0.8 - n * size * 0.55}));
     p->restore();
 }
@@ -353,24 +368,45 @@ void OrgMapView::rebuild() {
     m_unitUsers.assign(units.size(), {});
     for (std::size_t i = 0; i < m_data->users().size(); ++i) m_unitUsers[m_data->users()[i].unit].push_back(static_cast<int>(i));
 
-    // Tiles in preorder, so children come after (and draw over) their parents.
+    for (int i = 0; i < static_cast<int>(units.size()); ++i) {
+        auto* tile = new UnitTileItem(this, i, QRectF(), 0);
+        tile->setZValue(units[i].depth); // children draw over their parents
+        m_scene->addItem(tile);
+        m_tiles.push_back(tile);
+    }
+    layoutTiles();
+    refresh();
+}
+
+void OrgMapView::layoutTiles() {
+    if (!m_data || m_tiles.isEmpty()) return;
+    const auto& units = m_data->units();
     std::vector<TreemapNode> nodes(units.size());
     for (std::size_t i = 0; i < units.size(); ++i) nodes[i] = {units[i].parent, double(units[i].headCount)};
     int totalHeads = 0;
     for (const OrgUnit& u : units) totalHeads += u.headCount;
+    // The scene takes the viewport's shape, so the map fills it when fitted.
+    const QSize vp = viewport()->size();
+    m_layoutAspect = vp.width() > 50 && vp.height() > 50 ? std::clamp(double(vp.width()) / vp.height(), 0.5, 3.0) : kAspect;
     const double area = std::max(1.0, double(totalHeads)) * kAreaPerUser;
-    const double w = std::max(800.0, std::sqrt(area * kAspect)), h = std::max(500.0, w / kAspect);
+    const double w = std::max(600.0, std::sqrt(area * m_layoutAspect)), h = std::max(400.0, w / m_layoutAspect);
     const QRectF bounds(0, 0, w, h);
     TreemapOptions opt;
     const std::vector<QRectF> rects = layoutTreemap(nodes, bounds, opt);
-    for (int i = 0; i < static_cast<int>(units.size()); ++i) {
-        auto* tile = new UnitTileItem(this, i, rects[i], treemapHeaderHeight(rects[i], opt));
-        tile->setZValue(units[i].depth);
-        m_scene->addItem(tile);
-        m_tiles.push_back(tile);
-    }
-    m_scene->setSceneRect(bounds.adjusted(-20, -20, 20, 20));
-    refresh();
+    for (int i = 0; i < static_cast<int>(units.size()); ++i) m_tiles[i]->setGeometry(rects[i], treemapHeaderHeight(rects[i], opt));
+    const double margin = std::min(w, h) * 0.01;
+    m_scene->setSceneRect(bounds.adjusted(-margin, -margin, margin, margin));
+}
+
+void OrgMapView::resizeEvent(QResizeEvent* e) {
+    QGraphicsView::resizeEvent(e);
+    const QSize vp = viewport()->size();
+    if (!m_data || m_tiles.isEmpty() || vp.width() <= 50 || vp.height() <= 50) return;
+    const double aspect = std::clamp(double(vp.width()) / vp.height(), 0.5, 3.0);
+    if (std::abs(aspect / m_layoutAspect - 1) < 0.12) return;
+    layoutTiles();
+    rebuildLinks();
+    fitAll();
 }
 
 void OrgMapView::refresh() {
@@ -436,7 +472,7 @@ void OrgMapView::rebuildLinks() {
         int ci = 0;
         for (int k = 0; k < campaigns.size(); ++k)
             if (campaigns[k].id == l.campaign) ci = k;
-        const double width = std::min(14.0, 1.5 + 2.0 * std::log2(1.0 + l.count));
+        const double width = std::min(9.0, 1.0 + 1.3 * std::log2(1.0 + l.count));
         auto* item = new UnitLinkItem(l, m_tiles[l.from]->rect().center(), m_tiles[l.to]->rect().center(), width, campaignColor(ci));
         QString label = ci < campaigns.size() ? campaigns[ci].label : QString();
         item->setToolTip(QStringLiteral("%1 \u2192 %2\n%3 flagged message%4 (recipients)\ncampaign %5 %6\n%7 \u2013 %8")
@@ -447,6 +483,14 @@ void OrgMapView::rebuildLinks() {
                              .arg(label, timeText(l.firstTime), timeText(l.lastTime)));
         m_scene->addItem(item);
         m_links.push_back(item);
+    }
+    dimLinks();
+}
+
+void OrgMapView::dimLinks() {
+    for (UnitLinkItem* l : m_links) {
+        const bool touches = m_selectedUnit < 0 || m_data->contains(m_selectedUnit, l->link().from) || m_data->contains(m_selectedUnit, l->link().to);
+        l->setDimmed(!touches);
     }
 }
 
@@ -580,6 +624,7 @@ void OrgMapView::selectUnit(int unit, bool centre) {
         else m_selection->setUnit(0, {});
         m_updatingSelection = false;
     }
+    dimLinks();
     viewport()->update();
     if (changed) emit selectedUnitChanged(unit);
 }
@@ -766,6 +811,17 @@ void OrgMapView::mouseDoubleClickEvent(QMouseEvent* e) {
         return;
     }
     QGraphicsView::mouseDoubleClickEvent(e);
+}
+
+bool OrgMapView::event(QEvent* e) {
+    if (e->type() == QEvent::KeyPress && m_data && !m_tiles.isEmpty()) {
+        auto* k = static_cast<QKeyEvent*>(e);
+        if ((k->key() == Qt::Key_Tab || k->key() == Qt::Key_Backtab) && !(k->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) {
+            stepCurrent(k->key() == Qt::Key_Tab);
+            return true;
+        }
+    }
+    return QGraphicsView::event(e);
 }
 
 bool OrgMapView::viewportEvent(QEvent* e) {

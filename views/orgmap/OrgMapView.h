@@ -34,6 +34,7 @@ public:
     void paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     int unit() const { return m_unit; }
     QRectF rect() const { return m_rect; }
+    void setGeometry(const QRectF& rect, double header);
     // The texts the tile shows at full detail (for tests and accessibility).
     QString title() const;
     QString badgeText() const;     // "↑sent ↓received", empty when nothing is flagged
@@ -54,6 +55,9 @@ public:
     QPainterPath shape() const override;
     void paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     const UnitLink& link() const { return m_link; }
+    // Faint when a unit is selected and the link does not touch it.
+    void setDimmed(bool dimmed);
+    bool isDimmed() const { return m_dimmed; }
 
 private:
     UnitLink m_link;
@@ -61,6 +65,7 @@ private:
     QPainterPath m_path;
     double m_widthPx;
     QColor m_color;
+    bool m_dimmed = false;
 };
 
 class OrgMapView : public QGraphicsView {
@@ -126,13 +131,17 @@ protected:
     void mousePressEvent(QMouseEvent* e) override;
     void mouseReleaseEvent(QMouseEvent* e) override;
     void mouseDoubleClickEvent(QMouseEvent* e) override;
+    void resizeEvent(QResizeEvent* e) override;
     void drawForeground(QPainter* p, const QRectF& rect) override;
     bool viewportEvent(QEvent* e) override;
+    bool event(QEvent* e) override; // Tab walks the tiles instead of leaving the map
 
 private:
     void rebuild();
     void refresh(); // counts, links, repaint
     void rebuildLinks();
+    void layoutTiles(); // tile geometry for the viewport's aspect ratio
+    void dimLinks();
     void onSelectionChanged(int facets);
     void selectUnit(int unit, bool centre);
     int unitAt(const QPoint& viewPos) const;
@@ -153,6 +162,7 @@ private:
     qint64 m_cursor = std::numeric_limits<qint64>::max();
     qint64 m_recentWindow = 5 * 60 * 1000;
     int m_maxLinks = 400;
+    double m_layoutAspect = 0;
     int m_linkTotal = 0;
     int m_current = -1, m_selectedUnit = -1, m_selectedUser = -1;
     QPoint m_pressPos;
