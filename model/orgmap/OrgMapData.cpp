@@ -212,6 +212,8 @@ bool OrgMapData::load(const QString& casePath, QString* error) {
                 SqliteStmt q = db.prepare("SELECT id, label FROM campaigns ORDER BY id");
                 while (q.step()) m_campaigns.push_back({q.int64(0), qs(q, 1)});
             }
+            QHash<qint64, int> campaignIndex;
+            for (int i = 0; i < m_campaigns.size(); ++i) campaignIndex.insert(m_campaigns[i].id, i);
             std::unordered_map<qint64, int> msgIndex;
             {
                 SqliteStmt q = db.prepare(
@@ -223,6 +225,7 @@ bool OrgMapData::load(const QString& casePath, QString* error) {
                     m.time = q.int64(1);
                     m.sender = m_userIndex.value(qs(q, 2), -1);
                     m.campaign = q.int64(3);
+                    m.campaignIndex = campaignIndex.value(m.campaign, 0);
                     m.types = typeBit(TypeFamily::NoAttachment);
                     msgIndex.emplace(m.id, static_cast<int>(m_messages.size()));
                     m_messages.push_back(m);
@@ -240,10 +243,12 @@ bool OrgMapData::load(const QString& casePath, QString* error) {
                 }
             }
             {
-                // Final deliveries: one per recipient of the logical message.
+                // Final deliveries: one per recipient of the logical message (a recipient on
+                // two copies is counted once: the pairs are made distinct below, cheaper than
+                // DISTINCT in SQL).
                 std::vector<std::pair<int, int>> pairs; // (message index, user index)
                 SqliteStmt q = db.prepare(
-                    "SELECT DISTINCT c.message_id, lower(d.recipient) FROM campaign_messages cm "
+                    "SELECT c.message_id, lower(d.recipient) FROM campaign_messages cm "
                     "JOIN copies c ON c.message_id = cm.message_id JOIN deliveries d ON d.copy_id = c.id "
                     "WHERE d.is_final = 1");
                 while (q.step()) {
@@ -264,6 +269,9 @@ bool OrgMapData::load(const QString& casePath, QString* error) {
             }
         }
         db.exec("COMMIT");
+        m_deepestFirst.resize(m_units.size());
+        for (std::size_t i = 0; i < m_units.size(); ++i) m_deepestFirst[i] = static_cast<int>(i);
+        std::stable_sort(m_deepestFirst.begin(), m_deepestFirst.end(), [&](int a, int b) { return m_units[a].depth > m_units[b].depth; });
     } catch (const SqliteError& e) {
         return fail(QString::fromUtf8(e.what()));
     }
@@ -300,11 +308,7 @@ std::vector<UnitCounts> OrgMapData::unitCounts(const OrgMapFilter& f, bool subtr
         for (std::uint32_t r = 0; r < m.recipientCount; ++r) add(m_users[m_recipients[m.firstRecipient + r]].unit, m.types, false, recent);
     }
     if (subtree) {
-        // Children before parents: deepest first.
-        std::vector<int> order(m_units.size());
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-        std::sort(order.begin(), order.end(), [&](int a, int b) { return m_units[a].depth > m_units[b].depth; });
-        for (int i : order) {
+        for (int i : m_deepestFirst) {
             const int p = m_units[i].parent;
             if (p < 0) continue;
             c[p].sent += c[i].sent;
@@ -375,40 +379,35 @@ std::vector<UserCounts> OrgMapData::allUserCounts(const OrgMapFilter& f) const {
 }
 
 std::vector<UnitLink> OrgMapData::links(const OrgMapFilter& f) const {
-    struct Key {
-        int from, to;
-        qint64 campaign;
-        bool operator==(const Key&) const = default;
-    };
-    struct KeyHash {
-        std::size_t operator()(const Key& k) const {
-            return std::hash<qint64>()((static_cast<qint64>(k.from) << 32 ^ k.to) * 1000003 ^ k.campaign);
-        }
-    };
-    std::unordered_map<Key, UnitLink, KeyHash> acc;
-    for (const FlaggedMessage& m : m_messages) {
+    // One packed key per (message, recipient): from unit, to unit, campaign; sorted, the runs
+    // are the links. Far cheaper than a hash map for a few hundred thousand pairs.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> keys; // (key, message index)
+    keys.reserve(m_recipients.size());
+    for (std::uint32_t i = 0; i < m_messages.size(); ++i) {
+        const FlaggedMessage& m = m_messages[i];
         if (m.time > f.upTo) break;
         if (!f.accepts(m) || m.sender < 0) continue;
-        const int from = m_users[m.sender].unit;
+        const std::uint64_t from = static_cast<std::uint64_t>(m_users[m.sender].unit);
         for (std::uint32_t r = 0; r < m.recipientCount; ++r) {
-            const int to = m_users[m_recipients[m.firstRecipient + r]].unit;
-            UnitLink& l = acc[Key{from, to, m.campaign}];
-            if (!l.count) {
-                l.from = from;
-                l.to = to;
-                l.campaign = m.campaign;
-                l.firstTime = m.time;
-            }
-            ++l.count;
-            l.lastTime = m.time;
+            const std::uint64_t to = static_cast<std::uint64_t>(m_users[m_recipients[m.firstRecipient + r]].unit);
+            keys.emplace_back(from << 40 | to << 16 | static_cast<std::uint64_t>(m.campaignIndex & 0xFFFF), i);
         }
     }
+    std::sort(keys.begin(), keys.end());
     std::vector<UnitLink> out;
-    out.reserve(acc.size());
-    for (auto& [k, l] : acc) out.push_back(l);
-    std::sort(out.begin(), out.end(), [](const UnitLink& a, const UnitLink& b) {
-        return std::tie(a.from, a.to, a.campaign) < std::tie(b.from, b.to, b.campaign);
-    });
+    for (std::size_t i = 0; i < keys.size();) {
+        std::size_t j = i;
+        while (j < keys.size() && keys[j].first == keys[i].first) ++j;
+        UnitLink l;
+        l.from = static_cast<int>(keys[i].first >> 40);
+        l.to = static_cast<int>(keys[i].first >> 16 & 0xFFFFFF);
+        l.campaign = m_messages[keys[i].second].campaign;
+        l.count = static_cast<int>(j - i);
+        l.firstTime = m_messages[keys[i].second].time;
+        l.lastTime = m_messages[keys[j - 1].second].time;
+        out.push_back(l);
+        i = j;
+    }
     return out;
 }
 

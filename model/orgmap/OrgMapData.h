@@ -50,6 +50,7 @@ struct FlaggedMessage {
     qint64 id = 0;              // messages.id
     qint64 time = 0;            // ms since epoch UTC (the message's first sighting)
     qint64 campaign = 0;        // campaigns.id
+    int campaignIndex = 0;      // position in campaigns()
     int sender = -1;            // user index, -1: external or unknown sender
     std::uint32_t types = 0;    // TypeFamily bits
     std::uint32_t firstRecipient = 0, recipientCount = 0; // range in recipients(): internal users only, distinct
@@ -141,6 +142,7 @@ private:
     QHash<QString, int> m_userIndex;
     std::vector<int> m_unitEnd; // preorder: unit i's subtree is the preorder range [m_pre[i], m_unitEnd[i])
     std::vector<int> m_pre;
+    std::vector<int> m_deepestFirst; // unit indexes, children before their parents
     bool m_hasDetection = false;
 };
 

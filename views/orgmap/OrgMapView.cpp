@@ -15,10 +15,12 @@
 #include <QPainterPathStroker>
 #include <QScrollBar>
 #include <QStyleOptionGraphicsItem>
+#include <QTimer>
 #include <QToolTip>
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 namespace mt {
 
@@ -100,11 +102,12 @@ void UnitTileItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QW
         fill = QColor::fromRgbF(fill.redF() * (1 - a) + h.redF() * a, fill.greenF() * (1 - a) + h.greenF() * a,
                                 fill.blueF() * (1 - a) + h.blueF() * a);
     }
-    p->setPen(QPen(QColor(0x70, 0x78, 0x80), 0));
+    const double screenW = m_rect.width() * lod, screenH = m_rect.height() * lod;
+    p->setRenderHint(QPainter::Antialiasing, false); // axis-aligned: crisp and cheaper without
+    p->setPen(screenW < 4 ? Qt::NoPen : QPen(QColor(0x70, 0x78, 0x80), 0));
     p->setBrush(fill);
     p->drawRect(m_rect);
 
-    const double screenW = m_rect.width() * lod, screenH = m_rect.height() * lod;
     // Outlines: selection (thick, dashed inside), keyboard focus (dotted), playback glow.
     auto outline = [&](const QColor& col, double px, Qt::PenStyle style, double insetPx) {
         QPen pen(col, px);
@@ -224,8 +227,9 @@ void UnitTileItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QW
 
 // ---------------------------------------------------------------------------------- link
 
-UnitLinkItem::UnitLinkItem(const UnitLink& link, const QPointF& from, const QPointF& to, double widthPx, const QColor& color)
-    : m_link(link), m_from(from), m_to(to), m_widthPx(widthPx), m_color(color) {
+UnitLinkItem::UnitLinkItem(OrgMapView* map, const UnitLink& link, int rank, const QPointF& from, const QPointF& to, double widthPx,
+                           const QColor& color)
+    : m_map(map), m_link(link), m_rank(rank), m_from(from), m_to(to), m_widthPx(widthPx), m_color(color) {
     // A gentle curve to the left of the direction of travel, so A->B and B->A do not overlap.
     const QPointF d = to - from;
     const QPointF normal(-d.y(), d.x());
@@ -254,44 +258,72 @@ void UnitLinkItem::setDimmed(bool dimmed) {
     update();
 }
 
-void UnitLinkItem::paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*) {
-    p->setRenderHint(QPainter::Antialiasing);
+void UnitLinkItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidget*) {
+    if (m_rank >= m_map->linkBudget(option->levelOfDetailFromTransform(p->worldTransform())) && !(m_map->selectedUnit() >= 0 && !m_dimmed))
+        return; // level of detail: the smaller volumes when zoomed out (a selected unit's links always)
     QColor c = m_color;
     c.setAlpha(m_dimmed ? 45 : 170);
-    QPen pen(c, m_widthPx);
-    pen.setCosmetic(true);
-    pen.setCapStyle(Qt::FlatCap);
-    // Shorten the curve so the arrow head is not buried under the target's centre text.
+    // The curve up to t = 0.9, so the arrow head is not buried under the target's centre text.
+    // Drawn as a filled ribbon in device pixels: a wide antialiased pen on a curve costs the
+    // raster engine several times more, and the map draws hundreds of links per frame.
     const double tEnd = 0.9;
-    QPainterPath visible;
-    visible.moveTo(m_from);
-    for (int i = 1; i <= 24; ++i) visible.lineTo(m_path.pointAtPercent(tEnd * i / 24));
-    p->setPen(pen);
-    p->setBrush(Qt::NoBrush);
-    p->drawPath(visible);
-    // The arrow head in device pixels, so it keeps its size at any zoom.
     const QTransform t = p->worldTransform();
-    const QPointF tip = t.map(m_path.pointAtPercent(tEnd));
-    const QPointF back = t.map(m_path.pointAtPercent(tEnd - 0.03));
-    QPointF dir = tip - back;
-    const double len = std::hypot(dir.x(), dir.y());
-    if (len < 1e-6) return;
-    dir /= len;
-    const QPointF n(-dir.y(), dir.x());
-    const double size = 6 + m_widthPx * 1.2;
+    const QPointF a = t.map(m_from), ctrl = t.map(m_path.elementAt(1)), b = t.map(m_to);
+    constexpr int kSteps = 12;
+    QPointF pts[kSteps + 1];
+    for (int i = 0; i <= kSteps; ++i) {
+        const double u = tEnd * i / kSteps;
+        pts[i] = (1 - u) * (1 - u) * a + 2 * (1 - u) * u * ctrl + u * u * b;
+    }
+    const double half = m_widthPx / 2;
+    QPolygonF ribbon;
+    ribbon.reserve(2 * kSteps + 2);
+    QPointF normals[kSteps + 1];
+    for (int i = 0; i <= kSteps; ++i) {
+        const QPointF d = pts[std::min(i + 1, kSteps)] - pts[std::max(i - 1, 0)];
+        const double len = std::hypot(d.x(), d.y());
+        normals[i] = len > 1e-9 ? QPointF(-d.y() / len, d.x() / len) : QPointF(0, 0);
+    }
+    for (int i = 0; i <= kSteps; ++i) ribbon << pts[i] + normals[i] * half;
+    for (int i = kSteps; i >= 0; --i) ribbon << pts[i] - normals[i] * half;
     p->save();
     p->resetTransform();
-    p->setPen(QPen(QColor(0, 0, 0, m_dimmed ? 45 : 255), 1));
-    QColor head = m_color;
-    if (m_dimmed) head.setAlpha(45);
-    p->setBrush(head);
-    p->drawPolygon(QPolygonF({tip + dir * size * 0.4, tip - dir * size * 0.8 + n * size * 0.55, tip - dir * size * 0.8 - n * size * 0.55}));
+    // Antialiased links cost most of a frame; while the map moves they are drawn without, and
+    // redrawn smooth once it rests.
+    p->setRenderHint(QPainter::Antialiasing, !m_map->isMoving());
+    p->setPen(Qt::NoPen);
+    p->setBrush(c);
+    // Zoomed far in, a link can run hundreds of thousands of pixels past the viewport: clip it
+    // first (the rasteriser is slow with huge coordinates).
+    const QRectF device = QRectF(p->device() ? QRectF(0, 0, p->device()->width(), p->device()->height()) : QRectF()).adjusted(-20, -20, 20, 20);
+    if (!device.isEmpty() && !device.contains(ribbon.boundingRect())) ribbon = ribbon.intersected(QPolygonF(device));
+    if (!ribbon.isEmpty()) p->drawPolygon(ribbon);
+    // The arrow head, also in device pixels, so it keeps its size at any zoom.
+    QPointF dir = pts[kSteps] - pts[kSteps - 1];
+    const double len = std::hypot(dir.x(), dir.y());
+    if (len > 1e-9) {
+        dir /= len;
+        const QPointF n(-dir.y(), dir.x());
+        const QPointF tip = pts[kSteps];
+        const double size = 6 + m_widthPx * 1.2;
+        p->setPen(QPen(QColor(0, 0, 0, m_dimmed ? 45 : 255), 1));
+        QColor head = m_color;
+        if (m_dimmed) head.setAlpha(45);
+        p->setBrush(head);
+        p->drawPolygon(QPolygonF({tip + dir * size * 0.4, tip - dir * size * 0.8 + n * size * 0.55, tip - dir * size * 0.8 - n * size * 0.55}));
+    }
     p->restore();
 }
 
 // ---------------------------------------------------------------------------------- view
 
-OrgMapView::OrgMapView(QWidget* parent) : QGraphicsView(parent), m_scene(new QGraphicsScene(this)) {
+OrgMapView::OrgMapView(QWidget* parent) : QGraphicsView(parent), m_scene(new QGraphicsScene(this)), m_restTimer(new QTimer(this)) {
+    m_restTimer->setSingleShot(true);
+    m_restTimer->setInterval(150);
+    connect(m_restTimer, &QTimer::timeout, this, [this] {
+        m_moving = false;
+        viewport()->update();
+    });
     setScene(m_scene);
     setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing);
     setDragMode(QGraphicsView::ScrollHandDrag);
@@ -445,35 +477,47 @@ void OrgMapView::rebuildLinks() {
     m_linkTotal = 0;
     if (!m_data || m_tiles.isEmpty()) return;
     // Links end at the tiles that are visible: a collapsed unit stands for its subtree.
-    std::vector<UnitLink> raw = m_data->links(filter());
-    QHash<QString, UnitLink> merged;
-    for (UnitLink l : raw) {
-        l.from = visibleAncestor(l.from);
-        l.to = visibleAncestor(l.to);
-        if (l.from == l.to) continue;
-        const QString key = QStringLiteral("%1/%2/%3").arg(l.from).arg(l.to).arg(l.campaign);
-        auto it = merged.find(key);
-        if (it == merged.end()) merged.insert(key, l);
-        else {
-            it->count += l.count;
-            it->firstTime = std::min(it->firstTime, l.firstTime);
-            it->lastTime = std::max(it->lastTime, l.lastTime);
+    std::vector<UnitLink> links = m_data->links(filter());
+    const bool anyCollapsed = std::find(m_collapsed.begin(), m_collapsed.end(), 1) != m_collapsed.end();
+    if (anyCollapsed) {
+        std::unordered_map<std::uint64_t, std::size_t> merged;
+        std::vector<UnitLink> out;
+        for (UnitLink l : links) {
+            l.from = visibleAncestor(l.from);
+            l.to = visibleAncestor(l.to);
+            if (l.from == l.to) continue;
+            const std::uint64_t key = std::uint64_t(l.from) << 40 ^ std::uint64_t(l.to) << 16 ^ std::uint64_t(l.campaign & 0xFFFF);
+            auto [it, fresh] = merged.try_emplace(key, out.size());
+            if (fresh) {
+                out.push_back(l);
+            } else {
+                UnitLink& m = out[it->second];
+                m.count += l.count;
+                m.firstTime = std::min(m.firstTime, l.firstTime);
+                m.lastTime = std::max(m.lastTime, l.lastTime);
+            }
         }
+        links.swap(out);
+    } else {
+        links.erase(std::remove_if(links.begin(), links.end(), [](const UnitLink& l) { return l.from == l.to; }), links.end());
     }
-    std::vector<UnitLink> links(merged.begin(), merged.end());
     m_linkTotal = static_cast<int>(links.size());
-    std::sort(links.begin(), links.end(), [](const UnitLink& a, const UnitLink& b) {
+    auto larger = [](const UnitLink& a, const UnitLink& b) {
         if (a.count != b.count) return a.count > b.count;
         return std::tie(a.from, a.to, a.campaign) < std::tie(b.from, b.to, b.campaign);
-    });
-    if (static_cast<int>(links.size()) > m_maxLinks) links.resize(m_maxLinks);
+    };
+    if (static_cast<int>(links.size()) > m_maxLinks) {
+        std::nth_element(links.begin(), links.begin() + m_maxLinks, links.end(), larger);
+        links.resize(m_maxLinks);
+    }
+    std::sort(links.begin(), links.end(), larger);
     const auto& campaigns = m_data->campaigns();
     for (const UnitLink& l : links) {
         int ci = 0;
         for (int k = 0; k < campaigns.size(); ++k)
             if (campaigns[k].id == l.campaign) ci = k;
         const double width = std::min(9.0, 1.0 + 1.3 * std::log2(1.0 + l.count));
-        auto* item = new UnitLinkItem(l, m_tiles[l.from]->rect().center(), m_tiles[l.to]->rect().center(), width, campaignColor(ci));
+        auto* item = new UnitLinkItem(this, l, static_cast<int>(m_links.size()), m_tiles[l.from]->rect().center(), m_tiles[l.to]->rect().center(), width, campaignColor(ci));
         QString label = ci < campaigns.size() ? campaigns[ci].label : QString();
         item->setToolTip(QStringLiteral("%1 \u2192 %2\n%3 flagged message%4 (recipients)\ncampaign %5 %6\n%7 \u2013 %8")
                              .arg(m_data->units()[l.from].path, m_data->units()[l.to].path)
@@ -485,6 +529,14 @@ void OrgMapView::rebuildLinks() {
         m_links.push_back(item);
     }
     dimLinks();
+}
+
+int OrgMapView::linkBudget(double lod) const {
+    const QRectF sr = m_scene->sceneRect();
+    if (sr.isEmpty()) return m_maxLinks;
+    const double fit = std::min(viewport()->width() / sr.width(), viewport()->height() / sr.height());
+    const double zoom = fit > 0 ? lod / fit : 1;
+    return static_cast<int>(std::min<double>(m_maxLinks, m_linkBudgetAtFit * std::max(1.0, zoom)));
 }
 
 void OrgMapView::dimLinks() {
@@ -566,7 +618,18 @@ void OrgMapView::fitAll() {
     fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio);
 }
 
+void OrgMapView::markMoving() {
+    m_moving = true;
+    m_restTimer->start();
+}
+
+void OrgMapView::scrollContentsBy(int dx, int dy) {
+    markMoving();
+    QGraphicsView::scrollContentsBy(dx, dy);
+}
+
 void OrgMapView::zoomBy(double factor) {
+    markMoving();
     const double current = transform().m11();
     // Between a quarter of the fitted scale and 40x the scene's own scale.
     const QRectF sr = m_scene->sceneRect();

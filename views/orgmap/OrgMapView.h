@@ -50,17 +50,20 @@ private:
 // A link between two tiles.
 class UnitLinkItem : public QGraphicsItem {
 public:
-    UnitLinkItem(const UnitLink& link, const QPointF& from, const QPointF& to, double widthPx, const QColor& color);
+    UnitLinkItem(OrgMapView* map, const UnitLink& link, int rank, const QPointF& from, const QPointF& to, double widthPx, const QColor& color);
     QRectF boundingRect() const override;
     QPainterPath shape() const override;
     void paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
     const UnitLink& link() const { return m_link; }
+    int rank() const { return m_rank; } // 0: the largest volume
     // Faint when a unit is selected and the link does not touch it.
     void setDimmed(bool dimmed);
     bool isDimmed() const { return m_dimmed; }
 
 private:
+    OrgMapView* m_map;
     UnitLink m_link;
+    int m_rank;
     QPointF m_from, m_to;
     QPainterPath m_path;
     double m_widthPx;
@@ -88,14 +91,20 @@ public:
     // Recall outcomes by units.id.
     void setRecallCounts(const QHash<qint64, RecallCounts>& counts);
     RecallCounts recallCounts(int unit) const;
-    // Links drawn at most (the largest volumes first).
+    // Links kept at most (the largest volumes first). Zoomed out to the whole map only the
+    // largest linkBudgetAtFit() are painted; zooming in paints more (their number grows with
+    // the zoom's area), up to all of them; the rest of a zoomed-in map is off screen anyway.
     void setMaxLinks(int n) { m_maxLinks = n; refresh(); }
+    void setLinkBudgetAtFit(int n) { m_linkBudgetAtFit = n; viewport()->update(); }
+    int linkBudget(double lod) const; // links painted at this level of detail
 
     // Finds a user (address or name) or a unit (name or path), case-insensitive, first exact
     // then substring: selects it (writing the selection), centres its tile. False: not found.
     bool search(const QString& text);
     void fitAll();
     void zoomBy(double factor);
+    // True while the map is being panned or zoomed (and 150 ms after): links drawn fast.
+    bool isMoving() const { return m_moving; }
     // Expand / collapse a unit with children: collapsed, its children are hidden and the
     // tile shows the totals and top users of the whole subtree.
     void setCollapsed(int unit, bool collapsed);
@@ -132,6 +141,7 @@ protected:
     void mouseReleaseEvent(QMouseEvent* e) override;
     void mouseDoubleClickEvent(QMouseEvent* e) override;
     void resizeEvent(QResizeEvent* e) override;
+    void scrollContentsBy(int dx, int dy) override;
     void drawForeground(QPainter* p, const QRectF& rect) override;
     bool viewportEvent(QEvent* e) override;
     bool event(QEvent* e) override; // Tab walks the tiles instead of leaving the map
@@ -142,6 +152,7 @@ private:
     void rebuildLinks();
     void layoutTiles(); // tile geometry for the viewport's aspect ratio
     void dimLinks();
+    void markMoving();
     void onSelectionChanged(int facets);
     void selectUnit(int unit, bool centre);
     int unitAt(const QPoint& viewPos) const;
@@ -162,7 +173,10 @@ private:
     qint64 m_cursor = std::numeric_limits<qint64>::max();
     qint64 m_recentWindow = 5 * 60 * 1000;
     int m_maxLinks = 400;
+    int m_linkBudgetAtFit = 60;
     double m_layoutAspect = 0;
+    bool m_moving = false;
+    class QTimer* m_restTimer;
     int m_linkTotal = 0;
     int m_current = -1, m_selectedUnit = -1, m_selectedUser = -1;
     QPoint m_pressPos;
