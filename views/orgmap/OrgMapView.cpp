@@ -39,6 +39,18 @@ QFont sceneFont(double px, bool bold = false) {
     return f;
 }
 
+// Where the segment from the centre of r towards p leaves r (p itself when inside).
+QPointF exitPoint(const QRectF& r, const QPointF& p) {
+    const QPointF c = r.center();
+    const QPointF d = p - c;
+    double t = 1;
+    if (d.x() > 0) t = std::min(t, (r.right() - c.x()) / d.x());
+    if (d.x() < 0) t = std::min(t, (r.left() - c.x()) / d.x());
+    if (d.y() > 0) t = std::min(t, (r.bottom() - c.y()) / d.y());
+    if (d.y() < 0) t = std::min(t, (r.top() - c.y()) / d.y());
+    return c + d * t;
+}
+
 QString countsText(int sent, int received) {
     return QStringLiteral("\u2191%1 \u2193%2").arg(sent).arg(received);
 }
@@ -133,24 +145,33 @@ void UnitTileItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QW
     const QRectF header(m_rect.left() + pad, m_rect.top(), m_rect.width() - 2 * pad, m_header);
     double right = header.right();
     p->setRenderHint(QPainter::Antialiasing);
-    if (c.total() > 0) {
-        const QRectF meter(right - fontPx * 1.3, header.center().y() - fontPx * 0.45, fontPx * 1.3, fontPx * 0.9);
+    // The volume badge: a pill with the numbers and a heat meter, right-aligned in a band.
+    // Parents carry it in their header; teams in the row under their title (when there is
+    // one), so their names are not cut short.
+    const double g = fontPx * 1.15;
+    const bool badgeInBody = leaf && m_rect.height() - m_header - pad >= g;
+    auto drawBadge = [&](double cy) -> double { // returns the left edge it used
+        const QRectF meter(header.right() - fontPx * 1.3, cy - fontPx * 0.45, fontPx * 1.3, fontPx * 0.9);
         const QFont bf = sceneFont(fontPx * 0.9, true);
         const QString badge = badgeText();
         const double bw = QFontMetricsF(bf).horizontalAdvance(badge) + fontPx * 0.7;
-        const QRectF pill(meter.left() - pad - bw, header.center().y() - fontPx * 0.62, bw, fontPx * 1.24);
-        if (pill.left() > header.left() + fontPx * 2) {
-            drawHeatMeter(p, meter, level);
-            p->setPen(QPen(Qt::black, 0));
-            p->setBrush(heatColor(level));
-            p->drawRoundedRect(pill, pill.height() / 2, pill.height() / 2);
-            p->setFont(bf);
-            p->setPen(heatTextColor(level));
-            p->drawText(pill, Qt::AlignCenter, badge);
-            right = pill.left() - pad;
+        const QRectF pill(meter.left() - pad - bw, cy - fontPx * 0.62, bw, fontPx * 1.24);
+        if (pill.left() < header.left()) return header.right();
+        drawHeatMeter(p, meter, level);
+        p->setPen(QPen(Qt::black, 0));
+        p->setBrush(heatColor(level));
+        p->drawRoundedRect(pill, pill.height() / 2, pill.height() / 2);
+        p->setFont(bf);
+        p->setPen(heatTextColor(level));
+        p->drawText(pill, Qt::AlignCenter, badge);
+        return pill.left() - pad;
+    };
+    if (c.total() > 0 && !badgeInBody) {
+        const double left = drawBadge(header.center().y());
+        if (left > header.left() + fontPx * 2) {
+            right = left;
             if (!leaf) {
                 // Types of a parent in its header, when there is room.
-                const double g = fontPx * 1.1;
                 for (int t = kTypeFamilyCount - 1; t >= 0; --t) {
                     if (!(c.types & (1u << t)) || t == static_cast<int>(TypeFamily::NoAttachment)) continue;
                     if (right - g < header.left() + fontPx * 5) break;
@@ -167,14 +188,15 @@ void UnitTileItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QW
     p->drawText(titleRect, Qt::AlignVCenter | Qt::AlignLeft, QFontMetricsF(tf).elidedText(title(), Qt::ElideRight, titleRect.width()));
 
     if (!leaf) return;
-    // Body: type glyphs and recall badges, then the top users.
+    // Body: type glyphs, recall badges and the volume badge, then the top users.
     double y = m_rect.top() + m_header;
-    const double g = fontPx * 1.15;
     const double bottom = m_rect.bottom() - pad;
     if (y + g <= bottom && (c.types || !m_map->recallCounts(m_unit).isEmpty())) {
         double x = m_rect.left() + pad;
+        const double limit = badgeInBody && c.total() > 0 ? drawBadge(y + g / 2) : m_rect.right() - pad;
         for (int t = 0; t < kTypeFamilyCount; ++t) {
             if (!(c.types & (1u << t)) || t == static_cast<int>(TypeFamily::NoAttachment)) continue;
+            if (x + g > limit) break;
             drawTypeGlyph(p, QRectF(x, y, g, g), static_cast<TypeFamily>(t));
             x += g + pad * 0.6;
         }
@@ -185,7 +207,7 @@ void UnitTileItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QW
             if (n <= 0) return;
             const QString num = QString::number(n);
             const double w = g + QFontMetricsF(nf).horizontalAdvance(num) + pad;
-            if (x + w > m_rect.right() - pad) return;
+            if (x + w > limit) return;
             drawRecallGlyph(p, QRectF(x, y, g, g), k);
             p->setPen(Qt::black);
             p->drawText(QRectF(x + g + pad * 0.3, y, w, g), Qt::AlignVCenter | Qt::AlignLeft, num);
@@ -263,10 +285,10 @@ void UnitLinkItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QW
         return; // level of detail: the smaller volumes when zoomed out (a selected unit's links always)
     QColor c = m_color;
     c.setAlpha(m_dimmed ? 45 : 170);
-    // The curve up to t = 0.9, so the arrow head is not buried under the target's centre text.
+    // The curve up to t = 0.97: the arrow head ends on the destination's edge.
     // Drawn as a filled ribbon in device pixels: a wide antialiased pen on a curve costs the
     // raster engine several times more, and the map draws hundreds of links per frame.
-    const double tEnd = 0.9;
+    const double tEnd = 0.97;
     const QTransform t = p->worldTransform();
     const QPointF a = t.map(m_from), ctrl = t.map(m_path.elementAt(1)), b = t.map(m_to);
     constexpr int kSteps = 12;
@@ -517,7 +539,13 @@ void OrgMapView::rebuildLinks() {
         for (int k = 0; k < campaigns.size(); ++k)
             if (campaigns[k].id == l.campaign) ci = k;
         const double width = std::min(9.0, 1.0 + 1.3 * std::log2(1.0 + l.count));
-        auto* item = new UnitLinkItem(this, l, static_cast<int>(m_links.size()), m_tiles[l.from]->rect().center(), m_tiles[l.to]->rect().center(), width, campaignColor(ci));
+        // From the source's edge to the destination's edge (a nested pair: centre to edge), so
+        // the tiles' names and user lists stay readable under the arrows.
+        const QRectF fr = m_tiles[l.from]->rect(), tr = m_tiles[l.to]->rect();
+        const bool nested = fr.contains(tr) || tr.contains(fr);
+        const QPointF a = nested ? fr.center() : exitPoint(fr, tr.center());
+        const QPointF b = nested ? tr.center() : exitPoint(tr, fr.center());
+        auto* item = new UnitLinkItem(this, l, static_cast<int>(m_links.size()), a, b, width, campaignColor(ci));
         QString label = ci < campaigns.size() ? campaigns[ci].label : QString();
         item->setToolTip(QStringLiteral("%1 \u2192 %2\n%3 flagged message%4 (recipients)\ncampaign %5 %6\n%7 \u2013 %8")
                              .arg(m_data->units()[l.from].path, m_data->units()[l.to].path)
