@@ -539,6 +539,29 @@ private slots:
         QVERIFY(err.contains(QStringLiteral("no such case file")));
     }
 
+    void asyncOpenAndTooltips() {
+        OrgMapPanel panel;
+        QSignalSpy loaded(&panel, &OrgMapPanel::loaded);
+        panel.openCaseAsync(m_demo);
+        QVERIFY(loaded.wait(60000));
+        QCOMPARE(loaded.at(0).at(0).toBool(), true);
+        QVERIFY(panel.data());
+        QCOMPARE(panel.map()->tiles().size(), int(panel.data()->units().size()));
+        // The tooltip of the busiest team names its numbers and its busiest user.
+        const int leaf = leafWithMostFlagged(*panel.map());
+        const QString tip = panel.map()->unitTooltip(leaf);
+        const UnitCounts& c = panel.map()->shownCounts()[leaf];
+        QVERIFY2(tip.contains(QStringLiteral("flagged: %1 sent, %2 received").arg(c.sent).arg(c.received)), qPrintable(tip));
+        QVERIFY(tip.contains(panel.data()->users()[panel.map()->topUsers(leaf, 1)[0]].email));
+        QVERIFY(tip.contains(QStringLiteral("script")));
+        // A bad path: reported, the previous case stays.
+        panel.openCaseAsync(m_dir.filePath(QStringLiteral("missing.mtcase")));
+        QVERIFY(loaded.wait(60000));
+        QCOMPARE(loaded.at(1).at(0).toBool(), false);
+        QVERIFY(loaded.at(1).at(1).toString().contains(QStringLiteral("no such case file")));
+        QVERIFY(panel.data());
+    }
+
     void recallBadgesOnlyWhenNonZero() {
         auto d = std::make_shared<OrgMapData>();
         QVERIFY(d->load(m_demo));
