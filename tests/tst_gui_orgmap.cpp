@@ -589,6 +589,19 @@ private slots:
         QVERIFY2(renderOrgMapScreenshot(m_empty, out + QStringLiteral("/org-map-empty.png"), QSize(1000, 700), &err), qPrintable(err));
         QVERIFY2(renderOrgMapScreenshot(m_noFlags, out + QStringLiteral("/org-map-no-flagged.png"), QSize(1400, 900), &err), qPrintable(err));
         QVERIFY(!renderOrgMapScreenshot(m_dir.filePath("missing.mtcase"), out + QStringLiteral("/x.png"), QSize(100, 100), &err));
+        // Mid-outbreak: the playback cursor a third of the way in, recent senders lit.
+        OrgMapPanel panel;
+        panel.setAttribute(Qt::WA_DontShowOnScreen);
+        panel.resize(1400, 900);
+        panel.show();
+        QVERIFY(panel.openCase(m_demo));
+        const auto d = panel.data();
+        panel.playbackBar()->setCursor(d->messages()[d->messages().size() / 3].time);
+        int lit = 0;
+        for (const UnitCounts& c : panel.map()->shownCounts()) lit += c.recent > 0;
+        QVERIFY(lit > 0);
+        QApplication::processEvents();
+        QVERIFY(panel.grab().save(out + QStringLiteral("/org-map-playback.png")));
     }
 };
 

@@ -115,6 +115,7 @@ void UnitTileItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QW
                                 fill.blueF() * (1 - a) + h.blueF() * a);
     }
     const double screenW = m_rect.width() * lod, screenH = m_rect.height() * lod;
+    if (screenW < 2 && screenH < 2 && u.parent >= 0) return; // a speck inside its parent's fill
     p->setRenderHint(QPainter::Antialiasing, false); // axis-aligned: crisp and cheaper without
     p->setPen(screenW < 4 ? Qt::NoPen : QPen(QColor(0x70, 0x78, 0x80), 0));
     p->setBrush(fill);
@@ -352,6 +353,8 @@ OrgMapView::OrgMapView(QWidget* parent) : QGraphicsView(parent), m_scene(new QGr
     setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
     setViewportUpdateMode(QGraphicsView::FullViewportUpdate);
     setCacheMode(QGraphicsView::CacheNone); // no bitmaps at a fixed pixel ratio
+    // Every item sets the painter state it uses (links save and restore their own changes).
+    setOptimizationFlags(QGraphicsView::DontSavePainterState | QGraphicsView::DontAdjustForAntialiasing);
     setBackgroundBrush(QColor(0xF7, 0xF7, 0xF7));
     setFocusPolicy(Qt::StrongFocus);
     m_scene->setItemIndexMethod(QGraphicsScene::BspTreeIndex);
