@@ -8,6 +8,7 @@
 #include "views/MessageDetailsView.h"
 #include "views/RuleSetEditor.h"
 #include "views/campaign/CampaignPanel.h"
+#include "views/orgmap/OrgMapPanel.h"
 #include "views/timeline/TimelineView.h"
 
 #include <QAction>
@@ -1320,6 +1321,7 @@ int takeScreenshot(MainWindow& w, const QString& out) {
     // The views load on workers; the picture wants them drawn.
     w.campaignPanel()->loadNow();
     w.timelineView()->loadNow();
+    if (w.hasCase()) w.orgMapPanel()->openCase(w.casePath());
     // A campaign's patient zero when there is one (the list shows the campaign, the panel its
     // tree, the details the evidence), else the first message.
     const QVector<CampaignView> campaigns = w.hasCase() ? w.reader()->campaigns() : QVector<CampaignView>{};
@@ -1358,7 +1360,7 @@ int runGui(QApplication& app) {
     const QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1280x800)."),
                                      QStringLiteral("WxH"));
     const QCommandLineOption viewOpt(QStringLiteral("view"),
-                                     QStringLiteral("What --screenshot renders: main (the window, default), timeline, campaign, or rules (the rule editor)."),
+                                     QStringLiteral("What --screenshot renders: main (the window, default), map, timeline, campaign, or rules (the rule editor)."),
                                      QStringLiteral("VIEW"), QStringLiteral("main"));
     parser.addOption(caseOpt);
     parser.addOption(shotOpt);
@@ -1390,8 +1392,8 @@ int runGui(QApplication& app) {
         return 2;
     }
     const QString view = parser.value(viewOpt);
-    if (!QStringList{QStringLiteral("main"), QStringLiteral("rules"), QStringLiteral("timeline"), QStringLiteral("campaign")}.contains(view)) {
-        std::fprintf(stderr, "mailtriage: --view wants main, timeline, campaign or rules (got \"%s\")\n", qPrintable(view));
+    if (!QStringList{QStringLiteral("main"), QStringLiteral("rules"), QStringLiteral("timeline"), QStringLiteral("campaign"), QStringLiteral("map")}.contains(view)) {
+        std::fprintf(stderr, "mailtriage: --view wants main, map, timeline, campaign or rules (got \"%s\")\n", qPrintable(view));
         return 2;
     }
 
@@ -1417,10 +1419,11 @@ int runGui(QApplication& app) {
             return 1;
         }
         const QString out = parser.value(shotOpt);
-        if (view == QLatin1String("timeline") || view == QLatin1String("campaign")) {
+        if (view == QLatin1String("timeline") || view == QLatin1String("campaign") || view == QLatin1String("map")) {
             QString error;
-            const bool ok = view == QLatin1String("timeline") ? renderTimelineScreenshot(w.casePath(), out, size, &error)
-                                                              : renderCampaignScreenshot(w.casePath(), out, size, &error);
+            const bool ok = view == QLatin1String("timeline")   ? renderTimelineScreenshot(w.casePath(), out, size, &error)
+                            : view == QLatin1String("campaign") ? renderCampaignScreenshot(w.casePath(), out, size, &error)
+                                                                : renderOrgMapScreenshot(w.casePath(), out, size, &error);
             if (!ok) std::fprintf(stderr, "mailtriage: %s\n", qPrintable(error));
             return ok ? 0 : 1;
         }

@@ -39,6 +39,7 @@ class QTabWidget;
 namespace mt {
 class AnalysisSelection;
 class CampaignPanel;
+class OrgMapPanel;
 class TimelineView;
 class MessageDetailsView;
 class MessageTableModel;
@@ -150,6 +151,7 @@ public:
     // The analyst's views beside the message list (issue 5).
     CampaignPanel* campaignPanel() const { return m_campaignPanel; }
     TimelineView* timelineView() const { return m_timeline; }
+    OrgMapPanel* orgMapPanel() const { return m_orgMap; }
     QTabWidget* centralTabs() const { return m_tabs; }
     // Re-reads the views' data from the case (after an import or a detection run).
     void reloadViews();
@@ -328,6 +330,7 @@ private:
     QTabWidget* m_tabs = nullptr;
     CampaignPanel* m_campaignPanel = nullptr;
     TimelineView* m_timeline = nullptr;
+    OrgMapPanel* m_orgMap = nullptr;
     QDockWidget* m_campaignDock = nullptr;
     QDockWidget* m_timelineDock = nullptr;
     QWidget* m_selectionBar = nullptr;

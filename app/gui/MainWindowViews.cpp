@@ -4,6 +4,9 @@
 
 #include "model/AnalysisSelection.h"
 #include "views/campaign/CampaignPanel.h"
+#include "views/orgmap/OrgMapPanel.h"
+#include "views/orgmap/OrgMapView.h"
+#include "views/orgmap/PlaybackBar.h"
 #include "views/timeline/TimelineView.h"
 
 #include <QAction>
@@ -16,6 +19,10 @@ namespace mt::gui {
 
 void MainWindow::buildViews() {
     setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+    m_orgMap = new OrgMapPanel(m_tabs);
+    m_orgMap->setSelection(m_selection);
+    m_tabs->addTab(m_orgMap, tr("&Organisation"));
+    m_tabs->setTabToolTip(1, tr("The org map: a tile per unit with its flagged mail, links between units, playback (Ctrl+2)"));
     m_campaignPanel = new CampaignPanel(m_selection, this);
     m_campaignDock = new QDockWidget(tr("Campaigns"), this);
     m_campaignDock->setObjectName(QStringLiteral("campaignDock"));
@@ -28,6 +35,8 @@ void MainWindow::buildViews() {
     m_timelineDock->setWidget(m_timeline);
     addDockWidget(Qt::BottomDockWidgetArea, m_timelineDock);
     resizeDocks({m_campaignDock}, {420}, Qt::Horizontal);
+    // Playback on the map moves the timeline's cursor with it.
+    connect(m_orgMap->playbackBar(), &PlaybackBar::cursorChanged, m_timeline, &TimelineView::setTimeCursor);
     resizeDocks({m_timelineDock}, {210}, Qt::Vertical);
 }
 
@@ -35,6 +44,8 @@ void MainWindow::buildViewMenu() {
     QMenu* view = menuBar()->addMenu(tr("&View"));
     QAction* messages = view->addAction(tr("&Messages"), this, [this] { m_tabs->setCurrentIndex(0); });
     messages->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+    QAction* map = view->addAction(tr("&Organisation map"), this, [this] { m_tabs->setCurrentIndex(1); });
+    map->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
     view->addSeparator();
     QAction* campaigns = m_campaignDock->toggleViewAction();
     campaigns->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
@@ -54,6 +65,8 @@ void MainWindow::reloadViews() {
     m_campaignPanel->reload();
     m_timeline->setCasePath(path);
     m_timeline->reload();
+    if (path.isEmpty()) m_orgMap->closeCase();
+    else m_orgMap->openCaseAsync(path);
 }
 
 } // namespace mt::gui

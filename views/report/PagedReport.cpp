@@ -37,7 +37,6 @@ namespace {
 constexpr double kMarginMm = 18;
 constexpr double kHeaderMm = 8;   // header band above the body, footer band below
 constexpr double kGapMm = 4;
-constexpr double kCaptionMm = 7;
 
 const char* kCss =
     "body { font-family: 'DejaVu Sans'; font-size: 9.5pt; color: #1a1a1a; }"
@@ -198,7 +197,9 @@ void PagedReport::layout(QPdfWriter& pdf, int contentsPages) {
             break;
         }
         case Item::Figure: {
-            const double h = std::min(item->heightMm * m_dpmm + kCaptionMm * m_dpmm, pageH);
+            // The caption's own height (it may wrap), then the figure.
+            item->doc = makeDoc(QStringLiteral("<div class='figure'>%1</div>").arg(item->text.toHtmlEscaped()), &pdf, m_body.width());
+            const double h = std::min(item->heightMm * m_dpmm + item->doc->size().height() + 1.5 * m_dpmm, pageH);
             if (y + h > pageH) {
                 ++page;
                 y = 0;
@@ -289,11 +290,10 @@ void PagedReport::render(QPdfWriter& pdf, QPainter& p) {
         const QRectF at(m_body.left(), m_body.top() + pl.y, m_body.width(), pl.height);
         const Item* item = pl.item;
         if (item->kind == Item::Figure) {
-            const double caption = kCaptionMm * m_dpmm;
-            auto cap = makeDoc(QStringLiteral("<div class='figure'>%1</div>").arg(item->text.toHtmlEscaped()), &pdf, at.width());
+            const double caption = item->doc->size().height() + 1.5 * m_dpmm;
             p.save();
             p.translate(at.topLeft());
-            cap->drawContents(&p);
+            item->doc->drawContents(&p);
             p.restore();
             const QRectF area(at.left(), at.top() + caption, at.width(), at.height() - caption);
             p.save();

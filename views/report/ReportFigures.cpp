@@ -1,6 +1,8 @@
 #include "ReportFigures.h"
 
 #include "model/AnalysisSelection.h"
+#include "views/orgmap/OrgMapPanel.h"
+#include "views/orgmap/OrgMapView.h"
 #include "views/timeline/TimelineView.h"
 
 #include <QChart>
@@ -23,6 +25,8 @@ struct ReportFigureSource::Views {
     qint64 campaignId = 0;
     AnalysisSelection selection;
     std::unique_ptr<TimelineView> timeline;
+    std::unique_ptr<OrgMapPanel> orgMap;
+    bool orgMapOk = false;
 };
 
 ReportFigureSource::ReportFigureSource(const QString& casePath, qint64 campaignId) : m_views(std::make_unique<Views>()) {
@@ -33,6 +37,12 @@ ReportFigureSource::ReportFigureSource(const QString& casePath, qint64 campaignI
     m_views->timeline->setCasePath(casePath);
     m_views->timeline->setCampaignFilter(campaignId);
     m_views->timeline->loadNow();
+    m_views->orgMap = std::make_unique<OrgMapPanel>();
+    m_views->orgMap->setAttribute(Qt::WA_DontShowOnScreen);
+    m_views->orgMap->setSelection(&m_views->selection);
+    m_views->orgMapOk = m_views->orgMap->openCase(casePath);
+    // A report on one campaign shows that campaign's mail on the map.
+    if (campaignId > 0) m_views->selection.setCampaign(campaignId);
 }
 
 ReportFigureSource::~ReportFigureSource() = default;
@@ -50,6 +60,21 @@ report::ReportFigures ReportFigureSource::figures() const {
         // The whole chart, markers included, scaled onto the page as vectors.
         timeline->renderTo(&p, rect);
     };
+    if (m_views->orgMapOk) {
+        OrgMapPanel* panel = m_views->orgMap.get();
+        f.orgMap = [panel](QPainter& p, const QRectF& rect) {
+            // Laid out at the figure's shape, fitted, then drawn through the view as vectors.
+            // The panel at a desktop size lays the map out; the map's part is scaled onto the page.
+            OrgMapView* map = panel->map();
+            map->setFrameShape(QFrame::NoFrame);
+            panel->resize(1400, 1000);
+            panel->show();
+            for (int i = 0; i < 3; ++i) QCoreApplication::processEvents();
+            map->fitAll();
+            for (int i = 0; i < 3; ++i) QCoreApplication::processEvents();
+            map->render(&p, rect, map->viewport()->rect(), Qt::KeepAspectRatio);
+        };
+    }
     return f;
 }
 
