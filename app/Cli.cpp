@@ -683,7 +683,9 @@ int cmdRecall(const QStringList& args, QTextStream& out, QTextStream& err) {
             out << "recall plan: " << plan.messages << " messages, " << plan.copies << " copies, " << plan.recallable
                 << " recallable, " << plan.notRecallable << " not recallable" << (plan.alreadyKnown ? QStringLiteral(" (%1 already planned earlier)").arg(plan.alreadyKnown) : QString()) << "\n";
             for (const auto& [name, sp] : plan.servers)
-                out << "  " << QString::fromStdString(name) << " [" << (sp.connector.empty() ? QStringLiteral("no connector") : QString::fromStdString(sp.connector))
+                out << "  " << QString::fromStdString(name) << " [" << (!sp.connector.empty() ? QString::fromStdString(sp.connector)
+                                                         : sp.inMailboxes + sp.inQueue == 0 ? QStringLiteral("not ours or not delivered")
+                                                                                            : QStringLiteral("no connector"))
                     << "]: " << sp.copies << " copies (" << sp.inMailboxes << " in mailboxes, " << sp.inQueue << " in the queue, "
                     << sp.notRecallable << " not recallable) for " << sp.recipients.size() << " recipients\n";
             if (planOnly) {
