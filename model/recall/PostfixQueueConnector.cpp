@@ -74,7 +74,7 @@ std::string PostfixQueueConnector::messageIdFromHeaders(const std::string& heade
             if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) { value += line; continue; }
             break;
         }
-        if (line.size() > 11 && lowerAscii(line.substr(0, 11)) == "message-id:") {
+        if (line.size() >= 11 && lowerAscii(line.substr(0, 11)) == "message-id:") {
             value = line.substr(11);
             in_mid = true;
         }

@@ -70,7 +70,7 @@ public:
 
 private:
     SqliteDb& m_db;
-    const ServerDirectory& m_dir;
+    const ServerDirectory m_dir; // a copy: callers may pass a temporary
     std::shared_ptr<DemoWorld> m_demo;
 };
 
