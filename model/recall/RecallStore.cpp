@@ -190,6 +190,14 @@ void Transaction::commit() {
     m_done = true;
 }
 
+// Fixed SQL is prepared once per store (keyed by the literal's address) and reset on every use.
+SqliteStmt& RecallStore::cached(const char* sql) {
+    auto& slot = m_statements[sql];
+    if (!slot) slot = std::make_unique<SqliteStmt>(m_db.prepare(sql));
+    slot->reset();
+    return *slot;
+}
+
 RecallStore::RecallStore(SqliteDb& db) : m_db(db) {
     if (m_db.scalar("PRAGMA user_version") < 3)
         throw SqliteError("the case file has no recall tables (schema older than 3): open it with CaseStore first");
@@ -199,7 +207,7 @@ std::int64_t RecallStore::propose(const PlannedCopy& c, const std::string& analy
     if (created) *created = false;
     const State want = c.recallable ? State::Proposed : State::NotRecallable;
     Transaction tx(m_db);
-    SqliteStmt sel = m_db.prepare("SELECT id, state FROM recall_requests WHERE message_id = ?1 AND recipient = ?2 AND server = ?3");
+    SqliteStmt& sel = cached("SELECT id, state FROM recall_requests WHERE message_id = ?1 AND recipient = ?2 AND server = ?3");
     sel.bind(1, c.caseMessageId).bind(2, std::string_view(c.recipient)).bind(3, std::string_view(c.server));
     const std::int64_t now = nowMs();
     std::int64_t id = 0;
@@ -211,7 +219,7 @@ std::int64_t RecallStore::propose(const PlannedCopy& c, const std::string& analy
             tx.commit();
             return id; // in flight or decided: a plan never resets it
         }
-        SqliteStmt up = m_db.prepare(
+        SqliteStmt& up = cached(
             "UPDATE recall_requests SET place = ?2, queue_id = ?3, delivered_at = ?4, connector = ?5, campaign_id = ?6, "
             "campaign_label = ?7, state = ?8, detail = ?9, updated_at = ?10 WHERE id = ?1");
         up.bind(1, id).bind(2, std::string_view(placeName(c.place))).bindTextOrNull(3, c.queueId).bind(4, c.deliveredAt)
@@ -224,7 +232,7 @@ std::int64_t RecallStore::propose(const PlannedCopy& c, const std::string& analy
         return id;
     }
     sel.reset();
-    SqliteStmt ins = m_db.prepare(
+    SqliteStmt& ins = cached(
         "INSERT INTO recall_requests(message_id, message_key, recipient, server, place, queue_id, delivered_at, connector, "
         "campaign_id, campaign_label, round, parent_request_id, state, detail, created_at, updated_at) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)");
@@ -264,14 +272,17 @@ bool RecallStore::transition(std::int64_t id, State from, State to, const std::s
         throw std::logic_error(std::string("recall request ") + std::to_string(id) + ": " + stateName(from) + " -> "
                                + stateName(to) + " is not a valid move");
     Transaction tx(m_db);
-    SqliteStmt sel = m_db.prepare("SELECT state, server, message_key, recipient FROM recall_requests WHERE id = ?1");
+    SqliteStmt& sel = cached("SELECT state, server, message_key, recipient FROM recall_requests WHERE id = ?1");
     sel.bind(1, id);
-    if (!sel.step() || sel.text(0) != stateName(from)) return false;
+    if (!sel.step() || sel.text(0) != stateName(from)) {
+        sel.reset();
+        return false;
+    }
     const std::string server = sel.text(1), key = sel.text(2), rcpt = sel.text(3);
     sel.reset();
     const std::int64_t now = nowMs();
     const std::string ans = trimmedAnswer(answer);
-    SqliteStmt up = m_db.prepare(
+    SqliteStmt& up = cached(
         "UPDATE recall_requests SET state = ?2, detail = ?3, updated_at = ?4, attempts = attempts + ?5, "
         "run_id = coalesce(?6, run_id) WHERE id = ?1");
     up.bind(1, id).bind(2, std::string_view(stateName(to))).bindTextOrNull(3, ans).bind(4, now).bind(5, countAttempt ? 1 : 0);
@@ -285,13 +296,16 @@ bool RecallStore::transition(std::int64_t id, State from, State to, const std::s
 bool RecallStore::approve(std::int64_t id, const std::string& analyst) {
     if (analyst.empty()) throw std::invalid_argument("approval needs the approver's name");
     Transaction tx(m_db);
-    SqliteStmt sel = m_db.prepare("SELECT state, server, message_key, recipient FROM recall_requests WHERE id = ?1");
+    SqliteStmt& sel = cached("SELECT state, server, message_key, recipient FROM recall_requests WHERE id = ?1");
     sel.bind(1, id);
-    if (!sel.step() || sel.text(0) != stateName(State::Proposed)) return false;
+    if (!sel.step() || sel.text(0) != stateName(State::Proposed)) {
+        sel.reset();
+        return false;
+    }
     const std::string server = sel.text(1), key = sel.text(2), rcpt = sel.text(3);
     sel.reset();
     const std::int64_t now = nowMs();
-    SqliteStmt up = m_db.prepare(
+    SqliteStmt& up = cached(
         "UPDATE recall_requests SET state = 'approved', approved_by = ?2, approved_at = ?3, updated_at = ?3 WHERE id = ?1");
     up.bind(1, id).bind(2, std::string_view(analyst)).bind(3, now).exec();
     audit({0, now, analyst, "approve", server, id, key, rcpt, "proposed", "approved", ""});
@@ -300,13 +314,13 @@ bool RecallStore::approve(std::int64_t id, const std::string& analyst) {
 }
 
 std::int64_t RecallStore::beginRun(const std::string& action, const std::string& analyst) {
-    SqliteStmt st = m_db.prepare("INSERT INTO recall_runs(action, analyst, started_at) VALUES(?1, ?2, ?3)");
+    SqliteStmt& st = cached("INSERT INTO recall_runs(action, analyst, started_at) VALUES(?1, ?2, ?3)");
     st.bind(1, std::string_view(action)).bind(2, std::string_view(analyst)).bind(3, nowMs()).exec();
     return m_db.lastInsertId();
 }
 
 void RecallStore::finishRun(std::int64_t runId, const std::string& status, std::int64_t requests) {
-    SqliteStmt st = m_db.prepare("UPDATE recall_runs SET finished_at = ?2, status = ?3, requests = ?4 WHERE id = ?1");
+    SqliteStmt& st = cached("UPDATE recall_runs SET finished_at = ?2, status = ?3, requests = ?4 WHERE id = ?1");
     st.bind(1, runId).bind(2, nowMs()).bind(3, std::string_view(status)).bind(4, requests).exec();
 }
 
@@ -314,7 +328,7 @@ std::int64_t RecallStore::addVerdict(const std::string& verdict, const std::stri
                                      const std::string& campaignLabel, std::int64_t messages) {
     if (analyst.empty()) throw std::invalid_argument("a verdict needs the analyst's name");
     Transaction tx(m_db);
-    SqliteStmt st = m_db.prepare(
+    SqliteStmt& st = cached(
         "INSERT INTO verdicts(verdict, analyst, at, campaign_id, campaign_label, messages) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     const std::int64_t now = nowMs();
     st.bind(1, std::string_view(verdict)).bind(2, std::string_view(analyst)).bind(3, now);
@@ -330,17 +344,19 @@ std::int64_t RecallStore::addVerdict(const std::string& verdict, const std::stri
 bool RecallStore::hasVirusVerdictFor(std::int64_t caseMessageId) {
     // A virus verdict on the campaign the request was planned under, or on the campaign that
     // holds the message now.
-    SqliteStmt st = m_db.prepare(
+    SqliteStmt& st = cached(
         "SELECT EXISTS(SELECT 1 FROM verdicts v WHERE v.verdict = 'virus' AND ("
         " v.campaign_id IN (SELECT campaign_id FROM campaign_messages WHERE message_id = ?1)"
         " OR v.campaign_label IN (SELECT campaign_label FROM recall_requests WHERE message_id = ?1)))");
     st.bind(1, caseMessageId);
-    return st.step() && st.int64(0) != 0;
+    const bool yes = st.step() && st.int64(0) != 0;
+    st.reset();
+    return yes;
 }
 
 bool RecallStore::addAllowEntry(const std::string& sender, const std::string& subjectNorm, const std::string& attachmentsNorm,
                                 std::int64_t verdictId, const std::string& analyst) {
-    SqliteStmt st = m_db.prepare(
+    SqliteStmt& st = cached(
         "INSERT OR IGNORE INTO allow_entries(sender, subject_norm, attachments_norm, verdict_id, created_by, created_at) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     const std::int64_t now = nowMs();
@@ -354,7 +370,7 @@ bool RecallStore::addAllowEntry(const std::string& sender, const std::string& su
 }
 
 void RecallStore::audit(const AuditEntry& e) {
-    SqliteStmt st = m_db.prepare(
+    SqliteStmt& st = cached(
         "INSERT INTO audit(at, analyst, action, server, request_id, message_key, recipient, state_from, state_to, answer) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     st.bind(1, e.at ? e.at : nowMs()).bind(2, std::string_view(e.analyst)).bind(3, std::string_view(e.action))
@@ -366,7 +382,7 @@ void RecallStore::audit(const AuditEntry& e) {
 
 std::vector<AuditEntry> RecallStore::auditTrail() {
     std::vector<AuditEntry> out;
-    SqliteStmt st = m_db.prepare(
+    SqliteStmt& st = cached(
         "SELECT id, at, analyst, action, coalesce(server, ''), coalesce(request_id, 0), coalesce(message_key, ''), "
         "coalesce(recipient, ''), coalesce(state_from, ''), coalesce(state_to, ''), coalesce(answer, '') FROM audit ORDER BY id");
     while (st.step())

@@ -9,6 +9,7 @@
 #include <QString>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -116,7 +117,9 @@ public:
     SqliteDb& db() { return m_db; }
 
 private:
+    SqliteStmt& cached(const char* sql);
     SqliteDb& m_db;
+    std::map<const char*, std::unique_ptr<SqliteStmt>> m_statements;
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back when left by an exception.

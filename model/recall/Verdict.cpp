@@ -3,6 +3,7 @@
 #include "AllowList.h"
 
 #include <set>
+#include <unordered_map>
 
 namespace mt::recall {
 
@@ -16,26 +17,53 @@ CascadeReport cascade(SqliteDb& db, const ServerDirectory& dir, const std::strin
     const std::vector<Request> retrieved = store.requests(f);
     // What the recipient sent on: the campaign's messages (of the campaign that holds the
     // retrieved message now, else any) that the recipient sent after the copy reached them,
-    // and every message the propagation graph says came from this one through them.
-    SqliteStmt later = db.prepare(R"SQL(
-SELECT m.id FROM campaign_messages cm JOIN messages m ON m.id = cm.message_id
-WHERE (lower(m.sender) = ?1 OR lower(m.sasl_user) = ?1) AND m.time >= ?2 AND m.id <> ?3
-  AND (cm.campaign_id = (SELECT campaign_id FROM campaign_messages WHERE message_id = ?3)
-       OR NOT EXISTS (SELECT 1 FROM campaign_messages WHERE message_id = ?3))
-UNION
-SELECT e.to_message_id FROM propagation_edges e JOIN messages m ON m.id = e.to_message_id
-WHERE e.from_message_id = ?3 AND (lower(m.sender) = ?1 OR lower(m.sasl_user) = ?1)
-UNION
-SELECT cm.message_id FROM campaign_messages cm JOIN messages m ON m.id = cm.message_id
-WHERE cm.parent_message_id = ?3 AND (lower(m.sender) = ?1 OR lower(m.sasl_user) = ?1))SQL");
+    // and the messages the propagation graph (edges, parent links) says came from this one
+    // through them. The campaign messages are indexed by sender once, in memory: a query per
+    // retrieved copy would scan them all each time.
+    struct Sent {
+        std::int64_t id, time, campaign;
+    };
+    std::unordered_map<std::string, std::vector<Sent>> bySender;
+    std::unordered_map<std::int64_t, std::int64_t> campaignOf;
+    std::unordered_map<std::int64_t, std::vector<std::int64_t>> children; // parent -> children
+    std::unordered_map<std::int64_t, std::pair<std::string, std::string>> senderOf;
+    {
+        SqliteStmt all = db.prepare(
+            "SELECT cm.message_id, cm.campaign_id, coalesce(cm.parent_message_id, 0), m.time, lower(coalesce(m.sender, '')), "
+            "lower(coalesce(m.sasl_user, '')) FROM campaign_messages cm JOIN messages m ON m.id = cm.message_id");
+        while (all.step()) {
+            const Sent x{all.int64(0), all.int64(3), all.int64(1)};
+            const std::string sender = all.text(4), sasl = all.text(5);
+            if (!sender.empty()) bySender[sender].push_back(x);
+            if (!sasl.empty() && sasl != sender) bySender[sasl].push_back(x);
+            campaignOf[x.id] = x.campaign;
+            if (all.int64(2)) children[all.int64(2)].push_back(x.id);
+            senderOf[x.id] = {sender, sasl};
+        }
+    }
+    SqliteStmt edges = db.prepare("SELECT to_message_id FROM propagation_edges WHERE from_message_id = ?1");
     std::set<std::int64_t> allSentOn;
     int round = 0;
     Transaction tx(db);
     for (const Request& r : retrieved) {
-        std::vector<std::int64_t> next;
-        later.bind(1, std::string_view(r.recipient)).bind(2, r.deliveredAt).bind(3, r.caseMessageId);
-        while (later.step()) next.push_back(later.int64(0));
-        later.reset();
+        std::set<std::int64_t> found;
+        const auto camp = campaignOf.find(r.caseMessageId);
+        if (const auto it = bySender.find(r.recipient); it != bySender.end())
+            for (const Sent& x : it->second)
+                if (x.time >= r.deliveredAt && x.id != r.caseMessageId && (camp == campaignOf.end() || x.campaign == camp->second))
+                    found.insert(x.id);
+        auto sentBy = [&](std::int64_t id) {
+            const auto s2 = senderOf.find(id);
+            return s2 != senderOf.end() && (s2->second.first == r.recipient || s2->second.second == r.recipient);
+        };
+        edges.bind(1, r.caseMessageId);
+        while (edges.step())
+            if (sentBy(edges.int64(0))) found.insert(edges.int64(0));
+        edges.reset();
+        if (const auto it = children.find(r.caseMessageId); it != children.end())
+            for (std::int64_t c : it->second)
+                if (sentBy(c)) found.insert(c);
+        const std::vector<std::int64_t> next(found.begin(), found.end());
         std::int64_t fresh = 0;
         std::string mids;
         if (!next.empty()) {
