@@ -701,6 +701,9 @@ int cmdRecall(const QStringList& args, QTextStream& out, QTextStream& err) {
                 printCounts(out, counts);
             }
         }
+        if (const auto it = run.outcomes.find("unreachable"); it != run.outcomes.end() && it->second > 0)
+            err << "mailtriage-cli: recall: " << it->second << " requests could not reach their server (see the answers); "
+                << "the same recall command retries them\n";
     } catch (const std::exception& e) {
         err << "mailtriage-cli: recall: " << e.what() << "\n";
         return kInputFailed;
