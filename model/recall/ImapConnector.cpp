@@ -190,8 +190,19 @@ ImapConnector::ImapConnector(ImapSettings settings, std::string password)
 
 ImapConnector::~ImapConnector() = default;
 
+// The recipient's logged-in session: kept while requests for the same recipient follow each
+// other (the runner orders them so), replaced for the next recipient.
+ImapConnector::Session& ImapConnector::session(const std::string& recipient) {
+    if (!m_session || m_sessionUser != recipient) {
+        m_session.reset();
+        m_session = std::make_unique<Session>(m_s, m_password, recipient);
+        m_sessionUser = recipient;
+    }
+    return *m_session;
+}
+
 ConnectorResult ImapConnector::suspend(const CopyRef& copy) {
-    Session s(m_s, m_password, copy.recipient);
+    Session& s = session(copy.recipient);
     const int q = s.folderExists(m_s.quarantine);
     if (q < 0) return s.failure("LIST " + m_s.quarantine);
     std::vector<long> inQuarantine, inInbox;
@@ -219,7 +230,7 @@ ConnectorResult ImapConnector::suspend(const CopyRef& copy) {
 }
 
 ConnectorResult ImapConnector::remove(const CopyRef& copy) {
-    Session s(m_s, m_password, copy.recipient);
+    Session& s = session(copy.recipient);
     const int q = s.folderExists(m_s.quarantine);
     if (q < 0) return s.failure("LIST " + m_s.quarantine);
     std::vector<long> inQuarantine, inInbox;
@@ -236,7 +247,7 @@ ConnectorResult ImapConnector::remove(const CopyRef& copy) {
 }
 
 ConnectorResult ImapConnector::release(const CopyRef& copy) {
-    Session s(m_s, m_password, copy.recipient);
+    Session& s = session(copy.recipient);
     const int q = s.folderExists(m_s.quarantine);
     if (q < 0) return s.failure("LIST " + m_s.quarantine);
     std::vector<long> inQuarantine, inInbox;

@@ -9,6 +9,7 @@
 #include "Connector.h"
 #include "ServerDirectory.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,11 @@ public:
 
 private:
     class Session;
+    Session& session(const std::string& recipient);
     ImapSettings m_s;
     std::string m_password;
+    std::unique_ptr<Session> m_session;
+    std::string m_sessionUser;
 };
 
 } // namespace mt::recall

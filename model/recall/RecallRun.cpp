@@ -8,6 +8,8 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
+#include <algorithm>
 
 namespace mt::recall {
 
@@ -73,7 +75,11 @@ RunReport RecallRunner::run(const RunOptions& o) {
     f.states = eligibleStates(o.action);
     f.ids = o.requestIds;
     RunReport rep;
-    const std::vector<Request> todo = store.requests(f);
+    std::vector<Request> todo = store.requests(f);
+    // One server and one recipient after the other: connectors keep a session per recipient.
+    std::stable_sort(todo.begin(), todo.end(), [](const Request& a, const Request& b) {
+        return std::tie(a.server, a.place, a.recipient) < std::tie(b.server, b.place, b.recipient);
+    });
     const char* action = runActionName(o.action);
     rep.runId = store.beginRun(action, o.analyst);
     RunProgress prog;
