@@ -406,6 +406,14 @@ private slots:
         const std::string mid = st.text(0);
         QCOMPARE(messagesByMessageId(db, {"<" + mid + ">", mid, "nope@x"}, &unknown), std::vector<std::int64_t>{msgs.front()});
         QCOMPARE(unknown, std::vector<std::string>{"nope@x"});
+        // Without a usable Message-ID no connector could tell the copy from others: not recallable.
+        db.exec("UPDATE messages SET id_valid = 0 WHERE id = " + std::to_string(msgs[1]));
+        buildPlan(db, ServerDirectory::demoEverywhere(), {msgs[1]}, "ann");
+        RequestFilter f;
+        f.caseMessageIds = {msgs[1]};
+        const std::vector<Request> broken = store.requests(f);
+        QVERIFY(!broken.empty());
+        for (const Request& r : broken) QCOMPARE(r.state, State::NotRecallable);
     }
 
     // ------------------------------------------------------------ runs

@@ -58,7 +58,8 @@ std::vector<PlannedCopy> planCopies(SqliteDb& db, const ServerDirectory& dir, co
     // that is not ours, or still in one of our queues.
     SqliteStmt st = db.prepare(R"SQL(
 SELECT coalesce(m.message_id, m.msg_key), lower(d.recipient), coalesce(d.status, ''), d.destination_server_id,
-       coalesce(ds.name, ''), coalesce(d.destination, ''), cs.name, c.queue_id, c.removed, coalesce(d.time, m.time)
+       coalesce(ds.name, ''), coalesce(d.destination, ''), cs.name, c.queue_id, c.removed, coalesce(d.time, m.time),
+       m.message_id IS NOT NULL AND m.id_valid = 1
 FROM copies c
 JOIN deliveries d ON d.copy_id = c.id
 JOIN messages m ON m.id = c.message_id
@@ -107,6 +108,12 @@ ORDER BY d.recipient, d.time)SQL");
                 p.server = st.text(6);
                 p.recallable = false;
                 p.reason = "not delivered (" + (status.empty() ? std::string("no status") : status) + "): nothing to recall";
+            }
+            // Connectors find the copy by its Message-ID; without a usable one they could only
+            // guess (and a guess must never move or delete someone else's mail).
+            if (p.recallable && st.int64(10) == 0) {
+                p.recallable = false;
+                p.reason = "no usable Message-ID to find the copy by";
             }
             if (p.recallable) {
                 p.connector = dir.connectorKindFor(p.server, p.place);
