@@ -261,6 +261,11 @@ CREATE TABLE IF NOT EXISTS verdicts(
   campaign_label TEXT,
   messages INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS verdict_messages(  -- the messages a verdict judged (deletes check these)
+  verdict_id INTEGER NOT NULL REFERENCES verdicts(id),
+  message_id INTEGER NOT NULL,
+  PRIMARY KEY(message_id, verdict_id)
+);
 CREATE TABLE IF NOT EXISTS allow_entries(
   id INTEGER PRIMARY KEY,
   sender TEXT NOT NULL,              -- lower case envelope sender

@@ -136,7 +136,7 @@ private slots:
             CaseStore s;
             s.open(path);
             QCOMPARE(s.schemaVersion(), 3);
-            s.db().exec("DROP TABLE audit; DROP TABLE allow_entries; DROP TABLE verdicts; DROP TABLE recall_requests; "
+            s.db().exec("DROP TABLE audit; DROP TABLE allow_entries; DROP TABLE verdict_messages; DROP TABLE verdicts; DROP TABLE recall_requests; "
                         "DROP TABLE recall_runs; PRAGMA user_version = 2");
             QVERIFY_THROWS_EXCEPTION(SqliteError, RecallStore{s.db()}); // no recall tables yet: refused with a reason
         }
@@ -144,8 +144,8 @@ private slots:
         s.open(path);
         QCOMPARE(s.schemaVersion(), CaseStore::kSchemaVersion);
         QCOMPARE(s.db().scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                               "('recall_requests', 'recall_runs', 'audit', 'allow_entries', 'verdicts')"),
-                 5);
+                               "('recall_requests', 'recall_runs', 'audit', 'allow_entries', 'verdicts', 'verdict_messages')"),
+                 6);
         RecallStore store(s.db());
         store.audit({0, 0, "ann", "note", "mx1", 0, "m@x", "r@x", "", "", "first"});
         store.audit({0, 0, "ann", "note", "mx1", 0, "m@x", "r@x", "", "", "second, with \"quotes\"\nand a line"});
@@ -629,6 +629,46 @@ private slots:
         // Deletes are on record with who and what the server said.
         QCOMPARE(cs.db().scalar("SELECT count(*) FROM audit WHERE action = 'delete' AND analyst = 'bea' AND answer LIKE 'demo:%'"), suspended);
         QCOMPARE(cs.db().scalar("SELECT count(*) FROM audit WHERE action = 'delete-refused' AND analyst = 'mallory'"), suspended);
+    }
+
+    void verdictOnMessagesAndTheLatestVerdictRules() {
+        CaseStore cs;
+        cs.open(freshDemo());
+        const ServerDirectory dir = ServerDirectory::demoEverywhere();
+        const Plan plan = buildPlan(cs.db(), dir, campaignMessages(cs.db(), 1), "ann");
+        RecallStore store(cs.db());
+        approveRequests(store, plan.proposedIds, "ann");
+        RecallRunner runner(cs.db(), dir);
+        RunOptions o;
+        o.analyst = "ann";
+        runner.run(o);
+        const std::vector<Request> suspended = store.requests({{State::Suspended}, {}, {}, -1});
+        QVERIFY(suspended.size() > 10);
+        // A verdict on five messages deletes their suspended copies and nothing else.
+        std::set<std::int64_t> judged;
+        for (std::size_t i = 0; i < 5; ++i) judged.insert(suspended[i].caseMessageId);
+        VerdictOptions v;
+        v.analyst = "bea";
+        v.messageIds.assign(judged.begin(), judged.end());
+        const VerdictReport rep = applyVerdict(cs.db(), dir, v);
+        std::int64_t expected = 0;
+        for (const Request& r : suspended) expected += judged.count(r.caseMessageId);
+        QCOMPARE(countState(store, State::Deleted), expected);
+        QCOMPARE(countState(store, State::Suspended), static_cast<std::int64_t>(suspended.size()) - expected);
+        QCOMPARE(rep.messages, static_cast<std::int64_t>(judged.size()));
+        // The latest verdict on a message decides.
+        const std::int64_t m = suspended.back().caseMessageId;
+        QVERIFY(!store.hasVirusVerdictFor(m));
+        store.addVerdict("virus", "bea", 0, "", {m});
+        QVERIFY(store.hasVirusVerdictFor(m));
+        store.addVerdict("clean", "carl", 0, "", {m});
+        QVERIFY(!store.hasVirusVerdictFor(m));
+        RunOptions del;
+        del.analyst = "bea";
+        del.action = RunAction::Delete;
+        del.requestIds = {suspended.back().id};
+        QCOMPARE(runner.run(del).outcomes.at("refused"), std::int64_t(1));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, store.addVerdict("maybe", "bea", 0, "", {m}));
     }
 
     void verdictCleanAndAllowList() {

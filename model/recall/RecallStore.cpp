@@ -325,31 +325,32 @@ void RecallStore::finishRun(std::int64_t runId, const std::string& status, std::
 }
 
 std::int64_t RecallStore::addVerdict(const std::string& verdict, const std::string& analyst, std::int64_t campaignId,
-                                     const std::string& campaignLabel, std::int64_t messages) {
+                                     const std::string& campaignLabel, const std::vector<std::int64_t>& messages) {
     if (analyst.empty()) throw std::invalid_argument("a verdict needs the analyst's name");
+    if (verdict != "virus" && verdict != "clean") throw std::invalid_argument("a verdict is virus or clean");
     Transaction tx(m_db);
     SqliteStmt& st = cached(
         "INSERT INTO verdicts(verdict, analyst, at, campaign_id, campaign_label, messages) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     const std::int64_t now = nowMs();
     st.bind(1, std::string_view(verdict)).bind(2, std::string_view(analyst)).bind(3, now);
     if (campaignId) st.bind(4, campaignId); else st.bindNull(4);
-    st.bindTextOrNull(5, campaignLabel).bind(6, messages).exec();
+    st.bindTextOrNull(5, campaignLabel).bind(6, static_cast<std::int64_t>(messages.size())).exec();
     const std::int64_t id = m_db.lastInsertId();
+    SqliteStmt& vm = cached("INSERT OR IGNORE INTO verdict_messages(verdict_id, message_id) VALUES(?1, ?2)");
+    for (std::int64_t m : messages) vm.bind(1, id).bind(2, m).exec();
     audit({0, now, analyst, "verdict", "", 0, "", "", "", verdict,
-           "campaign " + std::to_string(campaignId) + " '" + campaignLabel + "', " + std::to_string(messages) + " messages"});
+           (campaignId ? "campaign " + std::to_string(campaignId) + " '" + campaignLabel + "', " : std::string())
+               + std::to_string(messages.size()) + " messages"});
     tx.commit();
     return id;
 }
 
 bool RecallStore::hasVirusVerdictFor(std::int64_t caseMessageId) {
-    // A virus verdict on the campaign the request was planned under, or on the campaign that
-    // holds the message now.
     SqliteStmt& st = cached(
-        "SELECT EXISTS(SELECT 1 FROM verdicts v WHERE v.verdict = 'virus' AND ("
-        " v.campaign_id IN (SELECT campaign_id FROM campaign_messages WHERE message_id = ?1)"
-        " OR v.campaign_label IN (SELECT campaign_label FROM recall_requests WHERE message_id = ?1)))");
+        "SELECT v.verdict FROM verdict_messages vm JOIN verdicts v ON v.id = vm.verdict_id WHERE vm.message_id = ?1 "
+        "ORDER BY v.id DESC LIMIT 1");
     st.bind(1, caseMessageId);
-    const bool yes = st.step() && st.int64(0) != 0;
+    const bool yes = st.step() && st.text(0) == "virus";
     st.reset();
     return yes;
 }

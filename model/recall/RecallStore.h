@@ -100,8 +100,10 @@ public:
     std::int64_t beginRun(const std::string& action, const std::string& analyst);
     void finishRun(std::int64_t runId, const std::string& status, std::int64_t requests);
 
+    // Records a verdict on these messages (campaign id and label as a snapshot).
     std::int64_t addVerdict(const std::string& verdict, const std::string& analyst, std::int64_t campaignId,
-                            const std::string& campaignLabel, std::int64_t messages);
+                            const std::string& campaignLabel, const std::vector<std::int64_t>& messages);
+    // True when the latest verdict on the message is "virus": the only case a copy may be deleted.
     bool hasVirusVerdictFor(std::int64_t caseMessageId);
     // True when the entry is new.
     bool addAllowEntry(const std::string& sender, const std::string& subjectNorm, const std::string& attachmentsNorm,

@@ -112,7 +112,7 @@ VerdictReport applyVerdict(SqliteDb& db, const ServerDirectory& dir, const Verdi
     rep.messages = static_cast<std::int64_t>(messages.size());
     RecallStore store(db);
     const bool virus = o.kind == VerdictKind::Virus;
-    rep.verdictId = store.addVerdict(virus ? "virus" : "clean", o.analyst, o.campaignId, rep.campaignLabel, rep.messages);
+    rep.verdictId = store.addVerdict(virus ? "virus" : "clean", o.analyst, o.campaignId, rep.campaignLabel, messages);
 
     RequestFilter suspended;
     suspended.states = {State::Suspended};
