@@ -582,6 +582,8 @@ int cmdRecall(const QStringList& args, QTextStream& out, QTextStream& err) {
     const int selections = (p.isSet(campaignOpt) ? 1 : 0) + (p.isSet(messageOpt) ? 1 : 0) + (p.isSet(proposedOpt) ? 1 : 0);
     if (selections != 1) return usage(err, QStringLiteral("recall: give one of --campaign ID, --message MID... or --proposed"));
     if (!p.isSet(serversOpt)) return usage(err, QStringLiteral("recall: --servers servers.json (or 'demo') is required"));
+    if (!p.positionalArguments().isEmpty() && !p.isSet(messageOpt))
+        return usage(err, QStringLiteral("recall: unexpected argument '%1'").arg(p.positionalArguments().first()));
     const bool planOnly = p.isSet(planOpt);
     const QString analyst = p.value(approveOpt).trimmed();
     if (!planOnly && analyst.isEmpty()) return usage(err, QStringLiteral("recall: --approve-as NAME is required (who approves the recall)"));
@@ -629,7 +631,8 @@ int cmdRecall(const QStringList& args, QTextStream& out, QTextStream& err) {
                 }
             } else {
                 std::vector<std::string> mids, unknown;
-                for (const QString& m : p.values(messageOpt)) mids.push_back(m.trimmed().toStdString());
+                // --message A --message B, or --message A B C.
+                for (const QString& m : p.values(messageOpt) + p.positionalArguments()) mids.push_back(m.trimmed().toStdString());
                 messages = recall::messagesByMessageId(db, mids, &unknown);
                 if (!unknown.empty()) {
                     for (const std::string& u : unknown) err << "mailtriage-cli: recall: no message <" << QString::fromStdString(u) << "> in the case\n";
