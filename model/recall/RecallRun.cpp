@@ -115,70 +115,70 @@ RunReport RecallRunner::run(const RunOptions& o) {
         }
         res.connector = slot.connector ? slot.connector->kind() : std::string();
         const CopyRef ref = req.copyRef();
-
-        if (o.action == RunAction::Delete) {
-            auto it = virusVerdict.find(req.caseMessageId);
-            if (it == virusVerdict.end()) it = virusVerdict.emplace(req.caseMessageId, store.hasVirusVerdictFor(req.caseMessageId)).first;
-            if (!it->second) {
-                // Nothing is deleted without a virus verdict.
-                res.answer = "refused: no virus verdict covers this message";
-                store.audit({0, 0, o.analyst, "delete-refused", req.server, req.id, req.messageKey, req.recipient,
-                             stateName(req.state), stateName(req.state), res.answer});
-                ++rep.outcomes["refused"];
-                goto done;
+        do { // once; break: the request is finished
+            if (o.action == RunAction::Delete) {
+                auto it = virusVerdict.find(req.caseMessageId);
+                if (it == virusVerdict.end()) it = virusVerdict.emplace(req.caseMessageId, store.hasVirusVerdictFor(req.caseMessageId)).first;
+                if (!it->second) {
+                    // Nothing is deleted without a virus verdict.
+                    res.answer = "refused: no virus verdict covers this message";
+                    store.audit({0, 0, o.analyst, "delete-refused", req.server, req.id, req.messageKey, req.recipient,
+                                 stateName(req.state), stateName(req.state), res.answer});
+                    ++rep.outcomes["refused"];
+                    break;
+                }
             }
-        }
 
-        if (o.action == RunAction::Recall) {
-            // Committed before the server is asked: a crash from here on resumes this request.
-            const std::string note = req.state == State::Requested ? "resumed after an interrupted run"
-                                   : req.state == State::Unreachable ? "retry"
-                                   : "asking " + req.server + " (" + res.connector + ")";
-            if (!store.transition(req.id, req.state, State::Requested, o.analyst, "request", note, rep.runId)) {
-                res.answer = "skipped: changed by someone else meanwhile";
-                ++rep.outcomes["skipped"];
-                goto done;
+            if (o.action == RunAction::Recall) {
+                // Committed before the server is asked: a crash from here on resumes this request.
+                const std::string note = req.state == State::Requested ? "resumed after an interrupted run"
+                                       : req.state == State::Unreachable ? "retry"
+                                       : "asking " + req.server + " (" + res.connector + ")";
+                if (!store.transition(req.id, req.state, State::Requested, o.analyst, "request", note, rep.runId)) {
+                    res.answer = "skipped: changed by someone else meanwhile";
+                    ++rep.outcomes["skipped"];
+                    break;
+                }
+                res.from = State::Requested;
             }
-            res.from = State::Requested;
-        }
-        {
-            ConnectorResult r;
-            if (!slot.connector) {
-                r = {Outcome::Failed, slot.error};
-            } else if (slot.down) {
-                r = {Outcome::Unreachable, "not tried: " + req.server + " did not answer earlier in this run (" + slot.downAnswer + ")"};
-            } else {
-                for (int attempt = 1;; ++attempt) {
-                    res.attempts = attempt;
-                    switch (o.action) {
-                    case RunAction::Recall: r = slot.connector->suspend(ref); break;
-                    case RunAction::Delete: r = slot.connector->remove(ref); break;
-                    case RunAction::Release: r = slot.connector->release(ref); break;
+            {
+                ConnectorResult r;
+                if (!slot.connector) {
+                    r = {Outcome::Failed, slot.error};
+                } else if (slot.down) {
+                    r = {Outcome::Unreachable, "not tried: " + req.server + " did not answer earlier in this run (" + slot.downAnswer + ")"};
+                } else {
+                    for (int attempt = 1;; ++attempt) {
+                        res.attempts = attempt;
+                        switch (o.action) {
+                        case RunAction::Recall: r = slot.connector->suspend(ref); break;
+                        case RunAction::Delete: r = slot.connector->remove(ref); break;
+                        case RunAction::Release: r = slot.connector->release(ref); break;
+                        }
+                        if (r.outcome != Outcome::Unreachable || attempt >= retry.attempts) break;
+                        if (!backoff(retry.backoffMs << std::min(attempt - 1, 16), o.cancel)) break;
                     }
-                    if (r.outcome != Outcome::Unreachable || attempt >= retry.attempts) break;
-                    if (!backoff(retry.backoffMs << std::min(attempt - 1, 16), o.cancel)) break;
+                    if (r.outcome == Outcome::Unreachable) {
+                        slot.down = true;
+                        slot.downAnswer = r.answer;
+                        r.answer += " (after " + std::to_string(res.attempts) + " attempt" + (res.attempts == 1 ? "" : "s") + ")";
+                    }
                 }
-                if (r.outcome == Outcome::Unreachable) {
-                    slot.down = true;
-                    slot.downAnswer = r.answer;
-                    r.answer += " (after " + std::to_string(res.attempts) + " attempt" + (res.attempts == 1 ? "" : "s") + ")";
+                res.outcome = r.outcome;
+                res.answer = r.outcome == Outcome::Failed ? "failed: " + r.answer : r.answer;
+                const State to = targetOf(o.action, r.outcome);
+                if (to != res.from) {
+                    const char* act = o.action == RunAction::Recall ? "result" : action;
+                    if (store.transition(req.id, res.from, to, o.analyst, act, res.answer, rep.runId, true)) res.to = to;
+                } else {
+                    // Delete / release that did not happen: the request stays suspended, the
+                    // failure is on record.
+                    store.audit({0, 0, o.analyst, std::string(action) + "-failed", req.server, req.id, req.messageKey,
+                                 req.recipient, stateName(res.from), stateName(res.from), res.answer});
                 }
+                ++rep.outcomes[res.to != res.from ? stateName(res.to) : "failed"];
             }
-            res.outcome = r.outcome;
-            res.answer = r.outcome == Outcome::Failed ? "failed: " + r.answer : r.answer;
-            const State to = targetOf(o.action, r.outcome);
-            if (to != res.from) {
-                const char* act = o.action == RunAction::Recall ? "result" : action;
-                if (store.transition(req.id, res.from, to, o.analyst, act, res.answer, rep.runId, true)) res.to = to;
-            } else {
-                // Delete / release that did not happen: the request stays suspended, the
-                // failure is on record.
-                store.audit({0, 0, o.analyst, std::string(action) + "-failed", req.server, req.id, req.messageKey,
-                             req.recipient, stateName(res.from), stateName(res.from), res.answer});
-            }
-            ++rep.outcomes[res.to != res.from ? stateName(res.to) : "failed"];
-        }
-    done:
+        } while (false);
         ++rep.processed;
         ++prog.done;
         if (o.keepResults) rep.results.push_back(res);
