@@ -398,6 +398,24 @@ check "second recall: requests processed" 0 "$(json processed <"$TMP/out/r2.json
 check "second recall: audit has no new server result" "$AUDIT_BEFORE" "$("$CLI" audit --case "$CASE" | grep -c $'\tresult\t' || true)"
 for r in carol dave erin; do check "IMAP: $r still has exactly one copy in Quarantine" 1 "$(count_in "$r@example.test" Quarantine "$(mid "worm-$r")")"; done
 
+say "a crash after the server acted, before the answer was recorded: the next run resumes"
+# Put carol's and p1's requests back to 'requested' as a killed run would leave them (their
+# copies are already in Quarantine / on hold). Only the audit trail is append-only.
+python3 - "$CASE" "$(mid worm-carol)" "$(mid worm-p1)" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+n = c.execute("UPDATE recall_requests SET state = 'requested' WHERE message_key IN (?, ?) AND state = 'suspended'",
+              (sys.argv[2], sys.argv[3])).rowcount
+c.commit()
+sys.exit(0 if n == 2 else 1)
+PY
+recall r2b.json --campaign "$WORM_C" --servers "$TMP/servers.json" --approve-as "Ann Analyst"
+check "resume: requests processed (the two interrupted ones)" 2 "$(json processed <"$TMP/out/r2b.json")"
+check "resume: both suspended again" 5 "$(json states.suspended <"$TMP/out/r2b.json")"
+check "resume: the server's answer says it was already done" 2 "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for r in d["results"] if r["answer"].startswith("already")))' <"$TMP/out/r2b.json")"
+check "IMAP: carol has exactly one copy in Quarantine" 1 "$(count_in carol@example.test Quarantine "$(mid worm-carol)")"
+check "postqueue -j: p1@partner.test still on hold" hold "$(queue_state p1@partner.test | awk '{print $1}')"
+
 # ---------------------------------------------------------------- the other campaign: recall (authzid login)
 say "recall campaign $DRV_C with SASL PLAIN + authorization id"
 recall r3.json --campaign "$DRV_C" --servers "$TMP/servers-authzid.json" --approve-as "Ann Analyst"
