@@ -49,12 +49,6 @@ CliResult cli(const QStringList& args) {
 
 QString demoDir() { return QStringLiteral(MT_TEST_DATA "/../../resources/demo"); }
 
-std::vector<std::int64_t> ids(const std::vector<Request>& rs) {
-    std::vector<std::int64_t> out;
-    for (const Request& r : rs) out.push_back(r.id);
-    return out;
-}
-
 std::int64_t countState(RecallStore& s, State st) {
     RequestFilter f;
     f.states = {st};
