@@ -6,6 +6,7 @@
 #include <QProcess>
 #include <QStringList>
 
+#include <algorithm>
 #include <sstream>
 
 namespace mt::recall {
@@ -131,6 +132,11 @@ bool PostfixQueueConnector::find(const CopyRef& copy, const QueueEntry*& entry, 
         r = {Outcome::Failed, error};
         return false;
     }
+    // Queue ids are reused: a cached Message-ID is kept only while its queue file is listed.
+    for (auto it = m_messageIds.begin(); it != m_messageIds.end();) {
+        const bool listed = std::any_of(m_queue.begin(), m_queue.end(), [&](const QueueEntry& e) { return e.queueId == it->first; });
+        it = listed ? std::next(it) : m_messageIds.erase(it);
+    }
     const std::string rcpt = lowerAscii(copy.recipient);
     std::vector<const QueueEntry*> candidates;
     for (const QueueEntry& e : m_queue) {
@@ -192,6 +198,7 @@ ConnectorResult PostfixQueueConnector::remove(const CopyRef& copy) {
     // Restricted to the hold queue: only what we suspended can go.
     const std::string qid = e->queueId, cmd = "postsuper -d " + qid + " hold";
     const CommandResult c = runTool(m_s.postsuper, {"-d", qid, "hold"});
+    m_messageIds.erase(qid);
     if (!c.started || c.exitCode != 0) return commandFailure(cmd, c);
     if (!find(copy, e, r)) return r;
     if (e) return {Outcome::Failed, cmd + ": still in the " + e->queueName + " queue"};
