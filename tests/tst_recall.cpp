@@ -17,6 +17,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -254,6 +255,17 @@ private slots:
         qputenv("MT_TST_RECALL_PW", "x");
         QVERIFY(d.makeConnector("mx2", Place::Mailbox, nullptr, &err) != nullptr);
         QVERIFY(!d.makeConnector("mx2", Place::Queue, nullptr, &err));
+        // What a settings dialog saves reads back the same; the file is the owner's alone.
+        const QString saved = m_tmp.filePath(QStringLiteral("saved-servers.json"));
+        QVERIFY(d.saveFile(saved, &e));
+        QCOMPARE(QFileInfo(saved).permissions() & (QFileDevice::ReadOther | QFileDevice::ReadGroup), QFileDevice::Permissions());
+        ServerDirectory back;
+        QVERIFY2(back.loadFile(saved, &e), qPrintable(e));
+        QCOMPARE(back.toJson(), d.toJson());
+        QCOMPARE(back.entryFor("mx1")->postfix->configDir, std::string("/etc/postfix"));
+        QVERIFY(back.entryFor("mx2")->imap->login == ImapSettings::Login::AuthzId);
+        QCOMPARE(back.entryFor("mx9")->demo->failFirst, 1);
+        QVERIFY(!d.toJson().contains("s3cret"));
         QVERIFY(!d.loadFile(m_tmp.filePath(QStringLiteral("missing.json")), &e));
         QVERIFY(e.contains(QStringLiteral("missing.json")));
     }

@@ -5,6 +5,7 @@
 #include "PostfixQueueConnector.h"
 
 #include <QFile>
+#include <QSaveFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -267,6 +268,66 @@ bool ServerDirectory::loadFile(const QString& path, QString* error) {
     QString e;
     if (!loadJson(f.readAll(), &e)) {
         if (error) *error = path + QStringLiteral(": ") + e;
+        return false;
+    }
+    return true;
+}
+
+QByteArray ServerDirectory::toJson() const {
+    QJsonArray servers;
+    for (const ServerEntry& e : m_entries) {
+        QJsonObject o{{"host", QString::fromStdString(e.host)}};
+        if (e.imap) {
+            const ImapSettings& s = *e.imap;
+            QJsonObject i{{"url", QString::fromStdString(s.url)},
+                          {"tls", s.tls == ImapSettings::Tls::Implicit ? "implicit" : s.tls == ImapSettings::Tls::StartTls ? "starttls" : "none"},
+                          {"admin_user", QString::fromStdString(s.adminUser)},
+                          {"login", s.login == ImapSettings::Login::AuthzId ? "authzid" : "master"},
+                          {"master_separator", QString::fromStdString(s.masterSeparator)},
+                          {"quarantine", QString::fromStdString(s.quarantine)},
+                          {"inbox", QString::fromStdString(s.inbox)},
+                          {"timeout_s", s.timeoutS}};
+            if (!s.caFile.empty()) i.insert(QStringLiteral("ca_file"), QString::fromStdString(s.caFile));
+            if (s.insecure) i.insert(QStringLiteral("insecure"), true);
+            if (!s.passwordEnv.empty()) i.insert(QStringLiteral("password_env"), QString::fromStdString(s.passwordEnv));
+            if (!s.passwordFile.empty()) i.insert(QStringLiteral("password_file"), QString::fromStdString(s.passwordFile));
+            o.insert(QStringLiteral("imap"), i);
+        }
+        if (e.postfix) {
+            const PostfixSettings& s = *e.postfix;
+            QJsonArray prefix;
+            for (const std::string& w : s.commandPrefix) prefix.append(QString::fromStdString(w));
+            QJsonObject p{{"command_prefix", prefix},
+                          {"postqueue", QString::fromStdString(s.postqueue)},
+                          {"postsuper", QString::fromStdString(s.postsuper)},
+                          {"postcat", QString::fromStdString(s.postcat)},
+                          {"timeout_s", s.timeoutS}};
+            if (!s.configDir.empty()) p.insert(QStringLiteral("config_dir"), QString::fromStdString(s.configDir));
+            o.insert(QStringLiteral("postfix"), p);
+        }
+        if (e.demo) {
+            QJsonObject d;
+            if (e.demo->unreachable) d.insert(QStringLiteral("unreachable"), true);
+            if (e.demo->failFirst) d.insert(QStringLiteral("fail_first"), e.demo->failFirst);
+            o.insert(QStringLiteral("demo"), d);
+        }
+        servers.append(o);
+    }
+    return QJsonDocument(QJsonObject{{"retry", QJsonObject{{"attempts", m_retry.attempts}, {"backoff_ms", m_retry.backoffMs}}},
+                                     {"servers", servers}})
+        .toJson(QJsonDocument::Indented);
+}
+
+bool ServerDirectory::saveFile(const QString& path, QString* error) const {
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly)) {
+        if (error) *error = path + QStringLiteral(": ") + f.errorString();
+        return false;
+    }
+    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    f.write(toJson());
+    if (!f.commit()) {
+        if (error) *error = path + QStringLiteral(": ") + f.errorString();
         return false;
     }
     return true;

@@ -77,6 +77,10 @@ public:
     // False with a readable `error` ("servers[2].imap: password_file /x is readable by others").
     bool loadJson(const QByteArray& json, QString* error);
     bool loadFile(const QString& path, QString* error);
+    // The same JSON back (what a settings dialog writes); loadJson(toJson()) gives this directory.
+    QByteArray toJson() const;
+    // Written atomically, mode 0600 (it names password files and variables, never secrets).
+    bool saveFile(const QString& path, QString* error) const;
     // Every server simulated (the bundled demo, tests).
     static ServerDirectory demoEverywhere();
 
