@@ -4,6 +4,9 @@
 #include "model/CaseStore.h"
 #include "model/ImportJob.h"
 #include "model/detection/CaseDetection.h"
+#include "model/recall/RecallPlan.h"
+#include "model/recall/RecallRun.h"
+#include "model/recall/Verdict.h"
 #include "model/simulator/Simulator.h"
 #include "importers/PostfixLog.h"
 
@@ -44,6 +47,17 @@ const char* const kUsageText =
     "  simulate  --out DIR [--users N] [--servers K] [--hours H] [--seed S]\n"
     "            [--worm iloveyou|melissa|polymorphic|none] [--open-prob P] [--stamp rfc3339|classic] [--json]\n"
     "            Write a simulated organisation's org chart, Postfix logs and truth.json (same seed, same bytes).\n"
+    "  recall    --case FILE (--campaign ID | --message MID... | --proposed) --servers servers.json|demo\n"
+    "            --approve-as NAME [--plan-only] [--json]\n"
+    "            Plan a recall of the campaign's (or the messages') copies per destination server, approve it\n"
+    "            as NAME and run it: unread copies are moved to quarantine (IMAP) or held (Postfix queue), read\n"
+    "            ones are already-retrieved. --proposed runs the cascade round a virus verdict proposed.\n"
+    "            Requests already decided are never sent twice; an interrupted run is resumed.\n"
+    "  verdict   --case FILE --campaign ID (virus|clean) --approve-as NAME [--servers servers.json|demo] [--json]\n"
+    "            virus: delete the suspended copies and propose the next cascade round for retrieved ones;\n"
+    "            clean: release the suspended copies and add allow entries that detection respects.\n"
+    "  audit     --case FILE [--csv OUT]\n"
+    "            Print the audit trail of recall actions (or write it as CSV).\n"
     "\n"
     "Exit status: 0 success, 1 an input could not be imported, 2 bad usage.\n";
 
@@ -495,6 +509,349 @@ int cmdSimulate(const QStringList& args, QTextStream& out, QTextStream& err) {
     return kOk;
 }
 
+// ------------------------------------------------------------------ recall, verdict, audit
+
+QJsonObject stateCountsJson(const std::map<std::string, std::int64_t>& m) {
+    // Every state is present (0 when none), in JSON spelling (already_retrieved).
+    QJsonObject o;
+    for (const char* n : {"proposed", "approved", "requested", "suspended", "already-retrieved", "not-found", "unreachable",
+                          "not-recallable", "deleted", "released", "cascaded"}) {
+        const auto it = m.find(n);
+        o.insert(QString::fromLatin1(n).replace(QLatin1Char('-'), QLatin1Char('_')), jint(it == m.end() ? 0 : it->second));
+    }
+    return o;
+}
+
+QJsonObject countsJson(const recall::StateCounts& c) {
+    QJsonObject servers;
+    for (const auto& [server, m] : c.byServer) servers.insert(QString::fromStdString(server), stateCountsJson(m));
+    return QJsonObject{{"requests", jint(c.requests)}, {"states", stateCountsJson(c.total)}, {"servers", servers}};
+}
+
+void printCounts(QTextStream& out, const recall::StateCounts& c) {
+    for (const auto& [server, m] : c.byServer) {
+        out << "  " << QString::fromStdString(server) << ":";
+        for (const auto& [state, n] : m) out << " " << QString::fromStdString(state) << "=" << n;
+        out << "\n";
+    }
+}
+
+QJsonArray resultsJson(const std::vector<recall::RequestResult>& results) {
+    QJsonArray arr;
+    for (const recall::RequestResult& r : results)
+        arr.append(QJsonObject{{"request", jint(r.requestId)},
+                               {"server", QString::fromStdString(r.server)},
+                               {"connector", QString::fromStdString(r.connector)},
+                               {"message_id", QString::fromStdString(r.messageKey)},
+                               {"recipient", QString::fromStdString(r.recipient)},
+                               {"from", QString::fromLatin1(recall::stateName(r.from))},
+                               {"to", QString::fromLatin1(recall::stateName(r.to))},
+                               {"attempts", r.attempts},
+                               {"answer", QString::fromStdString(r.answer)}});
+    return arr;
+}
+
+// --servers FILE, or "demo" for the in-process simulation everywhere. False: message printed.
+bool loadServers(const QString& value, recall::ServerDirectory& dir, QTextStream& err) {
+    if (value == QLatin1String("demo")) {
+        dir = recall::ServerDirectory::demoEverywhere();
+        return true;
+    }
+    QString error;
+    if (!dir.loadFile(value, &error)) {
+        err << "mailtriage-cli: servers: " << error << "\n";
+        return false;
+    }
+    return true;
+}
+
+int cmdRecall(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
+    QCommandLineOption campaignOpt(QStringLiteral("campaign"), QStringLiteral("Campaign id."), QStringLiteral("ID"));
+    QCommandLineOption messageOpt(QStringLiteral("message"), QStringLiteral("Message-ID."), QStringLiteral("MID"));
+    QCommandLineOption proposedOpt(QStringLiteral("proposed"), QStringLiteral("The proposed (cascade) requests."));
+    QCommandLineOption serversOpt(QStringLiteral("servers"), QStringLiteral("Server directory (JSON) or 'demo'."), QStringLiteral("FILE"));
+    QCommandLineOption approveOpt(QStringLiteral("approve-as"), QStringLiteral("Approver's name."), QStringLiteral("NAME"));
+    QCommandLineOption planOpt(QStringLiteral("plan-only"), QStringLiteral("Plan, do not approve or run."));
+    QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON."));
+    p.addOptions({caseOpt, campaignOpt, messageOpt, proposedOpt, serversOpt, approveOpt, planOpt, jsonOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("recall: --case FILE is required"));
+    const int selections = (p.isSet(campaignOpt) ? 1 : 0) + (p.isSet(messageOpt) ? 1 : 0) + (p.isSet(proposedOpt) ? 1 : 0);
+    if (selections != 1) return usage(err, QStringLiteral("recall: give one of --campaign ID, --message MID... or --proposed"));
+    if (!p.isSet(serversOpt)) return usage(err, QStringLiteral("recall: --servers servers.json (or 'demo') is required"));
+    if (!p.positionalArguments().isEmpty() && !p.isSet(messageOpt))
+        return usage(err, QStringLiteral("recall: unexpected argument '%1'").arg(p.positionalArguments().first()));
+    const bool planOnly = p.isSet(planOpt);
+    const QString analyst = p.value(approveOpt).trimmed();
+    if (!planOnly && analyst.isEmpty()) return usage(err, QStringLiteral("recall: --approve-as NAME is required (who approves the recall)"));
+    std::int64_t campaign = 0;
+    if (p.isSet(campaignOpt)) {
+        bool ok = false;
+        campaign = p.value(campaignOpt).toLongLong(&ok);
+        if (!ok || campaign <= 0) return usage(err, QStringLiteral("recall: --campaign wants a campaign id"));
+    }
+    recall::ServerDirectory dir;
+    if (!loadServers(p.value(serversOpt), dir, err)) return kInputFailed;
+    const std::string who = analyst.isEmpty() ? std::string("(plan only)") : analyst.toStdString();
+    try {
+        CaseStore store;
+        store.open(p.value(caseOpt), false);
+        SqliteDb& db = store.db();
+        recall::RecallStore rs(db);
+        std::vector<std::int64_t> messages, requestIds;
+        std::string label;
+        recall::Plan plan;
+        if (p.isSet(proposedOpt)) {
+            recall::RequestFilter f;
+            f.states = {recall::State::Proposed};
+            for (const recall::Request& r : rs.requests(f)) {
+                requestIds.push_back(r.id);
+                plan.proposedIds.push_back(r.id);
+                recall::ServerPlan& sp = plan.servers[r.server];
+                sp.server = r.server;
+                sp.connector = r.connector;
+                ++sp.copies;
+                ++sp.recallable;
+                ++plan.copies;
+                ++plan.recallable;
+                messages.push_back(r.caseMessageId);
+            }
+            std::sort(messages.begin(), messages.end());
+            messages.erase(std::unique(messages.begin(), messages.end()), messages.end());
+            plan.messages = static_cast<std::int64_t>(messages.size());
+        } else {
+            if (campaign) {
+                messages = recall::campaignMessages(db, campaign, &label);
+                if (messages.empty()) {
+                    err << "mailtriage-cli: recall: no campaign " << campaign << " in " << p.value(caseOpt) << " (run detect)\n";
+                    return kInputFailed;
+                }
+            } else {
+                std::vector<std::string> mids, unknown;
+                // --message A --message B, or --message A B C.
+                for (const QString& m : p.values(messageOpt) + p.positionalArguments()) mids.push_back(m.trimmed().toStdString());
+                messages = recall::messagesByMessageId(db, mids, &unknown);
+                if (!unknown.empty()) {
+                    for (const std::string& u : unknown) err << "mailtriage-cli: recall: no message <" << QString::fromStdString(u) << "> in the case\n";
+                    return kInputFailed;
+                }
+            }
+            plan = recall::buildPlan(db, dir, messages, who);
+            requestIds = plan.requestIds;
+        }
+        std::int64_t approved = 0;
+        recall::RunReport run;
+        if (!planOnly) {
+            approved = recall::approveRequests(rs, plan.proposedIds, who);
+            recall::RecallRunner runner(db, dir);
+            recall::RunOptions o;
+            o.action = recall::RunAction::Recall;
+            o.analyst = who;
+            o.requestIds = requestIds;
+            if (!requestIds.empty()) run = runner.run(o);
+        }
+        recall::RequestFilter sel;
+        sel.ids = requestIds;
+        const recall::StateCounts counts = requestIds.empty() ? recall::StateCounts{} : rs.counts(sel);
+        if (p.isSet(jsonOpt)) {
+            QJsonArray servers;
+            for (const auto& [name, sp] : plan.servers)
+                servers.append(QJsonObject{{"server", QString::fromStdString(name)},
+                                           {"connector", QString::fromStdString(sp.connector)},
+                                           {"copies", jint(sp.copies)},
+                                           {"recallable", jint(sp.recallable)},
+                                           {"not_recallable", jint(sp.notRecallable)},
+                                           {"in_mailboxes", jint(sp.inMailboxes)},
+                                           {"in_queue", jint(sp.inQueue)},
+                                           {"recipients", jint(static_cast<std::int64_t>(sp.recipients.size()))}});
+            QJsonObject o = countsJson(counts);
+            o.insert(QStringLiteral("plan"), QJsonObject{{"messages", jint(plan.messages)},
+                                                         {"copies", jint(plan.copies)},
+                                                         {"recallable", jint(plan.recallable)},
+                                                         {"not_recallable", jint(plan.notRecallable)},
+                                                         {"already_known", jint(plan.alreadyKnown)},
+                                                         {"proposed", jint(static_cast<std::int64_t>(plan.proposedIds.size()))},
+                                                         {"servers", servers}});
+            if (campaign) o.insert(QStringLiteral("campaign"), QJsonObject{{"id", jint(campaign)}, {"label", QString::fromStdString(label)}});
+            o.insert(QStringLiteral("approved"), jint(approved));
+            o.insert(QStringLiteral("approved_by"), planOnly ? QJsonValue() : QJsonValue(analyst));
+            o.insert(QStringLiteral("run_id"), run.runId ? jint(run.runId) : QJsonValue());
+            o.insert(QStringLiteral("processed"), jint(run.processed));
+            o.insert(QStringLiteral("results"), resultsJson(run.results));
+            out << QJsonDocument(o).toJson(QJsonDocument::Compact) << "\n";
+        } else {
+            out << "recall plan: " << plan.messages << " messages, " << plan.copies << " copies, " << plan.recallable
+                << " recallable, " << plan.notRecallable << " not recallable" << (plan.alreadyKnown ? QStringLiteral(" (%1 already planned earlier)").arg(plan.alreadyKnown) : QString()) << "\n";
+            for (const auto& [name, sp] : plan.servers)
+                out << "  " << QString::fromStdString(name) << " [" << (!sp.connector.empty() ? QString::fromStdString(sp.connector)
+                                                         : sp.inMailboxes + sp.inQueue == 0 ? QStringLiteral("not ours or not delivered")
+                                                                                            : QStringLiteral("no connector"))
+                    << "]: " << sp.copies << " copies (" << sp.inMailboxes << " in mailboxes, " << sp.inQueue << " in the queue, "
+                    << sp.notRecallable << " not recallable) for " << sp.recipients.size() << " recipients\n";
+            if (planOnly) {
+                out << "plan only: " << plan.proposedIds.size() << " requests wait for approval\n";
+            } else {
+                out << "approved by " << analyst << ": " << approved << " requests; run " << run.runId << ": " << run.processed
+                    << " requests in " << run.elapsedMs << " ms\n";
+                for (const recall::RequestResult& r : run.results)
+                    out << "  " << QString::fromStdString(r.server) << " " << QString::fromStdString(r.recipient) << " <"
+                        << QString::fromStdString(r.messageKey) << ">: " << recall::stateName(r.to) << " - "
+                        << QString::fromStdString(r.answer) << "\n";
+                out << "states:\n";
+                printCounts(out, counts);
+            }
+        }
+        if (const auto it = run.outcomes.find("unreachable"); it != run.outcomes.end() && it->second > 0)
+            err << "mailtriage-cli: recall: " << it->second << " requests could not reach their server (see the answers); "
+                << "the same recall command retries them\n";
+    } catch (const std::exception& e) {
+        err << "mailtriage-cli: recall: " << e.what() << "\n";
+        return kInputFailed;
+    }
+    out.flush();
+    return kOk;
+}
+
+int cmdVerdict(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
+    QCommandLineOption campaignOpt(QStringLiteral("campaign"), QStringLiteral("Campaign id."), QStringLiteral("ID"));
+    QCommandLineOption serversOpt(QStringLiteral("servers"), QStringLiteral("Server directory (JSON) or 'demo'."), QStringLiteral("FILE"));
+    QCommandLineOption approveOpt(QStringLiteral("approve-as"), QStringLiteral("Analyst's name."), QStringLiteral("NAME"));
+    QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON."));
+    p.addOptions({caseOpt, campaignOpt, serversOpt, approveOpt, jsonOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("verdict: --case FILE is required"));
+    if (!p.isSet(campaignOpt)) return usage(err, QStringLiteral("verdict: --campaign ID is required"));
+    const QStringList pos = p.positionalArguments();
+    if (pos.size() != 1 || (pos[0] != QLatin1String("virus") && pos[0] != QLatin1String("clean")))
+        return usage(err, QStringLiteral("verdict: say virus or clean"));
+    const QString analyst = p.value(approveOpt).trimmed();
+    if (analyst.isEmpty()) return usage(err, QStringLiteral("verdict: --approve-as NAME is required (who gives the verdict)"));
+    bool ok = false;
+    const std::int64_t campaign = p.value(campaignOpt).toLongLong(&ok);
+    if (!ok || campaign <= 0) return usage(err, QStringLiteral("verdict: --campaign wants a campaign id"));
+    recall::ServerDirectory dir;
+    if (p.isSet(serversOpt) && !loadServers(p.value(serversOpt), dir, err)) return kInputFailed;
+    try {
+        CaseStore store;
+        store.open(p.value(caseOpt), false);
+        SqliteDb& db = store.db();
+        recall::RecallStore rs(db);
+        std::string label;
+        const std::vector<std::int64_t> messages = recall::campaignMessages(db, campaign, &label);
+        if (messages.empty()) {
+            err << "mailtriage-cli: verdict: no campaign " << campaign << " in " << p.value(caseOpt) << " (run detect)\n";
+            return kInputFailed;
+        }
+        recall::RequestFilter suspended;
+        suspended.states = {recall::State::Suspended};
+        suspended.caseMessageIds = messages;
+        const std::int64_t nSuspended = rs.counts(suspended).requests;
+        if (nSuspended > 0 && !p.isSet(serversOpt))
+            return usage(err, QStringLiteral("verdict: %1 suspended copies need --servers servers.json (or 'demo') to be %2")
+                                  .arg(nSuspended).arg(pos[0] == QLatin1String("virus") ? QStringLiteral("deleted") : QStringLiteral("released")));
+        recall::VerdictOptions o;
+        o.kind = pos[0] == QLatin1String("virus") ? recall::VerdictKind::Virus : recall::VerdictKind::Clean;
+        o.analyst = analyst.toStdString();
+        o.campaignId = campaign;
+        const recall::VerdictReport rep = recall::applyVerdict(db, dir, o);
+        recall::RequestFilter sel;
+        sel.caseMessageIds = messages;
+        recall::StateCounts counts = rs.counts(sel);
+        // The next round's requests are for other messages: count them too.
+        recall::StateCounts next;
+        if (!rep.cascade.proposedIds.empty()) {
+            recall::RequestFilter nf;
+            nf.ids = rep.cascade.proposedIds;
+            next = rs.counts(nf);
+        }
+        auto outcome = [&](const char* k) {
+            const auto it = rep.run.outcomes.find(k);
+            return it == rep.run.outcomes.end() ? std::int64_t(0) : it->second;
+        };
+        if (p.isSet(jsonOpt)) {
+            QJsonObject o2 = countsJson(counts);
+            o2.insert(QStringLiteral("verdict"), pos[0]);
+            o2.insert(QStringLiteral("verdict_id"), jint(rep.verdictId));
+            o2.insert(QStringLiteral("approved_by"), analyst);
+            o2.insert(QStringLiteral("campaign"), QJsonObject{{"id", jint(campaign)}, {"label", QString::fromStdString(label)},
+                                                             {"messages", jint(rep.messages)}});
+            o2.insert(QStringLiteral("deleted"), jint(outcome("deleted")));
+            o2.insert(QStringLiteral("released"), jint(outcome("released")));
+            o2.insert(QStringLiteral("failed"), jint(outcome("failed") + outcome("refused")));
+            o2.insert(QStringLiteral("allow_entries"), jint(rep.allowEntries));
+            o2.insert(QStringLiteral("cascade"), QJsonObject{{"retrieved", jint(rep.cascade.retrieved)},
+                                                            {"sent_on", jint(rep.cascade.sentOn)},
+                                                            {"proposed", jint(static_cast<std::int64_t>(rep.cascade.proposedIds.size()))},
+                                                            {"next_round", rep.cascade.nextRound},
+                                                            {"servers", countsJson(next).value(QStringLiteral("servers"))}});
+            o2.insert(QStringLiteral("results"), resultsJson(rep.run.results));
+            out << QJsonDocument(o2).toJson(QJsonDocument::Compact) << "\n";
+        } else {
+            out << "verdict " << pos[0] << " on campaign " << campaign << " (" << QString::fromStdString(label) << ", "
+                << rep.messages << " messages) by " << analyst << "\n";
+            for (const recall::RequestResult& r : rep.run.results)
+                out << "  " << QString::fromStdString(r.server) << " " << QString::fromStdString(r.recipient) << " <"
+                    << QString::fromStdString(r.messageKey) << ">: " << recall::stateName(r.to) << " - "
+                    << QString::fromStdString(r.answer) << "\n";
+            if (o.kind == recall::VerdictKind::Virus)
+                out << "cascade: " << rep.cascade.retrieved << " retrieved copies followed, " << rep.cascade.sentOn
+                    << " campaign messages sent on, " << rep.cascade.proposedIds.size() << " requests proposed"
+                    << (rep.cascade.nextRound ? QStringLiteral(" for round %1 (recall --proposed)").arg(rep.cascade.nextRound) : QString())
+                    << "\n";
+            else
+                out << "allow entries added: " << rep.allowEntries << " (detection skips these messages from now on)\n";
+            out << "states:\n";
+            printCounts(out, counts);
+        }
+    } catch (const std::exception& e) {
+        err << "mailtriage-cli: verdict: " << e.what() << "\n";
+        return kInputFailed;
+    }
+    out.flush();
+    return kOk;
+}
+
+int cmdAudit(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
+    QCommandLineOption csvOpt(QStringLiteral("csv"), QStringLiteral("Write CSV here."), QStringLiteral("OUT"));
+    p.addOptions({caseOpt, csvOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("audit: --case FILE is required"));
+    try {
+        CaseStore store;
+        store.open(p.value(caseOpt), false);
+        recall::RecallStore rs(store.db());
+        if (p.isSet(csvOpt)) {
+            QString error;
+            if (!rs.exportAuditCsv(p.value(csvOpt), &error)) {
+                err << "mailtriage-cli: audit: " << p.value(csvOpt) << ": " << error << "\n";
+                return kInputFailed;
+            }
+            out << "audit: " << rs.auditTrail().size() << " entries written to " << p.value(csvOpt) << "\n";
+        } else {
+            for (const recall::AuditEntry& e : rs.auditTrail())
+                out << isoUtc(e.at) << "\t" << QString::fromStdString(e.analyst) << "\t" << QString::fromStdString(e.action)
+                    << "\t" << QString::fromStdString(e.server) << "\t" << (e.requestId ? QString::number(e.requestId) : QString())
+                    << "\t" << QString::fromStdString(e.messageKey) << "\t" << QString::fromStdString(e.recipient) << "\t"
+                    << QString::fromStdString(e.stateFrom) << "\t" << QString::fromStdString(e.stateTo) << "\t"
+                    << QString::fromStdString(e.answer).replace(QLatin1Char('\n'), QLatin1Char(' ')).replace(QLatin1Char('\r'), QLatin1Char(' ')) << "\n";
+        }
+    } catch (const std::exception& e) {
+        err << "mailtriage-cli: audit: " << e.what() << "\n";
+        return kInputFailed;
+    }
+    out.flush();
+    return kOk;
+}
+
 } // namespace
 
 int run(const QStringList& args, QTextStream& out, QTextStream& err) {
@@ -512,6 +869,9 @@ int run(const QStringList& args, QTextStream& out, QTextStream& err) {
     if (cmd == QLatin1String("simulate")) return cmdSimulate(rest, out, err);
     if (cmd == QLatin1String("detect")) return cmdDetect(rest, out, err);
     if (cmd == QLatin1String("rules")) return cmdRules(rest, out, err);
+    if (cmd == QLatin1String("recall")) return cmdRecall(rest, out, err);
+    if (cmd == QLatin1String("verdict")) return cmdVerdict(rest, out, err);
+    if (cmd == QLatin1String("audit")) return cmdAudit(rest, out, err);
     return usage(err, QStringLiteral("unknown command '%1'").arg(cmd));
 }
 

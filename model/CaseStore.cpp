@@ -213,6 +213,87 @@ CREATE TABLE propagation_edges(
 CREATE INDEX propagation_edges_campaign ON propagation_edges(campaign_id);
 CREATE INDEX propagation_edges_to ON propagation_edges(to_message_id);
 )SQL",
+    // 2 -> 3: recall (issue 6). Requests are keyed by message row, recipient and destination
+    // server, never by campaign (campaign ids change when detection re-runs: the label and id
+    // are kept as a snapshot). The audit trail refuses UPDATE and DELETE.
+    R"SQL(
+CREATE TABLE IF NOT EXISTS recall_runs(
+  id INTEGER PRIMARY KEY,
+  action TEXT NOT NULL,              -- 'recall', 'delete', 'release'
+  analyst TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  requests INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL DEFAULT 'running' -- 'running', 'done', 'cancelled', 'failed'
+);
+CREATE TABLE IF NOT EXISTS recall_requests(
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL,       -- messages.id (no foreign key: a request outlives anything)
+  message_key TEXT NOT NULL,         -- the Message-ID (or msg_key) as a snapshot
+  recipient TEXT NOT NULL,           -- lower case
+  server TEXT NOT NULL,              -- destination server as named in the logs; the relay when external
+  place TEXT NOT NULL,               -- 'mailbox', 'queue', 'external', 'gone'
+  queue_id TEXT,                     -- the queue id the case knows (place 'queue')
+  delivered_at INTEGER,
+  connector TEXT,                    -- 'imap', 'postfix', 'demo' or NULL
+  campaign_id INTEGER,               -- snapshot at planning time
+  campaign_label TEXT,               -- snapshot at planning time
+  round INTEGER NOT NULL DEFAULT 0,  -- 0: the analyst's selection, 1..: cascade rounds
+  parent_request_id INTEGER,         -- the already-retrieved request this cascade round came from
+  state TEXT NOT NULL CHECK(state IN ('proposed','approved','requested','suspended','already-retrieved','not-found',
+                                      'unreachable','not-recallable','deleted','released','cascaded')),
+  detail TEXT,                       -- the last answer or reason
+  attempts INTEGER NOT NULL DEFAULT 0,
+  approved_by TEXT,
+  approved_at INTEGER,
+  run_id INTEGER REFERENCES recall_runs(id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE(message_id, recipient, server)
+);
+CREATE INDEX IF NOT EXISTS recall_requests_state ON recall_requests(state);
+CREATE TABLE IF NOT EXISTS verdicts(
+  id INTEGER PRIMARY KEY,
+  verdict TEXT NOT NULL CHECK(verdict IN ('virus','clean')),
+  analyst TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  campaign_id INTEGER,
+  campaign_label TEXT,
+  messages INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS verdict_messages(  -- the messages a verdict judged (deletes check these)
+  verdict_id INTEGER NOT NULL REFERENCES verdicts(id),
+  message_id INTEGER NOT NULL,
+  PRIMARY KEY(message_id, verdict_id)
+);
+CREATE TABLE IF NOT EXISTS allow_entries(
+  id INTEGER PRIMARY KEY,
+  sender TEXT NOT NULL,              -- lower case envelope sender
+  subject_norm TEXT NOT NULL,        -- det::normaliseSubject
+  attachments_norm TEXT NOT NULL,    -- det::normaliseName of each attachment, sorted, joined by '|'
+  verdict_id INTEGER REFERENCES verdicts(id),
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE(sender, subject_norm, attachments_norm)
+);
+CREATE TABLE IF NOT EXISTS audit(
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  analyst TEXT NOT NULL,
+  action TEXT NOT NULL,              -- 'plan', 'approve', 'request', 'result', 'delete', 'release', 'cascade', 'verdict', 'allow'
+  server TEXT,
+  request_id INTEGER,
+  message_key TEXT,
+  recipient TEXT,
+  state_from TEXT,
+  state_to TEXT,
+  answer TEXT                        -- the server's answer, verbatim (trimmed)
+);
+CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+)SQL",
 };
 
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -13,6 +13,7 @@ build_pkgs=(
 )
 test_pkgs=(
   postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks pflogsumm
+  curl openssl python3
   poppler-utils xvfb xauth time
 )
 

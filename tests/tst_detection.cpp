@@ -801,7 +801,7 @@ private slots:
         {
             CaseStore store;
             store.open(incPath);
-            QCOMPARE(store.schemaVersion(), 2);
+            QCOMPARE(store.schemaVersion(), CaseStore::kSchemaVersion);
             ImportJob job(store);
             job.importOrgCharts({r.orgChart});
             job.importLogs(first);
@@ -879,7 +879,7 @@ private slots:
         }
         CaseStore s;
         s.open(path);
-        QCOMPARE(s.schemaVersion(), 2);
+        QCOMPARE(s.schemaVersion(), CaseStore::kSchemaVersion);
         QCOMPARE(s.db().scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('hits', 'campaigns', 'rulesets')"), 3);
         const CaseDetectionReport rep = CaseDetection::run(s);
         QCOMPARE(rep.messages, 0);

@@ -1,9 +1,12 @@
 #include "CaseDetection.h"
 
+#include "model/recall/AllowList.h"
+
 #include <QDateTime>
 #include <QElapsedTimer>
 
 #include <algorithm>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -364,7 +367,10 @@ CaseDetectionReport CaseDetection::run(CaseStore& store, bool allowIncremental) 
     const PreviousRun prev = previousRun(db);
     bool incremental = false;
     TimeMs replayUntil = INT64_MIN, replayFrom = INT64_MIN;
-    if (allowIncremental && prev.exists && prev.rulesJson == rulesJson) {
+    // Allow entries added since the last run (a clean verdict) change what is flagged: judge
+    // everything again.
+    const bool allowChanged = recall::allowEntriesChangedAt(db) > db.scalar("SELECT coalesce(max(started_at), 0) FROM detection_runs");
+    if (allowIncremental && prev.exists && prev.rulesJson == rulesJson && !allowChanged) {
         SqliteStmt st = db.prepare("SELECT count(*), min(time) FROM messages WHERE id > ?1");
         st.bind(1, prev.maxMessageId);
         st.step();
@@ -419,6 +425,20 @@ CaseDetectionReport CaseDetection::run(CaseStore& store, bool allowIncremental) 
     for (const Message& m : in.messages)
         if (m.time >= replayUntil) ++rep.processed;
 
+    // Messages an analyst judged clean (allow entries) are not flagged: they leave their
+    // campaigns, and a campaign left empty goes.
+    std::vector<char> allowed(in.messages.size(), 0);
+    if (const std::set<recall::AllowKey> allow = recall::loadAllowEntries(db); !allow.empty()) {
+        std::vector<std::string> names;
+        for (std::uint32_t i = 0; i < in.messages.size(); ++i) {
+            if (!det.states()[i].flagged()) continue;
+            const Message& m = in.messages[i];
+            names.clear();
+            for (std::uint32_t k = 0; k < m.attCount; ++k) names.emplace_back(in.str(in.attachments[m.attBegin + k]));
+            allowed[i] = allow.count(recall::allowKey(in.str(m.sender), in.str(m.subject), names)) ? 1 : 0;
+        }
+    }
+
     // Write back in one transaction.
     db.exec("BEGIN IMMEDIATE");
     try {
@@ -443,13 +463,21 @@ CaseDetectionReport CaseDetection::run(CaseStore& store, bool allowIncremental) 
         SqliteStmt insU = db.prepare("INSERT OR IGNORE INTO campaign_units(campaign_id, unit_id) VALUES(?1, ?2)");
         SqliteStmt insE = db.prepare(
             "INSERT OR IGNORE INTO propagation_edges(campaign_id, from_message_id, to_message_id) VALUES(?1, ?2, ?3)");
+        std::int64_t allowedFlagged = 0;
+        int campaignsWritten = 0;
         for (const Campaign& c : campaigns) {
+            std::int64_t kept = 0;
+            for (std::uint32_t i : c.messages) kept += allowed[i] ? 0 : 1;
+            allowedFlagged += static_cast<std::int64_t>(c.messages.size()) - kept;
+            if (kept == 0) continue;
+            ++campaignsWritten;
             insC.bind(1, static_cast<std::int64_t>(c.id)).bind(2, std::string_view(c.label)).bind(3, std::string_view(c.patientZero))
                 .bind(4, in.messages[c.patientZeroMessage].id).bind(5, static_cast<std::int64_t>(c.firstSeen));
             if (c.detectedAt == kNoTime) insC.bindNull(6); else insC.bind(6, static_cast<std::int64_t>(c.detectedAt));
-            insC.bind(7, static_cast<std::int64_t>(c.generations)).bind(8, static_cast<std::int64_t>(c.messages.size()))
+            insC.bind(7, static_cast<std::int64_t>(c.generations)).bind(8, kept)
                 .bind(9, static_cast<std::int64_t>(c.senders)).bind(10, static_cast<std::int64_t>(c.recipients)).exec();
             for (std::uint32_t i : c.messages) {
+                if (allowed[i]) continue;
                 const MessageState& s = states[i];
                 insM.bind(1, static_cast<std::int64_t>(c.id)).bind(2, in.messages[i].id).bind(3, static_cast<std::int64_t>(s.generation));
                 if (s.treeParent >= 0) insM.bind(4, in.messages[static_cast<std::uint32_t>(s.treeParent)].id); else insM.bindNull(4);
@@ -458,7 +486,7 @@ CaseDetectionReport CaseDetection::run(CaseStore& store, bool allowIncremental) 
             }
             for (std::int32_t u : c.units) insU.bind(1, static_cast<std::int64_t>(c.id)).bind(2, static_cast<std::int64_t>(u)).exec();
             for (const auto& [a, b] : c.edges)
-                insE.bind(1, static_cast<std::int64_t>(c.id)).bind(2, in.messages[a].id).bind(3, in.messages[b].id).exec();
+                if (!allowed[a] && !allowed[b]) insE.bind(1, static_cast<std::int64_t>(c.id)).bind(2, in.messages[a].id).bind(3, in.messages[b].id).exec();
         }
         // Evidence of the flagged messages (the rest is not kept).
         SqliteStmt insH = db.prepare(
@@ -470,10 +498,11 @@ CaseDetectionReport CaseDetection::run(CaseStore& store, bool allowIncremental) 
                 .bind(6, h.count).bind(7, h.threshold).bind(8, h.weight).bindTextOrNull(9, h.detail).exec();
         };
         for (const Hit& h : det.hits())
-            if (states[h.message].flagged()) writeHit(h);
-        for (const Hit& h : det.campaignHits()) writeHit(h);
-        rep.flagged = static_cast<std::int64_t>(det.flaggedCount());
-        rep.campaigns = static_cast<int>(campaigns.size());
+            if (states[h.message].flagged() && !allowed[h.message]) writeHit(h);
+        for (const Hit& h : det.campaignHits())
+            if (!allowed[h.message]) writeHit(h);
+        rep.flagged = static_cast<std::int64_t>(det.flaggedCount()) - allowedFlagged;
+        rep.campaigns = campaignsWritten;
         TimeMs first = incremental ? prev.firstTime : 0, last = incremental ? prev.lastTime : 0;
         if (!in.messages.empty()) {
             if (!incremental) first = in.messages.front().time;
