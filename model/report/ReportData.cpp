@@ -192,7 +192,9 @@ bool loadReportData(const QString& casePath, const ReportOptions& options, Repor
     if (conn.hasTable(QStringLiteral("audit"))) {
         QSqlQuery q(db);
         q.setForwardOnly(true);
-        if (q.exec(QStringLiteral("SELECT time, analyst, action, coalesce(server, ''), coalesce(request, ''), coalesce(answer, '') FROM audit ORDER BY id")))
+        if (q.exec(QStringLiteral(
+                "SELECT at, analyst, action, coalesce(server, ''), trim(coalesce('#' || request_id || ' ', '') || coalesce(recipient, '') "
+                "|| coalesce(' ' || state_from || '→' || state_to, coalesce(' → ' || state_to, ''))), coalesce(answer, '') FROM audit ORDER BY id")))
             while (q.next())
                 out.audit.push_back({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), q.value(3).toString(),
                                      q.value(4).toString(), q.value(5).toString()});

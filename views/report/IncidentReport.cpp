@@ -278,11 +278,15 @@ ReportResult writeIncidentReport(const ReportData& d, const ReportRequest& reque
     if (d.audit.isEmpty()) {
         rep.addHtml(QStringLiteral("<p class='muted'>The audit trail is empty.</p>"));
     } else {
-        QString h = QStringLiteral("<table width='100%'><thead><tr><th>Time</th><th>Analyst</th><th>Action</th><th>Server</th>"
-                                   "<th>Request</th><th>Answer</th></tr></thead>");
+        // Small type, one line per action where it fits: an auditor reads it as a log.
+        QString h = QStringLiteral("<p class='muted'>%1 actions, oldest first. Times UTC.</p>"
+                                   "<table width='100%' style='font-size:7pt'><thead><tr><th>Time</th><th>Analyst</th><th>Action</th>"
+                                   "<th>Server</th><th>Request</th><th>Answer</th></tr></thead>").arg(num(d.audit.size()));
         for (const AuditRow& a : d.audit)
-            h += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td><td>%6</td></tr>")
-                     .arg(esc(when(a.time)), esc(a.analyst), esc(a.action), esc(a.server), esc(a.request.left(60)), esc(a.answer.left(80)));
+            h += QStringLiteral("<tr><td style='font-size:7pt'>%1</td><td style='font-size:7pt'>%2</td><td style='font-size:7pt'>%3</td>"
+                                "<td style='font-size:7pt'>%4</td><td style='font-size:7pt'>%5</td><td style='font-size:7pt'>%6</td></tr>")
+                     .arg(esc(a.time > 0 ? QDateTime::fromMSecsSinceEpoch(a.time, QTimeZone::utc()).toString(QStringLiteral("MM-dd HH:mm:ss")) : QString()),
+                          esc(a.analyst), esc(a.action), esc(a.server), esc(a.request.left(70)), esc(a.answer.left(60)));
         rep.addHtml(h + QStringLiteral("</table>"));
     }
 

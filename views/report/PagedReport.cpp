@@ -4,7 +4,11 @@
 #include <QPainter>
 #include <QPdfWriter>
 #include <QTextDocument>
+#include <QTextCursor>
 #include <QTextFrame>
+#include <QTextTable>
+
+#include <map>
 
 #include <algorithm>
 #include <cmath>
@@ -153,13 +157,27 @@ void PagedReport::layout(QPdfWriter& pdf, int contentsPages) {
             const double total = doc->size().height();
             // Where the document may be cut: below any line (lines of table cells included,
             // so a table breaks between rows, never through one).
-            std::vector<std::pair<double, double>> lines; // top, bottom
+            std::vector<std::pair<double, double>> lines; // top, bottom: spans no cut may cross
+            // A table row is one span (all its cells, top to bottom): rows never split.
+            std::map<std::pair<const QTextTable*, int>, std::pair<double, double>> rows;
             for (QTextBlock b = doc->begin(); b.isValid(); b = b.next()) {
                 const QRectF br = doc->documentLayout()->blockBoundingRect(b);
                 const QTextLayout* tl = b.layout();
-                for (int i = 0; tl && i < tl->lineCount(); ++i)
-                    lines.push_back({br.top() + tl->lineAt(i).rect().top(), br.top() + tl->lineAt(i).rect().bottom()});
+                QTextCursor c(b);
+                const QTextTable* table = c.currentTable();
+                for (int i = 0; tl && i < tl->lineCount(); ++i) {
+                    const double top = br.top() + tl->lineAt(i).rect().top(), bottom = br.top() + tl->lineAt(i).rect().bottom();
+                    if (table) {
+                        const auto key = std::make_pair(table, table->cellAt(b.position()).row());
+                        auto it = rows.find(key);
+                        if (it == rows.end()) rows.emplace(key, std::make_pair(top, bottom));
+                        else it->second = {std::min(it->second.first, top), std::max(it->second.second, bottom)};
+                    } else {
+                        lines.push_back({top, bottom});
+                    }
+                }
             }
+            for (const auto& [key, span] : rows) lines.push_back(span);
             std::sort(lines.begin(), lines.end());
             // A cut is clean when no line (of any cell of a table row) straddles it.
             std::vector<double> cuts;
