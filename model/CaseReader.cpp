@@ -6,6 +6,8 @@
 #include <QUuid>
 #include <QVariant>
 
+#include <algorithm>
+
 namespace mt {
 
 namespace {
@@ -469,6 +471,96 @@ QVector<QPair<qint64, qint64>> CaseReader::propagationEdges(qint64 campaignId) {
     q.addBindValue(campaignId);
     if (!q.exec()) return out;
     while (q.next()) out.push_back({q.value(0).toLongLong(), q.value(1).toLongLong()});
+    return out;
+}
+
+bool CaseReader::hasRecallTables() {
+    if (!m_ok) return false;
+    QSqlQuery q(db());
+    return q.exec(QStringLiteral("PRAGMA user_version")) && q.next() && q.value(0).toInt() >= 3;
+}
+
+QVector<RecallRequestView> CaseReader::recallRequests(int limit) {
+    QVector<RecallRequestView> out;
+    if (!hasRecallTables()) return out;
+    QSqlQuery q(db());
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT id, message_id, coalesce(campaign_id, 0), updated_at, coalesce(approved_at, 0), message_key, "
+                               "recipient, server, place, coalesce(connector, ''), coalesce(campaign_label, ''), state, "
+                               "coalesce(detail, ''), coalesce(approved_by, ''), round, attempts FROM recall_requests "
+                               "ORDER BY updated_at DESC, id DESC%1")
+                    .arg(limit > 0 ? QStringLiteral(" LIMIT %1").arg(limit) : QString())))
+        return out;
+    while (q.next()) {
+        RecallRequestView r;
+        r.id = q.value(0).toLongLong();
+        r.messageId = q.value(1).toLongLong();
+        r.campaignId = q.value(2).toLongLong();
+        r.updatedAt = q.value(3).toLongLong();
+        r.approvedAt = q.value(4).toLongLong();
+        r.messageKey = q.value(5).toString();
+        r.recipient = q.value(6).toString();
+        r.server = q.value(7).toString();
+        r.place = q.value(8).toString();
+        r.connector = q.value(9).toString();
+        r.campaignLabel = q.value(10).toString();
+        r.state = q.value(11).toString();
+        r.detail = q.value(12).toString();
+        r.approvedBy = q.value(13).toString();
+        r.round = q.value(14).toInt();
+        r.attempts = q.value(15).toInt();
+        out.push_back(r);
+    }
+    return out;
+}
+
+QVector<QPair<QString, qint64>> CaseReader::recallStateCounts() {
+    QVector<QPair<QString, qint64>> out;
+    if (!hasRecallTables()) return out;
+    QSqlQuery q(db());
+    if (q.exec(QStringLiteral("SELECT state, count(*) FROM recall_requests GROUP BY state ORDER BY 2 DESC, 1")))
+        while (q.next()) out.push_back({q.value(0).toString(), q.value(1).toLongLong()});
+    return out;
+}
+
+QVector<AuditView> CaseReader::auditTrail(int limit) {
+    QVector<AuditView> out;
+    if (!hasRecallTables()) return out;
+    QSqlQuery q(db());
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT id, at, coalesce(request_id, 0), analyst, action, coalesce(server, ''), coalesce(message_key, ''), "
+                               "coalesce(recipient, ''), coalesce(state_from, ''), coalesce(state_to, ''), coalesce(answer, '') "
+                               "FROM audit ORDER BY id%1").arg(limit > 0 ? QStringLiteral(" DESC LIMIT %1").arg(limit) : QString())))
+        return out;
+    while (q.next()) {
+        AuditView a;
+        a.id = q.value(0).toLongLong();
+        a.at = q.value(1).toLongLong();
+        a.requestId = q.value(2).toLongLong();
+        a.analyst = q.value(3).toString();
+        a.action = q.value(4).toString();
+        a.server = q.value(5).toString();
+        a.messageKey = q.value(6).toString();
+        a.recipient = q.value(7).toString();
+        a.stateFrom = q.value(8).toString();
+        a.stateTo = q.value(9).toString();
+        a.answer = q.value(10).toString();
+        out.push_back(a);
+    }
+    if (limit > 0) std::reverse(out.begin(), out.end());
+    return out;
+}
+
+QVector<CaseReader::UnitRecall> CaseReader::recallByUnit() {
+    QVector<UnitRecall> out;
+    if (!hasRecallTables()) return out;
+    QSqlQuery q(db());
+    if (!q.exec(QStringLiteral(
+            "SELECT u.unit_id, sum(r.state = 'suspended'), sum(r.state IN ('already-retrieved','not-found','unreachable','cascaded')), "
+            "sum(r.state = 'deleted') FROM recall_requests r JOIN users u ON u.email = r.recipient WHERE u.unit_id IS NOT NULL "
+            "GROUP BY u.unit_id")))
+        return out;
+    while (q.next()) out.push_back({q.value(0).toLongLong(), q.value(1).toInt(), q.value(2).toInt(), q.value(3).toInt()});
     return out;
 }
 

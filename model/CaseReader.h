@@ -105,6 +105,18 @@ struct FlagView {
     QStringList rules;               // the rule ids that hit it
 };
 
+// Recall (schema 3; empty on cases without recall).
+struct RecallRequestView {
+    qint64 id = 0, messageId = 0, campaignId = 0, updatedAt = 0, approvedAt = 0;
+    QString messageKey, recipient, server, place, connector, campaignLabel, state, detail, approvedBy;
+    int round = 0, attempts = 0;
+};
+
+struct AuditView {
+    qint64 id = 0, at = 0, requestId = 0;
+    QString analyst, action, server, messageKey, recipient, stateFrom, stateTo, answer;
+};
+
 class CaseReader {
 public:
     explicit CaseReader(const QString& path);
@@ -145,6 +157,17 @@ public:
     QVector<QPair<QString, qint64>> ruleHitCounts();
     // The propagation graph of a campaign: (from, to) message ids.
     QVector<QPair<qint64, qint64>> propagationEdges(qint64 campaignId);
+    // Recall requests, newest first (limit 0: all); counts by state; the audit trail in order.
+    QVector<RecallRequestView> recallRequests(int limit = 0);
+    QVector<QPair<QString, qint64>> recallStateCounts();
+    QVector<AuditView> auditTrail(int limit = 0);
+    // Per unit (units.id of the recipient): copies suspended, failed to recall (already
+    // retrieved, not found, unreachable) and deleted, for the org map's recall badges.
+    struct UnitRecall {
+        qint64 unitId = 0;
+        int suspended = 0, failed = 0, deleted = 0;
+    };
+    QVector<UnitRecall> recallByUnit();
     // The rule set stored in the case (JSON), empty when none is.
     QByteArray ruleSetJson();
 
@@ -152,6 +175,7 @@ private:
     QSqlDatabase db() const;
     // Schema 2 or later (a v1 case opened read-only has no detection tables).
     bool hasDetectionTables();
+    bool hasRecallTables();
     int m_detectionTables = -1;
 
     QString m_path;

@@ -281,6 +281,7 @@ MainWindow::~MainWindow() {
     m_drillWatcher.disconnect(this);
     m_truthWatcher.disconnect(this);
     m_detectWatcher.disconnect(this);
+    m_recallWatcher.disconnect(this);
     m_table->viewport()->removeEventFilter(this);
     m_model->disconnect(this);
     m_model->setReader(nullptr);
@@ -503,6 +504,7 @@ void MainWindow::buildMenus() {
     zoneAct->setStatusTip(tr("The zone of classic syslog stamps, which carry none (RFC 3339 stamps carry their own)"));
 
     buildDetectionMenu();
+    buildRecallMenu();
     buildViewMenu();
 
     QMenu* drill = menuBar()->addMenu(tr("&Drill"));
@@ -966,6 +968,7 @@ void MainWindow::waitForWorkers() {
     m_drillWatcher.waitForFinished();
     m_truthWatcher.waitForFinished();
     m_detectWatcher.waitForFinished();
+    m_recallWatcher.waitForFinished();
 }
 
 void MainWindow::onImportProgress(qint64 done, qint64 total, const QString& file) {
@@ -1322,6 +1325,10 @@ int takeScreenshot(MainWindow& w, const QString& out) {
     w.campaignPanel()->loadNow();
     w.timelineView()->loadNow();
     if (w.hasCase()) w.orgMapPanel()->openCase(w.casePath());
+    if (w.hasCase() && !w.reader()->recallStateCounts().isEmpty()) {
+        w.refreshRecall();
+        w.showRecallPanel();
+    }
     // A campaign's patient zero when there is one (the list shows the campaign, the panel its
     // tree, the details the evidence), else the first message.
     const QVector<CampaignView> campaigns = w.hasCase() ? w.reader()->campaigns() : QVector<CampaignView>{};

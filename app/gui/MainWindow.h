@@ -7,6 +7,7 @@
 #include "Drill.h"
 #include "model/CaseReader.h"
 #include "model/detection/CaseDetection.h"
+#include "model/recall/ServerDirectory.h"
 #include "model/ImportJob.h"
 
 #include <QFutureWatcher>
@@ -18,6 +19,7 @@
 #include <QStringList>
 #include <QTimer>
 #include <atomic>
+#include <functional>
 #include <memory>
 
 class QApplication;
@@ -35,6 +37,10 @@ class QTableView;
 
 class QDockWidget;
 class QTabWidget;
+
+namespace mt::recall {
+class RecallRequestModel;
+}
 
 namespace mt {
 class AnalysisSelection;
@@ -155,6 +161,25 @@ public:
     QTabWidget* centralTabs() const { return m_tabs; }
     // Re-reads the views' data from the case (after an import or a detection run).
     void reloadViews();
+
+    // Recall (issue 6). The server directory: "demo" (every server simulated from the case)
+    // or the path of a servers.json; "" means none chosen yet (drills default to the demo).
+    QString serverDirectorySetting() const;
+    void setServerDirectorySetting(const QString& value);
+    // Plans a recall of these messages (stored as proposed requests), has `approver` approve
+    // it and runs it on a worker thread; recallFinished tells how it went. False
+    // (lastError()) when something else runs, no directory is set, or nothing is recallable.
+    bool startRecall(const QVector<qint64>& messageIds, const QString& approver, bool confirm = false);
+    // Runs the next cascade round a virus verdict proposed.
+    bool startProposedRound(const QString& approver);
+    // The analyst's verdict on a campaign, on a worker thread (verdictFinished).
+    bool startVerdict(qint64 campaignId, bool virus, const QString& approver);
+    bool isRecalling() const { return m_recalling; }
+    QString lastRecallSummary() const { return m_lastRecallSummary; }
+    qint64 lastProposedRound() const { return m_lastProposed; }
+    recall::RecallRequestModel* recallModel() const { return m_recallModel; }
+    void refreshRecall();
+    void showRecallPanel();
     // "unit Sales/North · 09:20–09:40": the selection's facets that restrict the list.
     QString selectionText() const;
     QComboBox* ruleFilterCombo() const { return m_ruleCombo; }
@@ -179,6 +204,12 @@ public slots:
     // File > Export report… (a dialog: file, page size, campaign, analyst) and the data exports.
     void exportReportDialog();
     void exportDataDialog(int table); // report::ExportTable
+    void recallCampaignDialog();
+    void recallSelectedMessageDialog();
+    void proposedRoundDialog();
+    void verdictDialog(bool virus);
+    void serverDirectoryDialog();
+    void auditTrailDialog();
     // Writes the incident report without asking (tests, scripting); false with lastError().
     bool exportReport(const QString& pdfPath, qint64 campaignId = 0, const QString& pageSize = QStringLiteral("A4"),
                       const QString& analyst = {});
@@ -199,6 +230,9 @@ signals:
     // ok: the drill's case is open; otherwise cancelled or failed (lastError()).
     void drillFinished(bool ok, bool cancelled);
     void truthShown();
+    void recallStarted();
+    void recallFinished(bool ok);
+    void verdictFinished(bool ok);
     void detectionStarted();
     void detectionFinished(bool ok);
 
@@ -241,6 +275,21 @@ private:
     void buildExportMenu(QMenu* file);
     void buildViews();
     void buildViewMenu();
+    void buildRecallPanel();
+    void buildRecallMenu();
+    struct RecallOutcome {
+        bool ok = false;
+        QString summary;          // what happened, in words
+        qint64 proposed = 0;      // requests a cascade proposed for the next round
+    };
+    using RecallProgress = std::function<void(qint64 done, qint64 total, const QString& last)>;
+    using RecallWork = std::function<RecallOutcome(const std::atomic_bool* cancel, const RecallProgress& progress)>;
+    // The directory the setting names; false (lastError()) when none is set or it is invalid.
+    bool loadServerDirectory(recall::ServerDirectory& out);
+    // Asks for the approver's name (remembered); "" when the analyst cancels.
+    QString askApprover(const QString& title, const QString& text, const QString& okText);
+    void runRecallWorker(const QString& what, RecallWork work, bool verdict);
+    void onRecallFinished();
     void buildDetectionFilters(QWidget* parent, QHBoxLayout* row);
     void refreshDetectionFilters();
     void applyScope();
@@ -333,6 +382,16 @@ private:
     OrgMapPanel* m_orgMap = nullptr;
     QDockWidget* m_campaignDock = nullptr;
     QDockWidget* m_timelineDock = nullptr;
+    QDockWidget* m_recallDock = nullptr;
+    recall::RecallRequestModel* m_recallModel = nullptr;
+    QLabel* m_recallCounts = nullptr;
+    QLabel* m_recallServers = nullptr;
+    QFutureWatcher<RecallOutcome> m_recallWatcher;
+    bool m_recalling = false;
+    bool m_recallIsVerdict = false;
+    QString m_lastRecallSummary;
+    qint64 m_lastProposed = 0;
+    QMenu* m_recallMenu = nullptr;
     QWidget* m_selectionBar = nullptr;
     QLabel* m_selectionLabel = nullptr;
 

@@ -38,6 +38,12 @@ void MainWindow::buildViews() {
     // Playback on the map moves the timeline's cursor with it.
     connect(m_orgMap->playbackBar(), &PlaybackBar::cursorChanged, m_timeline, &TimelineView::setTimeCursor);
     resizeDocks({m_timelineDock}, {210}, Qt::Vertical);
+    buildRecallPanel();
+    // Small minimums: the window must fit a laptop screen (and --screenshot's --size) whatever
+    // the panels would like; they scroll or elide instead.
+    for (QWidget* w : {static_cast<QWidget*>(m_campaignPanel), static_cast<QWidget*>(m_timeline), m_recallDock->widget(),
+                       static_cast<QWidget*>(m_orgMap)})
+        w->setMinimumSize(160, 80);
 }
 
 void MainWindow::buildViewMenu() {
@@ -67,6 +73,7 @@ void MainWindow::reloadViews() {
     m_timeline->reload();
     if (path.isEmpty()) m_orgMap->closeCase();
     else m_orgMap->openCaseAsync(path);
+    refreshRecall();
 }
 
 } // namespace mt::gui
