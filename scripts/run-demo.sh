@@ -14,6 +14,8 @@ logs=("$demo"/*.log.gz)
 # Rebuild the demo case from the bundled data each time, so it matches this build.
 rm -f "$case_file" "$case_file-wal" "$case_file-shm" "$case_file.truth.json"
 "$build/app/mailtriage-cli" import --case "$case_file" --org "$demo/org.csv" "${logs[@]}"
+# Detection, as the GUI does after an import: the case opens with its campaign.
+"$build/app/mailtriage-cli" detect --case "$case_file"
 # The demo is a drill: its answer sits beside the case (Drill > Show truth in the GUI).
 gzip -dc "$demo/truth.json.gz" > "$case_file.truth.json"
 
@@ -24,5 +26,12 @@ echo
 echo "No display: headless run. Summary of $case_file:"
 "$build/app/mailtriage-cli" summary --case "$case_file"
 echo
-echo "First messages:"
-"$build/app/mailtriage-cli" messages --case "$case_file" | head -n 6 | cut -c1-200
+echo "First flagged messages:"
+# (head closes the pipe early: that SIGPIPE is not a failure)
+("$build/app/mailtriage-cli" messages --case "$case_file" --flagged || true) | head -n 4 | cut -c1-200
+echo
+echo "Recall plan on the simulated servers (nothing is sent; the GUI approves and runs it):"
+("$build/app/mailtriage-cli" recall --case "$case_file" --campaign 1 --servers demo --approve-as "$(id -un)" --plan-only || true) | head -n 14
+report="$build/demo-report.pdf"
+"$build/app/mailtriage-cli" report --case "$case_file" --output "$report"
+echo "Incident report: $report"
