@@ -283,7 +283,7 @@ void CampaignPanel::updateNote() {
 QString CampaignPanel::note() const {
     if (!m_list.ok) return m_list.error.isEmpty() ? QStringLiteral("No case open") : m_list.error;
     if (!m_list.hasDetection)
-        return QStringLiteral("Detection has not run on this case: run it to find campaigns (mailtriage-cli detect --case FILE)");
+        return QStringLiteral("Detection has not run on this case: run it to find campaigns (Detection > Run detection, Ctrl+R)");
     if (m_list.campaigns.isEmpty()) return QStringLiteral("Detection found no campaign in this case");
     return {};
 }
