@@ -22,30 +22,18 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include "support/CaseSql.h"
 #include <QUuid>
 
 using namespace mt;
+using mt::test::sqlCount;
 using namespace mt::det;
 
 namespace {
 
 QString demoDir() { return QStringLiteral(MT_TEST_DATA "/../../resources/demo"); }
 
-// One scalar from the case file through a connection of the test's own.
-qint64 sqlCount(const QString& casePath, const QString& sql) {
-    const QString name = QUuid::createUuid().toString();
-    qint64 v = -1;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        db.setDatabaseName(casePath);
-        if (db.open()) {
-            QSqlQuery q(db);
-            if (q.exec(sql) && q.next()) v = q.value(0).toLongLong();
-        }
-    }
-    QSqlDatabase::removeDatabase(name);
-    return v;
-}
 
 bool waitFor(QObject* sender, const char* signal, int timeoutMs = 120000) {
     QSignalSpy spy(sender, signal);

@@ -27,6 +27,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include "support/CaseSql.h"
 #include <QUuid>
 
 #include <map>
@@ -54,40 +55,7 @@ QStringList demoLogs() {
     return logs;
 }
 
-// Independent SQL over the case file.
-class Sql {
-public:
-    explicit Sql(const QString& path) : m_name(QUuid::createUuid().toString()) {
-        QSqlDatabase d = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
-        d.setDatabaseName(path);
-        d.open();
-    }
-    ~Sql() {
-        { QSqlDatabase d = QSqlDatabase::database(m_name, false); d.close(); }
-        QSqlDatabase::removeDatabase(m_name);
-    }
-    qint64 scalar(const QString& sql, const QVariantList& binds = {}) {
-        QSqlQuery q(QSqlDatabase::database(m_name));
-        q.prepare(sql);
-        for (const QVariant& b : binds) q.addBindValue(b);
-        if (!q.exec() || !q.next()) qFatal("SQL failed: %s: %s", qPrintable(sql), qPrintable(q.lastError().text()));
-        return q.value(0).toLongLong();
-    }
-    QList<QVariantList> rows(const QString& sql, int columns) {
-        QList<QVariantList> out;
-        QSqlQuery q(QSqlDatabase::database(m_name));
-        if (!q.exec(sql)) qFatal("SQL failed: %s: %s", qPrintable(sql), qPrintable(q.lastError().text()));
-        while (q.next()) {
-            QVariantList r;
-            for (int i = 0; i < columns; ++i) r << q.value(i);
-            out << r;
-        }
-        return out;
-    }
-
-private:
-    QString m_name;
-};
+using Sql = mt::test::CaseSql;
 
 // (message, recipient) pairs of flagged messages, as the case's final deliveries have them.
 const char* kFlaggedPairs =

@@ -19,28 +19,17 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include "support/CaseSql.h"
 #include <QUuid>
 
 using namespace mt;
+using mt::test::sqlCount;
 
 namespace {
 
 QString demoDir() { return QStringLiteral(MT_TEST_DATA "/../../resources/demo"); }
 
-qint64 sqlCount(const QString& casePath, const QString& sql) {
-    const QString name = QUuid::createUuid().toString();
-    qint64 v = -1;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        db.setDatabaseName(casePath);
-        if (db.open()) {
-            QSqlQuery q(db);
-            if (q.exec(sql) && q.next()) v = q.value(0).toLongLong();
-        }
-    }
-    QSqlDatabase::removeDatabase(name);
-    return v;
-}
 
 QVector<qint64> campaignMessages(const QString& casePath, qint64 campaign) {
     QVector<qint64> ids;

@@ -27,6 +27,7 @@
 #include <QTest>
 #include <QToolTip>
 #include <QTreeView>
+#include "support/CaseSql.h"
 #include <QUuid>
 #include <QtCharts/QAreaSeries>
 #include <QtCharts/QDateTimeAxis>
@@ -39,34 +40,7 @@ using namespace mt;
 
 namespace {
 
-// An independent read of the case: plain QtSql, none of the code under test.
-class Sql {
-public:
-    explicit Sql(const QString& path) : m_name(QUuid::createUuid().toString()) {
-        QSqlDatabase d = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
-        d.setDatabaseName(path);
-        d.open();
-    }
-    ~Sql() {
-        { QSqlDatabase d = QSqlDatabase::database(m_name, false); d.close(); }
-        QSqlDatabase::removeDatabase(m_name);
-    }
-    qint64 scalar(const QString& sql) {
-        QSqlQuery q(QSqlDatabase::database(m_name));
-        if (!q.exec(sql) || !q.next()) return -1;
-        return q.value(0).toLongLong();
-    }
-    std::map<qint64, qint64> pairs(const QString& sql) {
-        std::map<qint64, qint64> out;
-        QSqlQuery q(QSqlDatabase::database(m_name));
-        if (!q.exec(sql)) return out;
-        while (q.next()) out[q.value(0).toLongLong()] = q.value(1).toLongLong();
-        return out;
-    }
-
-private:
-    QString m_name;
-};
+using Sql = mt::test::CaseSql;
 
 // Sum of a step series' counts: each flat segment covers (x1 - x0) / step buckets.
 qint64 stepSeriesSum(const QLineSeries* s, qint64 step) {

@@ -15,6 +15,8 @@
 #include <QUuid>
 #include <QtTest>
 
+#include "support/CaseSql.h"
+
 namespace {
 
 struct Run {
@@ -32,20 +34,7 @@ Run run(const QString& program, const QStringList& args, int timeoutMs = 300000)
 
 Run cli(const QStringList& args) { return run(QStringLiteral(MT_CLI_PATH), args); }
 
-QString sqlText(const QString& casePath, const QString& sql) {
-    const QString name = QUuid::createUuid().toString();
-    QString v;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        db.setDatabaseName(casePath);
-        if (db.open()) {
-            QSqlQuery q(db);
-            if (q.exec(sql) && q.next()) v = q.value(0).toString();
-        }
-    }
-    QSqlDatabase::removeDatabase(name);
-    return v;
-}
+QString sqlText(const QString& casePath, const QString& sql) { return mt::test::CaseSql(casePath).text(sql); }
 
 QString pdfText(const QString& pdf) {
     const Run r = run(QStringLiteral("pdftotext"), {QStringLiteral("-layout"), pdf, QStringLiteral("-")});

@@ -63,6 +63,32 @@ QString outcomesText(const std::map<std::string, std::int64_t>& outcomes) {
     return parts.isEmpty() ? MainWindow::tr("nothing to do") : parts.join(QStringLiteral(", "));
 }
 
+// Approves the requests in the analyst's name and asks the servers (on the worker thread,
+// with a connection of its own); each finished request is reported as "server: recipient →
+// state".
+recall::RunReport approveAndRun(const QString& casePath, const recall::ServerDirectory& dir, const std::vector<std::int64_t>& ids,
+                                const std::string& analyst, const std::atomic_bool* cancel,
+                                const std::function<void(qint64, qint64, const QString&)>& progress) {
+    CaseStore store;
+    store.open(casePath, false);
+    recall::RecallStore rs(store.db());
+    recall::approveRequests(rs, ids, analyst);
+    recall::RecallRunner runner(store.db(), dir);
+    recall::RunOptions o;
+    o.analyst = analyst;
+    o.requestIds = ids;
+    o.cancel = cancel;
+    o.progress = [&progress](const recall::RunProgress& p) {
+        QString last;
+        if (p.last)
+            last = QStringLiteral("%1: %2 → %3")
+                       .arg(QString::fromStdString(p.last->server), QString::fromStdString(p.last->recipient),
+                            recall::RecallRequestModel::stateTitle(QString::fromLatin1(recall::stateName(p.last->to))));
+        progress(p.done, p.total, last);
+    };
+    return runner.run(o);
+}
+
 } // namespace
 
 // ---------------------------------------------------------------- panel and menu
@@ -455,24 +481,7 @@ bool MainWindow::startRecall(const QVector<qint64>& messageIds, const QString& a
     const std::string analyst = who.toStdString();
     runRecallWorker(tr("Recalling %n cop(ies)…", nullptr, int(ids.size())),
                     [path, dir, ids, analyst](const std::atomic_bool* cancel, const RecallProgress& progress) {
-                        CaseStore store;
-                        store.open(path, false);
-                        recall::RecallStore rs(store.db());
-                        recall::approveRequests(rs, ids, analyst);
-                        recall::RecallRunner runner(store.db(), dir);
-                        recall::RunOptions o;
-                        o.analyst = analyst;
-                        o.requestIds = ids;
-                        o.cancel = cancel;
-                        o.progress = [&progress](const recall::RunProgress& p) {
-                            QString last;
-                            if (p.last)
-                                last = QStringLiteral("%1: %2 → %3").arg(QString::fromStdString(p.last->server),
-                                                                          QString::fromStdString(p.last->recipient),
-                                                                          recall::RecallRequestModel::stateTitle(QString::fromLatin1(recall::stateName(p.last->to))));
-                            progress(p.done, p.total, last);
-                        };
-                        const recall::RunReport r = runner.run(o);
+                        const recall::RunReport r = approveAndRun(path, dir, ids, analyst, cancel, progress);
                         RecallOutcome out;
                         out.ok = true;
                         out.summary = (r.cancelled ? tr("Recall cancelled after %1 request(s): %2. Run it again to continue.")
@@ -504,17 +513,7 @@ bool MainWindow::startProposedRound(const QString& approver) {
     const std::string analyst = approver.toStdString();
     runRecallWorker(tr("Recalling the next round, %n cop(ies)…", nullptr, int(ids.size())),
                     [path, dir, ids, analyst](const std::atomic_bool* cancel, const RecallProgress& progress) {
-                        CaseStore store;
-                        store.open(path, false);
-                        recall::RecallStore rs(store.db());
-                        recall::approveRequests(rs, ids, analyst);
-                        recall::RecallRunner runner(store.db(), dir);
-                        recall::RunOptions o;
-                        o.analyst = analyst;
-                        o.requestIds = ids;
-                        o.cancel = cancel;
-                        o.progress = [&progress](const recall::RunProgress& p) { progress(p.done, p.total, QString()); };
-                        const recall::RunReport r = runner.run(o);
+                        const recall::RunReport r = approveAndRun(path, dir, ids, analyst, cancel, progress);
                         RecallOutcome out;
                         out.ok = true;
                         out.summary = tr("Next round: %1.").arg(outcomesText(r.outcomes));
