@@ -19,6 +19,7 @@
 #include <QPushButton>
 #include <QUrl>
 #include <QProcess>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
@@ -216,6 +217,8 @@ private:
 private slots:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true); // QSettings go to a throw-away place
+        // These tests are about importing; detection after an import has tst_gui_detection.
+        QSettings(QStringLiteral("MailTriage"), QStringLiteral("MailTriage")).setValue(QStringLiteral("detection/afterImport"), false);
         QVERIFY(m_dir.isValid());
         m_smallLog = path(QStringLiteral("mail.log"));
         m_extraLog = path(QStringLiteral("mail-extra.log"));

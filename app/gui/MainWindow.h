@@ -79,7 +79,9 @@ public:
     bool startImport(const QStringList& logs, const QStringList& orgCharts = {}, const OrgColumnMap& orgColumns = {});
     // Sets the cancel flag; the worker stops at its next check and rolls back the current file.
     void cancelImport();
-    bool isImporting() const { return m_importing; }
+    // An import or a drill runs (detection and recall, which also hold the case, say so
+    // through isDetecting() and isRecalling()).
+    bool isImporting() const { return m_importing && !m_detecting && !m_recalling; }
     const ImportReport& lastImportReport() const { return m_lastReport; }
     // Plain-text version of the last import's summary (what the summary dialog shows).
     QString lastImportSummary() const { return m_lastSummary; }
