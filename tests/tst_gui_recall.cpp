@@ -11,7 +11,11 @@
 #include "views/orgmap/OrgMapView.h"
 #include "model/orgmap/OrgMapData.h"
 
+#include <QApplication>
+#include <QDialog>
 #include <QDir>
+#include <QLabel>
+#include <QTimer>
 #include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -89,6 +93,45 @@ private slots:
         QVERIFY(!w.startRecall(campaignMessages(m_case, 1), "Dana"));
         QVERIFY2(w.lastError().contains("cannot be used"), qPrintable(w.lastError()));
         QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests"), 0);
+    }
+
+    // The dialogs an analyst sees, grabbed while open (kept as artefacts) and dismissed: the
+    // plan with its per-server table, the verdict that says what cannot be undone, the servers.
+    void dialogsShowThePlan() {
+        gui::MainWindow w;
+        w.setInteractive(true);
+        w.setPersistSettings(false);
+        QVERIFY(w.openCase(m_case));
+        w.setServerDirectorySetting("demo");
+        w.selection()->setCampaign(1);
+        QDir().mkpath(MT_ARTEFACTS);
+        QStringList texts;
+        auto grabThenCancel = [&](const QString& name) {
+            QTimer::singleShot(300, [&texts, name] {
+                QWidget* dlg = QApplication::activeModalWidget();
+                if (!dlg) return;
+                dlg->grab().save(QStringLiteral(MT_ARTEFACTS "/dialog-%1.png").arg(name));
+                QStringList parts;
+                for (QLabel* l : dlg->findChildren<QLabel*>()) parts << l->text();
+                texts << parts.join('\n');
+                static_cast<QDialog*>(dlg)->reject();
+            });
+        };
+        grabThenCancel("recall-plan");
+        w.recallCampaignDialog();
+        QCOMPARE(texts.size(), 1);
+        QVERIFY2(texts[0].contains("Recall plan") && texts[0].contains("recallable") && texts[0].contains("mx2"), qPrintable(texts[0]));
+        // Not approved: the plan stays proposed, nothing was asked.
+        QVERIFY(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'proposed'") > 0);
+        QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state NOT IN ('proposed','not-recallable')"), 0);
+        grabThenCancel("verdict-virus");
+        w.verdictDialog(true);
+        QCOMPARE(texts.size(), 2);
+        QVERIFY2(texts[1].contains("cannot be undone"), qPrintable(texts[1]));
+        grabThenCancel("servers");
+        w.serverDirectoryDialog();
+        QCOMPARE(texts.size(), 3);
+        QCOMPARE(w.serverDirectorySetting(), QString("demo"));
     }
 
     void recallVerdictCascade() {

@@ -298,7 +298,7 @@ void MainWindow::serverDirectoryDialog() {
                 const QByteArray json = f.readAll();
                 preview->setPlainText(QString::fromUtf8(json));
                 ok = dir.loadJson(json, &error);
-                status->setText(ok ? tr("✓ %n server entr(ies)", nullptr, int(dir.entries().size()))
+                status->setText(ok ? tr("✓ %n server entries", nullptr, int(dir.entries().size()))
                                    : tr("<span style='color:#b00020'>✗ %1</span>").arg(error.toHtmlEscaped()));
             }
         } else {
@@ -377,7 +377,7 @@ void MainWindow::onRecallFinished() {
             reloadViews();
             if (m_interactive && out.proposed > 0
                 && QMessageBox::question(this, tr("Cascade"),
-                                         tr("%1\n\nThe readers of the worm sent it on: %n cop(ies) are proposed for the next recall "
+                                         tr("%1\n\nThe readers of the worm sent it on: %n copies are proposed for the next recall "
                                             "round. Review and recall them now?", nullptr, int(out.proposed)).arg(out.summary))
                        == QMessageBox::Yes)
                 QTimer::singleShot(0, this, &MainWindow::proposedRoundDialog);
@@ -440,7 +440,7 @@ bool MainWindow::startRecall(const QVector<qint64>& messageIds, const QString& a
     refreshRecall();
     if (plan.proposedIds.empty()) {
         m_lastError = plan.recallable == 0
-                          ? tr("None of the %n cop(ies) can be recalled (external recipients or no connector).", nullptr, int(plan.copies))
+                          ? tr("None of the %n copies can be recalled (external recipients or no connector).", nullptr, int(plan.copies))
                           : tr("Every recallable copy is already in a recall; see the Recall panel.");
         return false;
     }
@@ -479,13 +479,13 @@ bool MainWindow::startRecall(const QVector<qint64>& messageIds, const QString& a
     const QString path = m_reader->path();
     const std::vector<std::int64_t> ids = plan.proposedIds;
     const std::string analyst = who.toStdString();
-    runRecallWorker(tr("Recalling %n cop(ies)…", nullptr, int(ids.size())),
+    runRecallWorker(tr("Recalling %n copies…", nullptr, int(ids.size())),
                     [path, dir, ids, analyst](const std::atomic_bool* cancel, const RecallProgress& progress) {
                         const recall::RunReport r = approveAndRun(path, dir, ids, analyst, cancel, progress);
                         RecallOutcome out;
                         out.ok = true;
-                        out.summary = (r.cancelled ? tr("Recall cancelled after %1 request(s): %2. Run it again to continue.")
-                                                   : tr("Recall done, %1 request(s): %2."))
+                        out.summary = (r.cancelled ? tr("Recall cancelled after %1 requests: %2. Run it again to continue.")
+                                                   : tr("Recall done, %1 requests: %2."))
                                           .arg(num(r.processed), outcomesText(r.outcomes));
                         return out;
                     },
@@ -511,7 +511,7 @@ bool MainWindow::startProposedRound(const QString& approver) {
     const QString path = m_reader->path();
     const std::vector<std::int64_t> ids(proposed.begin(), proposed.end());
     const std::string analyst = approver.toStdString();
-    runRecallWorker(tr("Recalling the next round, %n cop(ies)…", nullptr, int(ids.size())),
+    runRecallWorker(tr("Recalling the next round, %n copies…", nullptr, int(ids.size())),
                     [path, dir, ids, analyst](const std::atomic_bool* cancel, const RecallProgress& progress) {
                         const recall::RunReport r = approveAndRun(path, dir, ids, analyst, cancel, progress);
                         RecallOutcome out;
@@ -551,11 +551,11 @@ bool MainWindow::startVerdict(qint64 campaignId, bool virus, const QString& appr
                         RecallOutcome out;
                         out.ok = true;
                         out.proposed = static_cast<qint64>(r.cascade.proposedIds.size());
-                        out.summary = virus ? tr("Verdict virus on “%1”: %2; %3 already-read cop(ies) followed, %4 proposed for round %5.")
+                        out.summary = virus ? tr("Verdict virus on “%1”: %2; %3 already-read copies followed, %4 proposed for round %5.")
                                                   .arg(QString::fromStdString(r.campaignLabel), outcomesText(r.run.outcomes),
                                                        num(r.cascade.retrieved), num(out.proposed))
                                                   .arg(r.cascade.nextRound)
-                                            : tr("Verdict not a virus on “%1”: %2; %3 allow entr(ies) recorded, detection will skip them.")
+                                            : tr("Verdict not a virus on “%1”: %2; %3 allow entries recorded, detection will skip them.")
                                                   .arg(QString::fromStdString(r.campaignLabel), outcomesText(r.run.outcomes),
                                                        num(r.allowEntries));
                         return out;
@@ -601,7 +601,7 @@ void MainWindow::proposedRoundDialog() {
         return;
     }
     const QString who = askApprover(tr("Approve the next round"),
-                                    tr("<p>%n cop(ies) that readers of the worm sent on are proposed for recall.</p>", nullptr, n),
+                                    tr("<p>%n copies that readers of the worm sent on are proposed for recall.</p>", nullptr, n),
                                     tr("&Approve and recall"));
     if (who.isEmpty()) return;
     if (!startProposedRound(who)) showError(tr("Next round"), m_lastError);
@@ -627,11 +627,11 @@ void MainWindow::verdictDialog(bool virus) {
             if (r.state == QLatin1String("already-retrieved")) ++retrieved;
         }
     const QString text = virus
-        ? tr("<p><b>Verdict: virus</b> on campaign #%1 “%2”.</p><p>The %3 suspended cop(ies) will be <b>deleted from the "
+        ? tr("<p><b>Verdict: virus</b> on campaign #%1 “%2”.</p><p>The %3 suspended copies will be <b>deleted from the "
              "servers. This cannot be undone.</b> Copies not confirmed suspended are never deleted.</p><p>For the %4 "
-             "cop(ies) already read, what those recipients sent on is proposed as the next recall round.</p>")
+             "copies already read, what those recipients sent on is proposed as the next recall round.</p>")
               .arg(campaign).arg(label.toHtmlEscaped(), num(suspended), num(retrieved))
-        : tr("<p><b>Verdict: not a virus</b> on campaign #%1 “%2”.</p><p>The %3 suspended cop(ies) go back to the "
+        : tr("<p><b>Verdict: not a virus</b> on campaign #%1 “%2”.</p><p>The %3 suspended copies go back to the "
              "recipients (out of Quarantine, released from hold), and detection will no longer flag these messages.</p>")
               .arg(campaign).arg(label.toHtmlEscaped(), num(suspended));
     const QString who = askApprover(virus ? tr("Verdict: virus") : tr("Verdict: not a virus"), text,
