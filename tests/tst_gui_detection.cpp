@@ -13,6 +13,7 @@
 
 #include <QComboBox>
 #include <QDir>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
@@ -295,6 +296,23 @@ private slots:
         QCOMPARE(qint64(w.messageModel()->rowCount()), sqlCount(m_case, "SELECT count(*) FROM messages"));
         QVERIFY(w.selectionText().isEmpty());
         QCOMPARE(w.campaignFilterCombo()->currentData().toLongLong(), 0);
+    }
+
+    // File > Export report and Export data, without their dialogs.
+    void exportsFromTheWindow() {
+        gui::MainWindow w;
+        w.setInteractive(false);
+        w.setPersistSettings(false);
+        QVERIFY(w.openCase(m_case));
+        const QString pdf = m_dir.filePath("window-report.pdf");
+        QVERIFY2(w.exportReport(pdf, 0, "Letter", "Dana"), qPrintable(w.lastError()));
+        QVERIFY(QFileInfo(pdf).size() > 10000);
+        QFile f(pdf);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QVERIFY(f.read(5) == "%PDF-");
+        QVERIFY(!w.exportReport(m_dir.filePath("x.pdf"), 9999));
+        QVERIFY(w.lastError().contains("no campaign #9999"));
+        QVERIFY(!QFile::exists(m_dir.filePath("x.pdf")));
     }
 
     // The scope of the message list (what the views select): unit, user, time range.
