@@ -89,6 +89,13 @@ void scanFields(std::string_view s, std::vector<Field>& out, std::string_view* r
                 const std::size_t e = s.find(' ', p);
                 f.value.assign(s.substr(p, e == std::string_view::npos ? std::string_view::npos : e - p));
                 p = e == std::string_view::npos ? s.size() : e;
+                // "T=local_delivery: Unknown user": a colon ends the fields.
+                if (!f.value.empty() && f.value.back() == ':' && f.key != "H" && f.key != "I") {
+                    f.value.pop_back();
+                    out.push_back(std::move(f));
+                    endOfFields(p);
+                    break;
+                }
             }
             if (f.key == "H" || f.key == "I") {
                 // H=host (helo name) [ip]:port: the parts after the first come as more words.

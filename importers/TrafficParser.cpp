@@ -16,9 +16,12 @@ TrafficParser::~TrafficParser() = default;
 
 void TrafficParser::beginFile(const TrafficContext& context) { m_context = context; }
 
-void TrafficParser::snapshotOpen(std::vector<CopyRecord>& out) const {
-    out.reserve(out.size() + m_open.size());
-    for (const auto& [key, c] : m_open) out.push_back(c);
+void TrafficParser::snapshotOpen(std::vector<CopyRecord>& out) {
+    for (auto& [key, o] : m_open) {
+        if (!o.touched) continue;
+        out.push_back(o.copy);
+        o.touched = false;
+    }
 }
 
 CopyRecord* TrafficParser::findOpen(std::string_view server, std::string_view localId) {
@@ -26,7 +29,9 @@ CopyRecord* TrafficParser::findOpen(std::string_view server, std::string_view lo
     m_probe.push_back('\x1F');
     m_probe.append(localId);
     const auto it = m_open.find(m_probe);
-    return it == m_open.end() ? nullptr : &it->second;
+    if (it == m_open.end()) return nullptr;
+    it->second.touched = true;
+    return &it->second.copy;
 }
 
 CopyRecord& TrafficParser::openCopy(std::string_view server, std::string_view localId, TimeMs t) {
@@ -34,7 +39,7 @@ CopyRecord& TrafficParser::openCopy(std::string_view server, std::string_view lo
         if (t != kNoTime && t > c->lastSeen) c->lastSeen = t;
         return *c;
     }
-    CopyRecord& c = m_open[m_probe];
+    CopyRecord& c = m_open[m_probe].copy;
     c.server.assign(server);
     c.queueId.assign(localId);
     c.firstSeen = c.lastSeen = t;
@@ -44,20 +49,20 @@ CopyRecord& TrafficParser::openCopy(std::string_view server, std::string_view lo
 void TrafficParser::complete(std::string_view server, std::string_view localId) {
     if (!findOpen(server, localId)) return;
     const auto it = m_open.find(m_probe);
-    m_completed.push_back(std::move(it->second));
+    m_completed.push_back(std::move(it->second.copy));
     m_open.erase(it);
 }
 
 void TrafficParser::completeAll() {
     m_completed.reserve(m_completed.size() + m_open.size());
-    for (auto& [key, c] : m_open) m_completed.push_back(std::move(c));
+    for (auto& [key, o] : m_open) m_completed.push_back(std::move(o.copy));
     m_open.clear();
 }
 
 void TrafficParser::retireBefore(TimeMs t) {
     for (auto it = m_open.begin(); it != m_open.end();) {
-        if (it->second.lastSeen != kNoTime && it->second.lastSeen < t) {
-            m_completed.push_back(std::move(it->second));
+        if (it->second.copy.lastSeen != kNoTime && it->second.copy.lastSeen < t) {
+            m_completed.push_back(std::move(it->second.copy));
             it = m_open.erase(it);
         } else {
             ++it;

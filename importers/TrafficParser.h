@@ -49,9 +49,10 @@ public:
 
     std::vector<CopyRecord>& completed() { return m_completed; }
     std::vector<RejectRecord>& rejects() { return m_rejects; }
-    // Copies still open: emitted as they stand (the store merges later sightings of the same
-    // server, first sighting and queue id).
-    void snapshotOpen(std::vector<CopyRecord>& out) const;
+    // Copies still open that a line touched since the last call: emitted as they stand (the
+    // store merges later sightings of the same server, first sighting and queue id). Copies
+    // left open by earlier files and not touched since are not written again.
+    void snapshotOpen(std::vector<CopyRecord>& out);
     std::size_t openCount() const { return m_open.size(); }
     // Forgets open copies (after a failed file, so its half-read lines do not leak).
     void dropOpen() { m_open.clear(); }
@@ -73,7 +74,11 @@ protected:
     std::vector<RejectRecord> m_rejects;
 
 private:
-    std::unordered_map<std::string, CopyRecord> m_open; // "server\x1Flocal id"
+    struct Open {
+        CopyRecord copy;
+        bool touched = true;
+    };
+    std::unordered_map<std::string, Open> m_open; // "server\x1Flocal id"
     std::string m_probe;
 };
 

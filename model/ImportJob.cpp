@@ -570,7 +570,7 @@ ImportReport ImportJob::importTrafficLogs(const std::vector<std::pair<QString, L
             }
             if (notThisFormat || (f.accepted == 0 && f.rejected > 0)) {
                 const ParseIssue& first = fr.issues.front();
-                throw std::runtime_error(std::string("not a ") + formatName(item.format) + " log: line "
+                throw std::runtime_error(std::string("not a log in the ") + formatName(item.format) + " format: line "
                                          + std::to_string(first.line) + ": " + first.reason);
             }
             if (item.format == LogFormat::ZeekFiles)
