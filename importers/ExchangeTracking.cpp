@@ -7,10 +7,6 @@ namespace mt {
 
 namespace {
 
-// Copies idle this long (log time) at the end of a file are complete: tracking logs have no
-// end-of-message event, and keeping every copy of a day open would hold it all in memory.
-constexpr TimeMs kIdleCompleteMs = 2 * 3600 * 1000;
-
 enum ExIx {
     kDateTime, kClientIp, kClientHost, kServerIp, kServerHost, kSourceContext, kSource, kEventId, kInternalId,
     kMessageId, kRecipients, kRecipientStatus, kTotalBytes, kRecipientCount, kSubject, kSenderAddress, kReturnPath,
@@ -104,6 +100,7 @@ TrafficParser::Result ExchangeTrackingParser::feed(std::string_view line, std::s
         return Result::Rejected;
     }
     m_lastTime = std::max(m_lastTime, t);
+    retireIdle(m_lastTime);
     const std::string event = traffic::lower(get(kEventId));
     const std::string& internalId = get(kInternalId);
     if (internalId.empty()) return Result::Accepted; // NOTIFYMAPI and other store events: no message
@@ -286,6 +283,7 @@ TrafficParser::Result M365TraceParser::feed(std::string_view line, std::string& 
         return Result::Rejected;
     }
     m_lastTime = std::max(m_lastTime, t);
+    retireIdle(m_lastTime);
     std::string traceId = get(kMTraceId);
     const std::string messageId = get(kMMessageId);
     if (traceId.empty()) traceId = messageId;

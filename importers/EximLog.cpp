@@ -257,10 +257,8 @@ bool EximParser::parsePrefix(std::string_view line, Prefix& out, const char*& wh
         return true;
     }
     // Exim logging to syslog: the syslog stamp and host, program exim or exim4.
-    SyslogFraming framing;
-    framing.setTimeZone(m_context.timeZone);
     SyslogLine sl;
-    if (framing.parse(line, sl, why)) {
+    if (m_framing.parse(line, sl, why)) {
         if (sl.program.rfind("exim", 0) != 0) {
             why = "not an Exim line (syslog program is not exim)";
             return false;
@@ -277,6 +275,12 @@ bool EximParser::parsePrefix(std::string_view line, Prefix& out, const char*& wh
     }
     why = "no Exim timestamp (YYYY-MM-DD HH:MM:SS) at the start of the line";
     return false;
+}
+
+void EximParser::beginFile(const TrafficContext& context) {
+    TrafficParser::beginFile(context);
+    m_framing.setReference(context.referenceYear, context.referenceMonth, context.yearForced);
+    m_framing.setTimeZone(context.timeZone);
 }
 
 TimeMs EximParser::stampOf(std::string_view line) {

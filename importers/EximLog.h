@@ -4,6 +4,7 @@
 // `Completed`; `=>`/`->` deliveries, `*>` suppressed ones, `**` failures, `==` deferrals.
 // A remote Exim's `C="250 OK id=..."` (or a Postfix's "queued as") is the next hop's queue
 // id, so CaseStore::link() follows the message from server to server.
+#include "PostfixLog.h" // SyslogFraming
 #include "TrafficParser.h"
 
 namespace mt {
@@ -13,6 +14,7 @@ bool isEximId(std::string_view s);
 
 class EximParser : public TrafficParser {
 public:
+    void beginFile(const TrafficContext& context) override;
     Result feed(std::string_view line, std::string& why) override;
     TimeMs stampOf(std::string_view line) override;
 
@@ -26,6 +28,8 @@ private:
     Result arrival(CopyRecord& c, std::string_view rest, TimeMs t, std::string& why);
     Result delivery(CopyRecord& c, std::string_view flag, std::string_view rest, TimeMs t, std::string& why);
     Result generalLine(std::string_view server, const Prefix& p);
+
+    SyslogFraming m_framing; // Exim's lines in a syslog file
 };
 
 } // namespace mt

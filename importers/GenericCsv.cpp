@@ -8,8 +8,6 @@ namespace mt {
 
 namespace {
 
-constexpr TimeMs kIdleCompleteMs = 2 * 3600 * 1000;
-
 // Field names, in GenericEvent's order (attachments last).
 const std::vector<std::string> kNames = {"time",      "server",    "queue_id",    "message_id", "sender",
                                          "recipient", "orig_recipient", "status", "transport",  "relay",
@@ -94,6 +92,7 @@ TrafficParser::Result GenericEventSink::apply(const GenericEvent& e, std::string
         return Result::Rejected;
     }
     m_lastTime = std::max(m_lastTime, t);
+    retireIdle(m_lastTime);
     CopyRecord& c = openCopy(server, localId, t);
     if (t < c.firstSeen) c.firstSeen = t;
     if (c.messageId.empty() && !e.messageId.empty()) c.messageIdValid = traffic::cleanMessageId(e.messageId, c.messageId);

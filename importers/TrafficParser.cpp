@@ -40,6 +40,7 @@ CopyRecord& TrafficParser::openCopy(std::string_view server, std::string_view lo
         return *c;
     }
     CopyRecord& c = m_open[m_probe].copy;
+    m_order.emplace_back(t, m_probe);
     c.server.assign(server);
     c.queueId.assign(localId);
     c.firstSeen = c.lastSeen = t;
@@ -57,17 +58,29 @@ void TrafficParser::completeAll() {
     m_completed.reserve(m_completed.size() + m_open.size());
     for (auto& [key, o] : m_open) m_completed.push_back(std::move(o.copy));
     m_open.clear();
+    m_order.clear();
 }
 
 void TrafficParser::retireBefore(TimeMs t) {
-    for (auto it = m_open.begin(); it != m_open.end();) {
-        if (it->second.copy.lastSeen != kNoTime && it->second.copy.lastSeen < t) {
+    while (!m_order.empty() && m_order.front().first < t) {
+        auto [seen, key] = std::move(m_order.front());
+        m_order.pop_front();
+        const auto it = m_open.find(key);
+        if (it == m_open.end()) continue; // completed meanwhile
+        const TimeMs last = it->second.copy.lastSeen;
+        if (last == kNoTime || last < t) {
             m_completed.push_back(std::move(it->second.copy));
-            it = m_open.erase(it);
+            m_open.erase(it);
         } else {
-            ++it;
+            m_order.emplace_back(last, std::move(key)); // seen again since: look later
         }
     }
+}
+
+void TrafficParser::retireIdle(TimeMs now) {
+    if (++m_sinceRetire < 16384 || now == kNoTime) return;
+    m_sinceRetire = 0;
+    retireBefore(now - kIdleCompleteMs);
 }
 
 DeliveryRecord& TrafficParser::deliveryFor(CopyRecord& c, std::string_view recipient) {

@@ -5,6 +5,7 @@
 // and by the next hop's queue id ("queued as"). Plus the small text helpers they share.
 #include "model/domain/Records.h"
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +28,11 @@ struct TrafficContext {
     std::string serverName;
     // Zone of stamps without one (IANA id); empty means UTC.
     std::string timeZone;
+    // Year and month (1-12) classic syslog stamps ("Nov 22 09:00:01") belong to: the file's
+    // date unless yearForced (as for Postfix: December lines in a January file go back a year).
+    int referenceYear = 1970;
+    int referenceMonth = 12;
+    bool yearForced = false;
     // Zeek files.log entries (shared across the files of one import).
     std::shared_ptr<const ZeekFileMap> zeekFiles;
 };
@@ -55,7 +61,10 @@ public:
     void snapshotOpen(std::vector<CopyRecord>& out);
     std::size_t openCount() const { return m_open.size(); }
     // Forgets open copies (after a failed file, so its half-read lines do not leak).
-    void dropOpen() { m_open.clear(); }
+    void dropOpen() {
+        m_open.clear();
+        m_order.clear();
+    }
 
 protected:
     // The open copy of (server, local id), created at time t when missing.
@@ -66,6 +75,12 @@ protected:
     void completeAll();
     // Completes the copies last seen before t (formats without an end-of-message line).
     void retireBefore(TimeMs t);
+    // Every few thousand lines, completes the copies idle for two hours of log time before
+    // `now`: tracking logs and traces have no end-of-message line, and holding a day's
+    // copies open costs memory and time. A row for such a copy after that starts a new copy
+    // (it joins the message again by Message-ID).
+    void retireIdle(TimeMs now);
+    static constexpr TimeMs kIdleCompleteMs = 2 * 3600 * 1000;
     // The delivery record of recipient in c (created when missing).
     static DeliveryRecord& deliveryFor(CopyRecord& c, std::string_view recipient);
 
@@ -80,6 +95,10 @@ private:
     };
     std::unordered_map<std::string, Open> m_open; // "server\x1Flocal id"
     std::string m_probe;
+    std::uint32_t m_sinceRetire = 0;
+    // Open copies' keys, roughly in order of last sighting, so retiring idle copies does not
+    // walk the whole map.
+    std::deque<std::pair<TimeMs, std::string>> m_order;
 };
 
 namespace traffic {

@@ -426,6 +426,10 @@ ImportReport ImportJob::importTrafficLogs(const std::vector<std::pair<QString, L
             auto probe = makeTrafficParser(format, std::make_shared<ZeekFileMap>());
             TrafficContext ctx;
             ctx.timeZone = m_options.timeZone;
+            const QFileInfo fi(path);
+            ctx.referenceYear = m_options.year ? m_options.year : mtimeYear(fi);
+            ctx.referenceMonth = m_options.year ? 12 : mtimeMonth(fi);
+            ctx.yearForced = m_options.year != 0;
             probe->beginFile(ctx);
             std::string_view line;
             for (int i = 0; i < 200 && reader.next(line) && it.first == kNoTime; ++i) it.first = probe->stampOf(line);
@@ -467,6 +471,9 @@ ImportReport ImportJob::importTrafficLogs(const std::vector<std::pair<QString, L
         TrafficParser& parser = parserFor(item.format);
         TrafficContext ctx;
         ctx.timeZone = m_options.timeZone;
+        ctx.referenceYear = m_options.year ? m_options.year : mtimeYear(fi);
+        ctx.referenceMonth = m_options.year ? 12 : mtimeMonth(fi);
+        ctx.yearForced = m_options.year != 0;
         ctx.zeekFiles = zeekFiles;
         ctx.serverName = !m_options.serverName.empty() ? m_options.serverName
                          : item.format == LogFormat::Exim ? serverNameFor(item.path)

@@ -180,9 +180,16 @@ private slots:
         const QByteArray log =
             "2026-11-22T09:00:01.000000+00:00 mx3 exim[77]: 1vAbCd-000123-Xy <= a@corp.example H=(helo) [10.9.9.9] P=esmtp S=10\n"
             "2026-11-22T09:00:02.000000+00:00 mx3 exim[77]: 1vAbCd-000123-Xy => b@corp.example R=r T=local_delivery\n"
-            "2019-10-22 03:39:17 mx1.fqdn.local exim[29786]: 1vAbCf-000123-Xy <= c@corp.example P=local S=5\n";
+            "2019-10-22 03:39:17 mx1.fqdn.local exim[29786]: 1vAbCf-000123-Xy <= c@corp.example P=local S=5\n"
+            "Nov 22 09:00:03 mx4 exim4[5]: 1vAbCg-000123-Xy <= d@corp.example P=local S=1\n";
         EximParser p;
-        const Parsed r = parse(p, log);
+        TrafficContext ctx;
+        ctx.referenceYear = 2026;
+        ctx.yearForced = true;
+        ctx.timeZone = "Europe/Berlin"; // classic stamps carry no zone
+        const Parsed r = parse(p, log, ctx);
+        QCOMPARE(copyOf(r, "1vAbCg-000123-Xy")->server, std::string("mx4"));
+        QCOMPARE(copyOf(r, "1vAbCg-000123-Xy")->firstSeen, civilToMs(2026, 11, 22, 8, 0, 3, 0));
         QCOMPARE(r.rejected, 0);
         const CopyRecord* c = copyOf(r, "1vAbCd-000123-Xy");
         QCOMPARE(c->server, std::string("mx3"));
