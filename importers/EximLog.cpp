@@ -316,9 +316,13 @@ TrafficParser::Result EximParser::feed(std::string_view line, std::string& why) 
     if (flag == "=>" || flag == "->" || flag == "*>" || flag == "**" || flag == "==")
         return delivery(openCopy(server, id, p.time), flag, tail, p.time, why);
     if (flag == "Completed") {
-        CopyRecord& c = openCopy(server, id, p.time);
-        c.removed = true;
-        complete(server, id);
+        // A message whose other lines are in an earlier rotation that was not imported: no
+        // copy of its own (an empty one would be a message with nothing known about it).
+        if (CopyRecord* c = findOpen(server, id)) {
+            c->removed = true;
+            if (p.time > c->lastSeen) c->lastSeen = p.time;
+            complete(server, id);
+        }
         return Result::Accepted;
     }
     // Frozen, SMTP error from remote mail server, Spool file is locked, removed by ...: Exim

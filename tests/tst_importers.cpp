@@ -13,6 +13,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -146,6 +147,7 @@ private slots:
             "2026-11-22 10:00:05 +0100 H=bad.example [198.51.100.7] F=<spam@bad.example> rejected RCPT <bob@corp.example>: "
             "relay not permitted\n"
             "2026-11-22 10:00:06 +0100 Start queue run: pid=1234\n"
+            "2026-11-22 10:00:07 +0100 1vZZZZ-0000ZZ-00 Completed\n"
             "this line is not Exim at all\n"
             "# a comment\n";
         EximParser p;
@@ -154,6 +156,7 @@ private slots:
         const Parsed r = parse(p, log, ctx);
         QCOMPARE(r.rejected, 1);
         QVERIFY(QString::fromStdString(r.reasons[0]).contains("no Exim timestamp"));
+        QVERIFY(!copyOf(r, "1vZZZZ-0000ZZ-00")); // its other lines are in an earlier rotation
         const CopyRecord* c = copyOf(r, "1vX0aa-0000AA-00");
         QVERIFY(c);
         QCOMPARE(c->sender, std::string()); // bounce
@@ -505,6 +508,34 @@ private slots:
         QCOMPARE(r2.files[0].issues[0].file, tmp.filePath("mx1/mainlog").toStdString());
         QCOMPARE(s.counts().copies, 1);
         QCOMPARE(scalar(s, "SELECT count(*) FROM import_issues WHERE line = 2"), 1);
+    }
+
+    void cliFormatOption() {
+        const QString cli = QStringLiteral(MT_CLI_PATH);
+        QVERIFY2(QFile::exists(cli), "build mailtriage-cli first");
+        QTemporaryDir tmp;
+        writeFile(tmp.filePath("a/mainlog"), kEximMx1);
+        QProcess p;
+        p.start(cli, {"import", "--case", tmp.filePath("c.mtcase"), "--format", "exim", "--server", "MX7", "--json",
+                      tmp.filePath("a/mainlog")});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        const QByteArray out = p.readAllStandardOutput();
+        QVERIFY2(out.contains("\"kind\":\"exim\""), out.constData());
+        QVERIFY(out.contains("\"copies\":1"));
+        {
+            CaseStore s;
+            s.open(tmp.filePath("c.mtcase"), false);
+            QCOMPARE(text(s, "SELECT name FROM servers"), std::string("mx7"));
+        }
+        p.start(cli, {"import", "--case", tmp.filePath("c.mtcase"), "--format", "sendmail", tmp.filePath("a/mainlog")});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 2);
+        const QString qmail = kPublic + "/other/fail2ban_tests_logs_qmail";
+        p.start(cli, {"import", "--case", tmp.filePath("c.mtcase"), qmail});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY(p.readAllStandardError().contains("syslog lines of qmail (4 lines): this MTA's format is not supported"));
     }
 
     // ---- public corpus ----
