@@ -259,12 +259,13 @@ TrafficParser::Result M365TraceParser::feed(std::string_view line, std::string& 
         why = "unterminated quoted field";
         return Result::Rejected;
     }
-    auto get = [&](int ix) -> std::string {
-        if (m_ix[ix] < 0 || m_ix[ix] >= static_cast<int>(m_cols.size())) return {};
+    static const std::string none;
+    auto get = [&](int ix) -> const std::string& {
+        if (m_ix[ix] < 0 || m_ix[ix] >= static_cast<int>(m_cols.size())) return none;
         return m_cols[static_cast<std::size_t>(m_ix[ix])];
     };
     // Get-MessageTrace writes US dates ("11/22/2026 9:00:01 AM") when not told otherwise.
-    std::string stamp = get(kMTime);
+    const std::string& stamp = get(kMTime);
     TimeMs t = traffic::parseIsoTime(stamp, m_context.timeZone);
     if (t == kNoTime) {
         int mo = 0, d = 0, y = 0, h = 0, mi = 0, s = 0;
@@ -285,7 +286,7 @@ TrafficParser::Result M365TraceParser::feed(std::string_view line, std::string& 
     m_lastTime = std::max(m_lastTime, t);
     retireIdle(m_lastTime);
     std::string traceId = get(kMTraceId);
-    const std::string messageId = get(kMMessageId);
+    const std::string& messageId = get(kMMessageId);
     if (traceId.empty()) traceId = messageId;
     if (traceId.empty()) {
         why = "no MessageTraceId/network_message_id or MessageId";

@@ -173,7 +173,7 @@ bool GenericCsvParser::toEvent(std::string_view line, GenericEvent& e, std::stri
         const int ix = m_map[i];
         if (ix < 0) continue;
         if (kNames[static_cast<std::size_t>(ix)] == "attachments") splitAttachments(m_cols[i], e.attachments);
-        else if (std::string* s = slot(e, static_cast<std::size_t>(ix))) *s = std::move(m_cols[i]);
+        else if (std::string* s = slot(e, static_cast<std::size_t>(ix))) *s = m_cols[i];
     }
     return true;
 }

@@ -35,11 +35,16 @@ CopyRecord* TrafficParser::findOpen(std::string_view server, std::string_view lo
 }
 
 CopyRecord& TrafficParser::openCopy(std::string_view server, std::string_view localId, TimeMs t) {
-    if (CopyRecord* c = findOpen(server, localId)) {
-        if (t != kNoTime && t > c->lastSeen) c->lastSeen = t;
-        return *c;
+    m_probe.assign(server);
+    m_probe.push_back('\x1F');
+    m_probe.append(localId);
+    auto [it, fresh] = m_open.try_emplace(m_probe);
+    CopyRecord& c = it->second.copy;
+    it->second.touched = true;
+    if (!fresh) {
+        if (t != kNoTime && t > c.lastSeen) c.lastSeen = t;
+        return c;
     }
-    CopyRecord& c = m_open[m_probe].copy;
     m_order.emplace_back(t, m_probe);
     c.server.assign(server);
     c.queueId.assign(localId);
@@ -48,8 +53,11 @@ CopyRecord& TrafficParser::openCopy(std::string_view server, std::string_view lo
 }
 
 void TrafficParser::complete(std::string_view server, std::string_view localId) {
-    if (!findOpen(server, localId)) return;
+    m_probe.assign(server);
+    m_probe.push_back('\x1F');
+    m_probe.append(localId);
     const auto it = m_open.find(m_probe);
+    if (it == m_open.end()) return;
     m_completed.push_back(std::move(it->second.copy));
     m_open.erase(it);
 }
@@ -283,15 +291,26 @@ bool parseInt64(std::string_view s, std::int64_t& out) {
 }
 
 bool splitCsv(std::string_view line, char delimiter, std::vector<std::string>& out) {
-    out.clear();
+    // The strings of the previous line are reused: their buffers make most lines allocation-free.
+    std::size_t n = 0;
+    auto next = [&]() -> std::string& {
+        if (n == out.size()) out.emplace_back();
+        std::string& f = out[n++];
+        f.clear();
+        return f;
+    };
+    auto done = [&](bool ok) {
+        out.resize(n);
+        return ok;
+    };
     std::size_t p = 0;
     for (;;) {
-        std::string& field = out.emplace_back();
+        std::string& field = next();
         if (p < line.size() && line[p] == '"') {
             ++p;
             for (;;) {
                 const std::size_t q = line.find('"', p);
-                if (q == std::string_view::npos) return false;
+                if (q == std::string_view::npos) return done(false);
                 field.append(line.substr(p, q - p));
                 if (q + 1 < line.size() && line[q + 1] == '"') {
                     field.push_back('"');
@@ -304,15 +323,15 @@ bool splitCsv(std::string_view line, char delimiter, std::vector<std::string>& o
             // Anything between the closing quote and the delimiter is kept (lenient).
             const std::size_t d = line.find(delimiter, p);
             field.append(line.substr(p, d == std::string_view::npos ? std::string_view::npos : d - p));
-            if (d == std::string_view::npos) return true;
+            if (d == std::string_view::npos) return done(true);
             p = d + 1;
         } else {
             const std::size_t d = line.find(delimiter, p);
             if (d == std::string_view::npos) {
-                field.assign(line.substr(p));
-                return true;
+                field.append(line.substr(p));
+                return done(true);
             }
-            field.assign(line.substr(p, d - p));
+            field.append(line.substr(p, d - p));
             p = d + 1;
         }
     }
