@@ -29,8 +29,10 @@ const char* const kUsageText =
     "\n"
     "Commands:\n"
     "  import    --case FILE.mtcase [--org ORGFILE]... [--org-map FIELD=HEADER]... [--year YYYY] [--tz ZONE]\n"
-    "            [--json] LOG...\n"
-    "            Create the case if missing and import Postfix logs (plain or .gz) and org charts (CSV, LDIF).\n"
+    "            [--format postfix|exim|zeek|zeek-files|exchange|m365|csv|jsonl|auto] [--server NAME] [--json] LOG...\n"
+    "            Create the case if missing and import traffic logs (plain or .gz) and org charts (CSV, LDIF).\n"
+    "            --format: the logs' format (default auto: decided per file from its content).\n"
+    "            --server: server name for logs that do not name theirs (Exim mainlog, Zeek sensor).\n"
     "            --year: year of classic syslog stamps (default: from each file's date).\n"
     "            --tz: zone of stamps without one, e.g. Europe/Berlin (default: UTC).\n"
     "  messages  --case FILE [--format tsv|jsonl] [--flagged [--campaign ID]]\n"
@@ -117,7 +119,10 @@ int cmdImport(const QStringList& args, QTextStream& out, QTextStream& err) {
     QCommandLineOption yearOpt(QStringLiteral("year"), QStringLiteral("Year of classic syslog stamps."), QStringLiteral("YYYY"));
     QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON summary."));
     QCommandLineOption tzOpt(QStringLiteral("tz"), QStringLiteral("Zone of stamps without one."), QStringLiteral("ZONE"));
-    p.addOptions({caseOpt, orgOpt, mapOpt, mapAlias, yearOpt, jsonOpt, tzOpt});
+    QCommandLineOption formatOpt(QStringLiteral("format"), QStringLiteral("Log format (default: auto)."), QStringLiteral("FORMAT"));
+    QCommandLineOption serverOpt(QStringLiteral("server"), QStringLiteral("Server name for logs that do not name one."),
+                                 QStringLiteral("NAME"));
+    p.addOptions({caseOpt, orgOpt, mapOpt, mapAlias, yearOpt, jsonOpt, tzOpt, formatOpt, serverOpt});
     int code = kOk;
     if (!parse(p, args, err, code)) return code;
     if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("import: --case FILE is required"));
@@ -125,6 +130,11 @@ int cmdImport(const QStringList& args, QTextStream& out, QTextStream& err) {
     const QStringList orgs = p.values(orgOpt);
     if (logs.isEmpty() && orgs.isEmpty()) return usage(err, QStringLiteral("import: give at least one LOG or --org file"));
     ImportOptions options;
+    options.format = LogFormat::Auto;
+    if (p.isSet(formatOpt) && (!parseFormatName(p.value(formatOpt).toStdString(), options.format)))
+        return usage(err, QStringLiteral("import: --format wants postfix, exim, zeek, zeek-files, exchange, m365, csv, jsonl "
+                                         "or auto, not '%1'").arg(p.value(formatOpt)));
+    if (p.isSet(serverOpt)) options.serverName = p.value(serverOpt).trimmed().toLower().toStdString();
     if (p.isSet(yearOpt)) {
         bool ok = false;
         options.year = p.value(yearOpt).toInt(&ok);

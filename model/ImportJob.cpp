@@ -4,6 +4,9 @@
 #include "importers/PostfixLog.h"
 
 #include <QDate>
+#include <QDir>
+#include <QRegularExpression>
+#include <QTimeZone>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <algorithm>
@@ -163,7 +166,7 @@ struct ParseOutcome {
 
 } // namespace
 
-ImportReport ImportJob::importLogs(const QStringList& paths) {
+ImportReport ImportJob::importPostfixLogs(const QStringList& paths) {
     ImportReport report;
     // Oldest first: mail.log.2.gz, mail.log.1, mail.log, so a message that crosses a rotation
     // is assembled from both files. Unreadable files sort first and fail on their own.
@@ -341,6 +344,262 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
         }
         doneBytes += fr.figures.size;
         if (m_progress) m_progress(doneBytes, totalBytes, peek.path);
+        report.files.push_back(std::move(fr));
+    }
+    return report;
+}
+
+std::string ImportJob::serverNameFor(const QString& path) {
+    const QFileInfo fi(path);
+    QString name = fi.fileName();
+    // Rotation and compression suffixes: mainlog.1.gz, mx1.log-20261122, main.log.2
+    static const QRegularExpression suffix(QStringLiteral("(\\.gz|\\.[0-9]+|-[0-9]{8}|\\.log|\\.txt|\\.json|\\.ndjson|\\.csv)$"),
+                                           QRegularExpression::CaseInsensitiveOption);
+    for (int i = 0; i < 6; ++i) {
+        const QString before = name;
+        name.remove(suffix);
+        if (name == before) break;
+    }
+    static const QStringList generic = {QStringLiteral("mainlog"), QStringLiteral("main"), QStringLiteral("exim_mainlog"),
+                                        QStringLiteral("exim"), QStringLiteral("mail"), QStringLiteral("maillog"),
+                                        QStringLiteral("log"), QStringLiteral("smtp"), QStringLiteral("files")};
+    if (name.isEmpty() || generic.contains(name, Qt::CaseInsensitive)) name = fi.absoluteDir().dirName();
+    return name.toLower().toStdString();
+}
+
+ImportReport ImportJob::importLogs(const QStringList& paths) {
+    if (m_options.format == LogFormat::Postfix) return importPostfixLogs(paths);
+    QStringList postfix;
+    std::vector<std::pair<QString, LogFormat>> others;
+    ImportReport refused;
+    for (const QString& p : paths) {
+        LogFormat f = m_options.format;
+        if (f == LogFormat::Auto) {
+            const FormatGuess g = sniffFile(p);
+            f = g.format;
+            if (f == LogFormat::Unsupported) {
+                FileReport fr;
+                fr.figures.path = p.toStdString();
+                fr.figures.kind = "unsupported";
+                fr.figures.size = QFileInfo(p).size();
+                fr.error = g.reason;
+                refused.files.push_back(std::move(fr));
+                continue;
+            }
+        }
+        // Nothing recognised: the Postfix importer reads it and says what is wrong with it.
+        if (f == LogFormat::Postfix || f == LogFormat::Auto) postfix.append(p);
+        else others.emplace_back(p, f);
+    }
+    ImportReport report = postfix.isEmpty() ? ImportReport() : importPostfixLogs(postfix);
+    if (!others.empty()) {
+        ImportReport more = importTrafficLogs(others);
+        report.cancelled = report.cancelled || more.cancelled;
+        for (auto& f : more.files) report.files.push_back(std::move(f));
+    }
+    for (auto& f : refused.files) report.files.push_back(std::move(f));
+    return report;
+}
+
+ImportReport ImportJob::importTrafficLogs(const std::vector<std::pair<QString, LogFormat>>& files) {
+    ImportReport report;
+    auto zeekFiles = std::make_shared<ZeekFileMap>();
+    std::map<LogFormat, std::unique_ptr<TrafficParser>> parsers;
+    auto parserFor = [&](LogFormat f) -> TrafficParser& {
+        auto& p = parsers[f];
+        if (!p) p = makeTrafficParser(f, zeekFiles);
+        return *p;
+    };
+    // Zeek files.log before the smtp.log that refers to it; then per format oldest first, so
+    // that a message crossing a rotation continues in the next file.
+    struct Item {
+        QString path;
+        LogFormat format;
+        TimeMs first = kNoTime;
+    };
+    std::vector<Item> order;
+    std::int64_t totalBytes = 0;
+    for (const auto& [path, format] : files) {
+        Item it{path, format};
+        LineReader reader(path);
+        if (reader.open()) {
+            auto probe = makeTrafficParser(format, std::make_shared<ZeekFileMap>());
+            TrafficContext ctx;
+            ctx.timeZone = m_options.timeZone;
+            const QFileInfo fi(path);
+            ctx.referenceYear = m_options.year ? m_options.year : mtimeYear(fi);
+            ctx.referenceMonth = m_options.year ? 12 : mtimeMonth(fi);
+            ctx.yearForced = m_options.year != 0;
+            probe->beginFile(ctx);
+            std::string_view line;
+            for (int i = 0; i < 200 && reader.next(line) && it.first == kNoTime; ++i) it.first = probe->stampOf(line);
+        }
+        totalBytes += QFileInfo(path).size();
+        order.push_back(std::move(it));
+    }
+    std::stable_sort(order.begin(), order.end(), [](const Item& a, const Item& b) {
+        const bool af = a.format == LogFormat::ZeekFiles, bf = b.format == LogFormat::ZeekFiles;
+        if (af != bf) return af;
+        return a.first < b.first;
+    });
+
+    std::int64_t doneBytes = 0;
+    for (const Item& item : order) {
+        FileReport fr;
+        const QFileInfo fi(item.path);
+        fr.figures.path = item.path.toStdString();
+        fr.figures.kind = formatName(item.format);
+        fr.figures.size = fi.size();
+        if (cancelled()) {
+            fr.cancelled = true;
+            fr.error = "cancelled before it started";
+            report.cancelled = true;
+            report.files.push_back(std::move(fr));
+            continue;
+        }
+        LineReader reader(item.path);
+        if (!reader.open()) {
+            fr.error = reader.error();
+            report.files.push_back(std::move(fr));
+            continue;
+        }
+        if (!m_options.timeZone.empty() && !QTimeZone(QByteArray::fromStdString(m_options.timeZone)).isValid()) {
+            fr.error = "unknown time zone '" + m_options.timeZone + "'";
+            report.files.push_back(std::move(fr));
+            continue;
+        }
+        TrafficParser& parser = parserFor(item.format);
+        TrafficContext ctx;
+        ctx.timeZone = m_options.timeZone;
+        ctx.referenceYear = m_options.year ? m_options.year : mtimeYear(fi);
+        ctx.referenceMonth = m_options.year ? 12 : mtimeMonth(fi);
+        ctx.yearForced = m_options.year != 0;
+        ctx.zeekFiles = zeekFiles;
+        ctx.serverName = !m_options.serverName.empty() ? m_options.serverName
+                         : item.format == LogFormat::Exim ? serverNameFor(item.path)
+                                                          : std::string();
+        parser.beginFile(ctx);
+
+        // As for Postfix: parsing on its own thread, writing on this one.
+        CopyQueue queue;
+        bool notThisFormat = false;
+        std::atomic<std::int64_t> bytesRead{0};
+        const auto zeekFilesBefore = zeekFiles->size();
+        auto parse = [&] {
+            std::string_view line;
+            std::string why, fixed;
+            auto& f = fr.figures;
+            while (reader.next(line)) {
+                ++f.lines;
+                if (reader.lastLineTruncated()) {
+                    ++f.rejected;
+                    if (fr.issues.size() < m_options.maxIssuesPerFile)
+                        fr.issues.push_back({f.path, reader.lineNumber(),
+                                             "line of " + std::to_string(reader.lastLineLength())
+                                                 + " bytes is longer than the 64 KiB limit",
+                                             excerptOf(line)});
+                    continue;
+                }
+                if (hasHighBit(line) && !isValidUtf8(line)) {
+                    fixed = sanitiseUtf8(line);
+                    line = fixed;
+                    if (fr.issues.size() < m_options.maxIssuesPerFile)
+                        fr.issues.push_back({f.path, reader.lineNumber(),
+                                             "invalid UTF-8; the bad bytes were replaced with U+FFFD", excerptOf(line)});
+                }
+                why.clear();
+                switch (parser.feed(line, why)) {
+                case TrafficParser::Result::Accepted: ++f.accepted; break;
+                case TrafficParser::Result::Skipped: ++f.skipped; break;
+                case TrafficParser::Result::Rejected:
+                    ++f.rejected;
+                    if (fr.issues.size() < m_options.maxIssuesPerFile)
+                        fr.issues.push_back({f.path, reader.lineNumber(), why, excerptOf(line)});
+                    break;
+                }
+                // A file whose first thousand lines are all unreadable is not this format.
+                if (f.lines == 1000 && f.accepted == 0) {
+                    notThisFormat = true;
+                    break;
+                }
+                if ((f.lines & 0x3FFF) == 0) {
+                    bytesRead.store(reader.bytesRead(), std::memory_order_relaxed);
+                    if (cancelled() || queue.aborted()) break;
+                }
+                if (parser.completed().size() >= kCopyBatch) {
+                    queue.push({std::move(parser.completed()), false});
+                    parser.completed().clear();
+                }
+            }
+            parser.endFile();
+            CopyQueue::Batch last{std::move(parser.completed()), true};
+            parser.completed().clear();
+            parser.snapshotOpen(last.copies); // still open: written as they stand, merged later
+            queue.push(std::move(last));
+        };
+
+        std::thread worker;
+        try {
+            m_store.beginFile(fr.figures);
+            worker = std::thread(parse);
+            for (;;) {
+                CopyQueue::Batch batch = queue.pop();
+                if (cancelled()) break;
+                fr.messages += static_cast<std::int64_t>(batch.copies.size());
+                m_store.writeCopies(batch.copies);
+                if (m_progress)
+                    m_progress(doneBytes + bytesRead.load(std::memory_order_relaxed), totalBytes, item.path);
+                if (batch.last) break;
+            }
+            queue.abort();
+            worker.join();
+            auto& f = fr.figures;
+            if (cancelled()) {
+                m_store.rollbackFile();
+                parser.dropOpen();
+                parser.rejects().clear();
+                fr.cancelled = true;
+                fr.error = "cancelled; nothing from this file was kept";
+                report.cancelled = true;
+                report.files.push_back(std::move(fr));
+                continue;
+            }
+            if (!reader.error().empty())
+                throw std::runtime_error(reader.error() + " (after line " + std::to_string(reader.lineNumber()) + ")");
+            if (f.lines == 0) {
+                m_store.rollbackFile();
+                fr.ok = true;
+                fr.messages = 0;
+                fr.notices.push_back("empty file: nothing to import");
+                report.files.push_back(std::move(fr));
+                doneBytes += f.size;
+                continue;
+            }
+            if (notThisFormat || (f.accepted == 0 && f.rejected > 0)) {
+                const ParseIssue& first = fr.issues.front();
+                throw std::runtime_error(std::string("not a log in the ") + formatName(item.format) + " format: line "
+                                         + std::to_string(first.line) + ": " + first.reason);
+            }
+            if (item.format == LogFormat::ZeekFiles)
+                fr.notices.push_back(std::to_string(zeekFiles->size() - zeekFilesBefore)
+                                     + " file ids for the attachments of Zeek smtp.log records imported with it");
+            m_store.writeRejects(parser.rejects());
+            parser.rejects().clear();
+            m_store.writeIssues(fr.issues);
+            m_store.commitFile(f);
+            fr.ok = true;
+        } catch (const std::exception& e) {
+            queue.abort();
+            if (worker.joinable()) worker.join();
+            m_store.rollbackFile();
+            parser.dropOpen();
+            parser.completed().clear();
+            parser.rejects().clear();
+            fr.ok = false;
+            fr.error = e.what();
+        }
+        doneBytes += fr.figures.size;
+        if (m_progress) m_progress(doneBytes, totalBytes, item.path);
         report.files.push_back(std::move(fr));
     }
     return report;

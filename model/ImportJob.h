@@ -3,6 +3,7 @@
 // one server join up) and org charts. Used by the CLI directly and by the GUI on a worker
 // thread; progress is reported through a callback and cancel is a flag the caller sets.
 #include "CaseStore.h"
+#include "importers/LogFormat.h"
 #include "importers/OrgChart.h"
 
 #include <QStringList>
@@ -18,6 +19,14 @@ struct ImportOptions {
     std::string timeZone;          // zone of stamps without one (IANA id); empty = UTC
     OrgColumnMap orgColumns;       // CSV header mapping for org charts
     std::size_t maxIssuesPerFile = 20;
+    // Which traffic format the logs are in. Postfix (the default, as before formats were
+    // sniffed) reads every file as Postfix; Auto decides per file from its content; any other
+    // value forces that format on every file.
+    LogFormat format = LogFormat::Postfix;
+    // Server name for logs that do not name their server (an Exim mainlog file, the Zeek
+    // sensor); empty = from the file: its name without rotation suffixes, or its folder's name
+    // when the file is called mainlog, main.log ... (e.g. mx1/mainlog -> "mx1").
+    std::string serverName;
 };
 
 struct FileReport {
@@ -58,7 +67,12 @@ public:
     ImportReport importLogs(const QStringList& paths);
     ImportReport importOrgCharts(const QStringList& paths);
 
+    // The server name a log that does not name its own gets (see ImportOptions::serverName).
+    static std::string serverNameFor(const QString& path);
+
 private:
+    ImportReport importPostfixLogs(const QStringList& paths);
+    ImportReport importTrafficLogs(const std::vector<std::pair<QString, LogFormat>>& files);
     bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
 
     CaseStore& m_store;
