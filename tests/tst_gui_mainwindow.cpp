@@ -543,6 +543,21 @@ private slots:
                                        logs, orgs);
         QCOMPARE(logs, (QStringList{m_extraLog, QStringLiteral("/x/mail.log.1")}));
         QCOMPARE(orgs, (QStringList{ldif, QStringLiteral("/x/people.CSV")}));
+        // A CSV of traffic (a Microsoft 365 message trace) is a log, whatever its extension says.
+        const QString trace = m_dir.filePath(QStringLiteral("trace.csv"));
+        {
+            QFile f(trace);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("\"Received\",\"SenderAddress\",\"RecipientAddress\",\"Subject\",\"Status\",\"ToIP\",\"FromIP\",\"Size\","
+                    "\"MessageId\",\"MessageTraceId\"\r\n"
+                    "\"2026-11-24T09:00:00\",\"a@corp.example\",\"b@corp.example\",\"hi\",\"Delivered\",\"\",\"10.0.0.1\","
+                    "\"1234\",\"<m1@corp.example>\",\"8f1c2d3e-0000-0000-0000-000000000001\"\r\n");
+        }
+        logs.clear();
+        orgs.clear();
+        gui::MainWindow::classifyFiles({trace, QStringLiteral(MT_TEST_DATA "/org/basic.csv")}, logs, orgs);
+        QCOMPARE(orgs, QStringList{QStringLiteral(MT_TEST_DATA "/org/basic.csv")});
+        QCOMPARE(logs, QStringList{trace});
 
         QSignalSpy finished(&w, &gui::MainWindow::importFinished);
         QMimeData mime;

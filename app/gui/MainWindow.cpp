@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "DrillDialog.h"
+#include "importers/LogFormat.h"
 #include "Settings.h"
 #include "TruthDialog.h"
 #include "model/AnalysisSelection.h"
@@ -104,6 +105,8 @@ ImportReport runImport(const QString& casePath, const QStringList& logs, const Q
     ImportOptions options;
     options.orgColumns = orgColumns;
     options.timeZone = timeZone;
+    // Each log's format from its content (Postfix, Exim, Zeek, Exchange, M365, our CSV/JSONL).
+    options.format = LogFormat::Auto;
     // Org charts first, as the CLI does, so users seen in the logs land in their units at once.
     if (!orgCharts.isEmpty()) {
         ImportJob job(store, options);
@@ -486,7 +489,8 @@ void MainWindow::buildMenus() {
     file->addSeparator();
     m_importLogsAct = file->addAction(tr("&Import logs…"), this, &MainWindow::importLogsDialog);
     m_importLogsAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
-    m_importLogsAct->setStatusTip(tr("Import Postfix logs (plain or .gz); you can also drop files onto the window"));
+    m_importLogsAct->setStatusTip(tr("Import mail server logs: Postfix, Exim, Zeek, Exchange, Microsoft 365, CSV/JSONL (plain or .gz); "
+                                     "you can also drop files onto the window"));
     m_importOrgAct = file->addAction(tr("Import &org chart…"), this, &MainWindow::importOrgChartDialog);
     m_importOrgAct->setStatusTip(tr("Import an organisation chart (CSV or LDIF)"));
     file->addSeparator();
@@ -836,10 +840,18 @@ void MainWindow::saveSettings() {
 void MainWindow::classifyFiles(const QStringList& files, QStringList& logs, QStringList& orgCharts) {
     for (const QString& f : files) {
         const QString suffix = QFileInfo(f).suffix().toLower();
-        if (suffix == QLatin1String("csv") || suffix == QLatin1String("tsv") || suffix == QLatin1String("ldif"))
+        if (suffix == QLatin1String("ldif")) {
             orgCharts << f;
-        else
+        } else if (suffix == QLatin1String("csv") || suffix == QLatin1String("tsv")) {
+            // A CSV is an org chart unless its content says traffic (a Microsoft 365 trace,
+            // Exchange tracking, Zeek TSV or our own CSV schema).
+            const LogFormat kind = sniffFile(f).format;
+            const bool traffic = kind == LogFormat::M365 || kind == LogFormat::Csv || kind == LogFormat::Exchange ||
+                                 kind == LogFormat::Zeek || kind == LogFormat::ZeekFiles;
+            (traffic ? logs : orgCharts) << f;
+        } else {
             logs << f;
+        }
     }
 }
 
