@@ -339,9 +339,16 @@ std::string SigningKey::sign(std::string_view text) const {
     return sig;
 }
 
+// OpenSSL 3 looks the algorithm up in its providers on every EVP_DigestVerifyInit, which costs
+// more than the verification itself: each key gets a context initialised once, and every
+// verification works on a copy of it.
 struct Verifier::Cache {
-    std::unordered_map<std::string, PkeyPtr> keys; // by public key bytes
-    MdCtxPtr ctx{EVP_MD_CTX_new()};
+    struct Entry {
+        PkeyPtr key;
+        MdCtxPtr initialised;
+    };
+    std::unordered_map<std::string, Entry> keys; // by public key bytes
+    MdCtxPtr work{EVP_MD_CTX_new()};
 };
 
 Verifier::Verifier() : m_cache(std::make_unique<Cache>()) {}
@@ -358,12 +365,17 @@ bool Verifier::verify(const VerifyKey& key, std::string_view text, std::string_v
     if (it == m_cache->keys.end()) {
         PkeyPtr p(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
                                               reinterpret_cast<const unsigned char*>(key.material.data()), key.material.size()));
-        if (!p) return false;
-        it = m_cache->keys.emplace(key.material, std::move(p)).first;
+        MdCtxPtr ctx(EVP_MD_CTX_new());
+        if (!p || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, p.get()) != 1) return false;
+        it = m_cache->keys.emplace(key.material, Cache::Entry{std::move(p), std::move(ctx)}).first;
     }
-    EVP_MD_CTX_reset(m_cache->ctx.get());
-    if (EVP_DigestVerifyInit(m_cache->ctx.get(), nullptr, nullptr, nullptr, it->second.get()) != 1) return false;
-    return EVP_DigestVerify(m_cache->ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+    EVP_MD_CTX* work = m_cache->work.get();
+    if (EVP_MD_CTX_copy_ex(work, it->second.initialised.get()) != 1) {
+        // A provider that cannot copy its context: initialise afresh.
+        EVP_MD_CTX_reset(work);
+        if (EVP_DigestVerifyInit(work, nullptr, nullptr, nullptr, it->second.key.get()) != 1) return false;
+    }
+    return EVP_DigestVerify(work, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
                             reinterpret_cast<const unsigned char*>(text.data()), text.size())
            == 1;
 }
