@@ -231,6 +231,9 @@ std::optional<Token> Token::parse(std::string_view value, std::string* error) {
             break;
         case 's':
             if (!isB64Url(v) || !fromBase64url(v)) return fail("signature is not base64url");
+            // 64 bytes (Ed25519) or 32 (HMAC-SHA256): anything else was cut or made up.
+            if (const std::size_t n = fromBase64url(v)->size(); n != 64 && n != 32)
+                return fail("signature has " + std::to_string(n) + " bytes (cut short?)");
             t.signature = v;
             break;
         }
