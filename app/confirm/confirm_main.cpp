@@ -124,24 +124,33 @@ std::string readFd(int fd) {
     return s;
 }
 
-// Asks on the controlling terminal with echo off. nullopt: no terminal.
+// Asks on the controlling terminal with echo off. nullopt: no terminal. Echo goes off before
+// the prompt is written (and without flushing input), so an answer typed ahead is kept.
 std::optional<std::string> askTerminal(const std::string& intro, const std::string& prompt) {
     const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
-    if (!intro.empty()) (void)!::write(fd, intro.data(), intro.size());
-    (void)!::write(fd, prompt.data(), prompt.size());
     termios old{};
     const bool isTty = ::tcgetattr(fd, &old) == 0;
     if (isTty) {
         termios quiet = old;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        ::tcsetattr(fd, TCSAFLUSH, &quiet);
+        ::tcsetattr(fd, TCSANOW, &quiet);
     }
+    if (!intro.empty()) (void)!::write(fd, intro.data(), intro.size());
+    (void)!::write(fd, prompt.data(), prompt.size());
     std::string s = readFd(fd);
-    if (isTty) ::tcsetattr(fd, TCSAFLUSH, &old);
+    if (isTty) ::tcsetattr(fd, TCSANOW, &old);
     (void)!::write(fd, "\n", 1);
     ::close(fd);
     return s;
+}
+
+// Says something on the controlling terminal (no answer expected).
+void tellTerminal(const std::string& text) {
+    const int fd = ::open("/dev/tty", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)!::write(fd, text.data(), text.size());
+    ::close(fd);
 }
 
 bool haveDisplay() {
@@ -198,7 +207,7 @@ Outcome confirmAndUnlock(const Config& cfg, const PromptInfo& info, int password
         if (pw->empty()) return Outcome::Cancelled;
         if (tryPassword(*pw, wrong)) return Outcome::Confirmed;
         if (!wrong) return Outcome::KeyProblem;
-        askTerminal("Wrong password.\n", "");
+        tellTerminal("Wrong password.\n");
     }
     return Outcome::Cancelled;
 }
