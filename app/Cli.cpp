@@ -3,6 +3,7 @@
 #include "model/CaseReader.h"
 #include "model/CaseStore.h"
 #include "model/ImportJob.h"
+#include "model/confirm/Enrolment.h"
 #include "model/detection/CaseDetection.h"
 #include "model/recall/RecallPlan.h"
 #include "model/recall/RecallRun.h"
@@ -862,6 +863,53 @@ int cmdAudit(const QStringList& args, QTextStream& out, QTextStream& err) {
     return kOk;
 }
 
+// enrol --case FILE [--json] [ENROLMENT...]: imports enrolment files (users whose messages the
+// send-confirmation rule judges, with their keys); without a file, lists the enrolment. A file
+// with any bad row is refused whole, with each row's reason (FILE:LINE: reason).
+int cmdEnrol(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
+    QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON output."));
+    p.addOptions({caseOpt, jsonOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("enrol: --case FILE is required (enrol --case FILE [--json] [ENROLMENT.csv|.json]...)"));
+    try {
+        CaseStore store;
+        store.open(p.value(caseOpt), !p.positionalArguments().isEmpty()); // enrolling may come before the first import
+        int enrolled = 0;
+        for (const QString& file : p.positionalArguments()) {
+            const confirm::EnrolmentFile f = confirm::parseEnrolment(file.toStdString());
+            if (!f.errors.empty()) {
+                for (const std::string& e : f.errors) err << QString::fromStdString(e) << "\n";
+                err << "mailtriage-cli: enrol: " << file << " refused (nothing of it was enrolled)\n";
+                err.flush();
+                return kInputFailed;
+            }
+            enrolled += confirm::storeEnrolment(store.db(), f.users, QFileInfo(file).fileName().toStdString());
+        }
+        const std::vector<confirm::EnrolledUser> all = confirm::loadEnrolment(store.db());
+        if (p.isSet(jsonOpt)) {
+            QJsonArray users;
+            for (const confirm::EnrolledUser& u : all)
+                users.append(QJsonObject{{"user", QString::fromStdString(u.user)},
+                                         {"algorithm", QString::fromLatin1(confirm::algorithmName(u.algorithm))},
+                                         {"key_id", QString::fromStdString(u.keyId)}});
+            out << QJsonDocument(QJsonObject{{"enrolled", enrolled}, {"users", users}}).toJson(QJsonDocument::Compact) << "\n";
+        } else {
+            if (!p.positionalArguments().isEmpty()) out << "enrol " << p.value(caseOpt) << ": " << enrolled << " user(s) enrolled, " << all.size() << " in the case\n";
+            else
+                for (const confirm::EnrolledUser& u : all)
+                    out << QString::fromStdString(u.user) << "\t" << confirm::algorithmName(u.algorithm) << "\t" << QString::fromStdString(u.keyId) << "\n";
+        }
+    } catch (const std::exception& e) {
+        err << "mailtriage-cli: enrol: " << e.what() << "\n";
+        return kInputFailed;
+    }
+    out.flush();
+    return kOk;
+}
+
 } // namespace
 
 int run(const QStringList& args, QTextStream& out, QTextStream& err) {
@@ -882,6 +930,7 @@ int run(const QStringList& args, QTextStream& out, QTextStream& err) {
     if (cmd == QLatin1String("recall")) return cmdRecall(rest, out, err);
     if (cmd == QLatin1String("verdict")) return cmdVerdict(rest, out, err);
     if (cmd == QLatin1String("audit")) return cmdAudit(rest, out, err);
+    if (cmd == QLatin1String("enrol")) return cmdEnrol(rest, out, err);
     return usage(err, QStringLiteral("unknown command '%1'").arg(cmd));
 }
 

@@ -294,6 +294,18 @@ BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 )SQL",
+    // 3 -> 4: send confirmation (issue 8). The users whose messages must carry a confirmation
+    // token, with their key (public keys only; HMAC secrets never enter the case).
+    R"SQL(
+CREATE TABLE IF NOT EXISTS enrolment(
+  user TEXT PRIMARY KEY,             -- lower case address
+  algorithm TEXT NOT NULL CHECK(algorithm IN ('ed25519','hmac-sha256')),
+  key_id TEXT NOT NULL,              -- 8 characters of base64url (confirm::keyIdFor)
+  public_key TEXT,                   -- base64 of the raw Ed25519 public key; NULL for HMAC
+  source TEXT,                       -- the enrolment file it came from
+  enrolled_at INTEGER NOT NULL
+);
+)SQL",
 };
 
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

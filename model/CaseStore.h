@@ -60,7 +60,7 @@ struct CaseCounts {
 
 class CaseStore {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
     static constexpr const char* kUnassignedUnit = "Unassigned";
 
     CaseStore();

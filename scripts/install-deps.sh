@@ -8,7 +8,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-charts-dev libqt6opengl6-dev
   libqt6svg6 qt6-qpa-plugins
-  libboost-graph-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev
+  libboost-graph-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
   fonts-dejavu-core
 )
 test_pkgs=(

@@ -1,5 +1,7 @@
 #include "CaseDetection.h"
 
+#include "ConfirmRule.h"
+#include "model/confirm/Enrolment.h"
 #include "model/recall/AllowList.h"
 
 #include <QDateTime>
@@ -369,7 +371,9 @@ CaseDetectionReport CaseDetection::run(CaseStore& store, bool allowIncremental) 
     TimeMs replayUntil = INT64_MIN, replayFrom = INT64_MIN;
     // Allow entries added since the last run (a clean verdict) change what is flagged: judge
     // everything again.
-    const bool allowChanged = recall::allowEntriesChangedAt(db) > db.scalar("SELECT coalesce(max(started_at), 0) FROM detection_runs");
+    const std::int64_t lastRunAt = db.scalar("SELECT coalesce(max(started_at), 0) FROM detection_runs");
+    // So does a new enrolment (the confirmation rule judges other users now).
+    const bool allowChanged = recall::allowEntriesChangedAt(db) > lastRunAt || confirm::enrolmentChangedAt(db) > lastRunAt;
     if (allowIncremental && prev.exists && prev.rulesJson == rulesJson && !allowChanged) {
         SqliteStmt st = db.prepare("SELECT count(*), min(time) FROM messages WHERE id > ?1");
         st.bind(1, prev.maxMessageId);
@@ -410,6 +414,8 @@ CaseDetectionReport CaseDetection::run(CaseStore& store, bool allowIncremental) 
     rep.loadMs = timer.restart();
 
     Detector det(rules);
+    // The send-confirmation rule, when users are enrolled in the case.
+    if (auto confirmRule = confirmRuleForCase(db, rules)) det.addRule(std::move(confirmRule));
     if (incremental) {
         std::unordered_map<std::uint32_t, std::pair<TimeMs, FlagSource>> known;
         for (std::uint32_t i = 0; i < in.messages.size(); ++i) {

@@ -120,6 +120,8 @@ std::int64_t RuleSet::longestWindowMs() const {
     for (const VolumeRule& x : volumes) w = std::max<std::int64_t>(w, x.windowSec);
     w = std::max<std::int64_t>({w, baseline.windowSec, baseline.historySec, fanout.windowSec, burst.windowSec,
                                 propagation.windowSec, propagation.spreadWindowSec, similar.windowSec});
+    // The confirmation rule's replay memory and rate window (history it must see again).
+    if (confirm.enabled) w = std::max<std::int64_t>({w, confirm.replayWindowSec, confirm.rateWindowSec});
     return w * 1000;
 }
 
@@ -189,6 +191,15 @@ QJsonObject RuleSet::toJson() const {
                                     {"spread_window", propagation.spreadWindowSec},
                                     {"size_band_ratio", propagation.sizeBandRatio}}},
         {"similar", QJsonObject{{"enabled", similar.enabled}, {"window", similar.windowSec}, {"weight", similar.weight}}},
+        {"confirm", QJsonObject{{"enabled", confirm.enabled},
+                                {"weight", confirm.weight},
+                                {"max_skew", confirm.maxSkewSec},
+                                {"replay_window", confirm.replayWindowSec},
+                                {"require_always", confirm.requireAlways},
+                                {"max_recipients", confirm.maxRecipients},
+                                {"rate_messages", confirm.rateMessages},
+                                {"rate_window", confirm.rateWindowSec},
+                                {"risky_attachments", confirm.riskyAttachments}}},
     };
 }
 
@@ -318,7 +329,21 @@ bool RuleSet::fromJson(const QByteArray& json, RuleSet& out, QString* error) {
     read(si, "enabled", r.similar.enabled);
     read(si, "window", r.similar.windowSec);
     read(si, "weight", r.similar.weight);
-    for (int w : {r.baseline.windowSec, r.baseline.historySec, r.fanout.windowSec, r.burst.windowSec,
+    const QJsonObject co = o.value(QLatin1String("confirm")).toObject();
+    read(co, "enabled", r.confirm.enabled);
+    read(co, "weight", r.confirm.weight);
+    read(co, "max_skew", r.confirm.maxSkewSec);
+    read(co, "replay_window", r.confirm.replayWindowSec);
+    read(co, "require_always", r.confirm.requireAlways);
+    read(co, "max_recipients", r.confirm.maxRecipients);
+    read(co, "rate_messages", r.confirm.rateMessages);
+    read(co, "rate_window", r.confirm.rateWindowSec);
+    read(co, "risky_attachments", r.confirm.riskyAttachments);
+    if (r.confirm.maxSkewSec < 0) return fail(QStringLiteral("confirm: max_skew must not be negative"));
+    if (r.confirm.maxRecipients < 0 || r.confirm.rateMessages < 0)
+        return fail(QStringLiteral("confirm: max_recipients and rate_messages must not be negative"));
+    for (int w : {r.confirm.replayWindowSec, r.confirm.rateWindowSec,
+                  r.baseline.windowSec, r.baseline.historySec, r.fanout.windowSec, r.burst.windowSec,
                   r.propagation.windowSec, r.propagation.spreadWindowSec, r.similar.windowSec})
         if (w <= 0) return fail(QStringLiteral("every window must be positive"));
     for (const RateRule& x : r.rates)

@@ -129,6 +129,23 @@ struct SimilarRule {
     double weight = 2;
 };
 
+// Send confirmation (claims 25-34): for users enrolled in the case, every message that needed
+// the user's confirmation must carry a valid X-Send-Confirm token that matches what the log says
+// (ConfirmRule.h). Users who are not enrolled are never judged by it.
+struct ConfirmParams {
+    bool enabled = true;                 // only acts on enrolled users: nothing happens without an enrolment
+    double weight = 3;                   // a failed check alone flags the message (= the decision threshold)
+    int maxSkewSec = 300;                // token time against the log's time
+    int replayWindowSec = 86400;         // a token seen again on another message within this is a replay
+    // When a token is required. The terminal asks for confirmation on the same criteria, so a
+    // message meeting one of them without a token did not pass through the user's confirmation.
+    bool requireAlways = false;          // every message of an enrolled user
+    int maxRecipients = 10;              // more than this many recipients
+    int rateMessages = 5;                // more than this many messages from the user ...
+    int rateWindowSec = 600;             // ... within this window (the message itself counted)
+    bool riskyAttachments = true;        // an executable or script attachment (type.executable + type.script)
+};
+
 struct Decision {
     double threshold = 3;                // a message is flagged at score >= threshold
     // Rate, volume, size, baseline and fan-out evidence together count at most this much,
@@ -150,6 +167,7 @@ struct RuleSet {
     BurstRule burst;
     PropagationRule propagation;
     SimilarRule similar;
+    ConfirmParams confirm;
 
     static RuleSet defaults();
     QJsonObject toJson() const;
@@ -170,6 +188,6 @@ inline constexpr const char* kRuleBurst = "burst";
 inline constexpr const char* kRulePropagation = "propagation";
 inline constexpr const char* kRuleSimilar = "similar";
 inline constexpr const char* kRuleCampaign = "campaign"; // joined a detected campaign afterwards
-inline constexpr const char* kRuleConfirm = "confirm";   // reserved: the send-confirmation rule
+inline constexpr const char* kRuleConfirm = "confirm";   // the send-confirmation rule (ConfirmRule.h)
 
 } // namespace mt::det

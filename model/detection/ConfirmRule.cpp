@@ -1,0 +1,149 @@
+#include "ConfirmRule.h"
+
+#include "model/SqliteDb.h"
+#include "model/confirm/Enrolment.h"
+
+namespace mt::det {
+
+ConfirmRule::ConfirmRule(ConfirmParams params, std::vector<std::string> riskyExtensions, confirm::KeyDirectory keys)
+    : m_params(params),
+      m_risky(std::move(riskyExtensions)),
+      m_keys(std::move(keys)),
+      m_replay(static_cast<std::int64_t>(params.replayWindowSec) * 1000) {}
+
+const confirm::VerifyKey* ConfirmRule::enrolledKey(const DetectionInput& in, const Message& m) {
+    // Judged by the envelope sender (what the token signs), else by the SASL login when that is
+    // an enrolled address.
+    for (std::uint32_t who : {m.sender, m.senderKey}) {
+        if (!who) continue;
+        if (who >= m_enrolledById.size()) m_enrolledById.resize(who + 1 + m_enrolledById.size() / 2, -1);
+        std::int32_t& known = m_enrolledById[who];
+        if (known < 0) known = m_keys.keyOf(in.str(who)) ? 1 : 0;
+        if (known) return m_keys.keyOf(in.str(who));
+    }
+    return nullptr;
+}
+
+void ConfirmRule::evaluate(const DetectionInput& in, std::uint32_t index, EvidenceSink& sink) {
+    // Messages the detector only replayed (history of an incremental run) still feed the rate
+    // windows and the replay memory.
+    for (; m_next < index; ++m_next) observe(in, m_next, false, nullptr);
+    if (m_next == index) {
+        observe(in, index, true, &sink);
+        ++m_next;
+    }
+}
+
+void ConfirmRule::observe(const DetectionInput& in, std::uint32_t index, bool judge, EvidenceSink* sink) {
+    const Message& m = in.messages[index];
+    const confirm::VerifyKey* key = enrolledKey(in, m);
+    if (!key) return;
+    const TimeMs t = m.time;
+    const std::uint32_t who = m_keys.keyOf(in.str(m.sender)) ? m.sender : m.senderKey;
+    std::deque<TimeMs>& sent = m_sent[who];
+    const TimeMs rateWindow = static_cast<TimeMs>(m_params.rateWindowSec) * 1000;
+    while (!sent.empty() && sent.front() <= t - rateWindow) sent.pop_front();
+    sent.push_back(t);
+
+    const std::string_view token = in.str(m.confirmToken);
+    confirm::Logged logged;
+    logged.sender = in.str(who);
+    logged.messageId = in.str(m.messageId);
+    logged.timeMs = t;
+    logged.recipients.reserve(m.rcptCount);
+    for (std::uint32_t k = 0; k < m.rcptCount; ++k) logged.recipients.push_back(in.str(in.recipients[m.rcptBegin + k].address));
+
+    if (!judge) {
+        // History: remember valid-looking tokens for the replay check (no verdict, no cost of a
+        // full check beyond the signature).
+        if (!token.empty()) {
+            const confirm::CheckResult r = confirm::check(token, logged, m_keys, m_verifier, m_params.maxSkewSec);
+            if (r.verdict == confirm::Verdict::Valid)
+                if (const auto tk = confirm::Token::parse(token)) m_replay.observe(tk->signature, t, m.id);
+        }
+        return;
+    }
+    ++m_judged;
+    confirm::CheckResult r;
+    TimeMs windowStart = t;
+    std::int64_t count = 0, threshold = 0;
+    if (token.empty()) {
+        // Would the user's terminal have asked? Then the message did not pass through a confirmation.
+        std::string why;
+        if (m_params.requireAlways) why = "every message of an enrolled user needs one";
+        if (why.empty() && static_cast<std::int64_t>(m.rcptCount) > m_params.maxRecipients) {
+            why = std::to_string(m.rcptCount) + " recipients (more than " + std::to_string(m_params.maxRecipients) + ")";
+            count = m.rcptCount;
+            threshold = m_params.maxRecipients;
+        }
+        if (why.empty() && m_params.riskyAttachments)
+            for (std::uint32_t a = 0; a < m.attCount; ++a) {
+                const std::string_view name = in.str(in.attachments[m.attBegin + a]);
+                if (confirm::riskyAttachment(name, m_risky)) {
+                    why = "risky attachment " + std::string(name);
+                    break;
+                }
+            }
+        if (why.empty() && static_cast<std::int64_t>(sent.size()) > m_params.rateMessages) {
+            why = std::to_string(sent.size()) + " messages from " + std::string(in.str(who)) + " in " + std::to_string(m_params.rateWindowSec / 60)
+                  + " min (more than " + std::to_string(m_params.rateMessages) + ")";
+            windowStart = t - rateWindow;
+            count = static_cast<std::int64_t>(sent.size());
+            threshold = m_params.rateMessages;
+        }
+        if (why.empty()) {
+            ++m_counts[static_cast<int>(confirm::Verdict::Valid)];
+            return; // no confirmation was due
+        }
+        r.verdict = confirm::Verdict::Missing;
+        r.detail = "no X-Send-Confirm token although the sender's terminal asks for confirmation here: " + why;
+    } else {
+        ++m_signatures;
+        r = confirm::check(token, logged, m_keys, m_verifier, m_params.maxSkewSec);
+        using V = confirm::Verdict;
+        const bool signedOk = r.verdict == V::Valid || r.verdict == V::MessageIdMismatch || r.verdict == V::RecipientCountMismatch
+                              || r.verdict == V::RecipientsMismatch || r.verdict == V::ClockSkew;
+        if (signedOk)
+            if (const auto tk = confirm::Token::parse(token))
+                if (const auto seen = m_replay.observe(tk->signature, t, m.id)) {
+                    std::string first;
+                    for (std::uint32_t j = index; j-- > 0;)
+                        if (in.messages[j].id == seen->message) {
+                            first = "<" + std::string(in.str(in.messages[j].messageId)) + ">";
+                            break;
+                        }
+                    r.verdict = V::Replayed;
+                    r.detail = "token already used " + std::to_string((t - seen->timeMs) / 1000) + " s earlier on message "
+                               + (first.empty() ? std::to_string(seen->message) : first);
+                    windowStart = seen->timeMs;
+                }
+        if (r.verdict == V::ClockSkew) {
+            count = r.skewSec < 0 ? -r.skewSec : r.skewSec;
+            threshold = m_params.maxSkewSec;
+        }
+    }
+    ++m_counts[static_cast<int>(r.verdict)];
+    if (r.verdict == confirm::Verdict::Valid) return;
+    Hit h;
+    h.message = index;
+    h.rule = kRuleConfirm;
+    h.key = in.str(who);
+    h.windowStart = windowStart;
+    h.windowEnd = t;
+    h.count = count;
+    h.threshold = threshold;
+    h.weight = m_params.weight;
+    h.detail = std::string(confirm::verdictName(r.verdict)) + ": " + r.detail;
+    sink->add(std::move(h), false);
+}
+
+std::unique_ptr<ConfirmRule> confirmRuleForCase(SqliteDb& db, const RuleSet& rules, std::vector<std::string>* problems) {
+    if (!rules.confirm.enabled) return nullptr;
+    const std::vector<confirm::EnrolledUser> users = confirm::loadEnrolment(db);
+    if (users.empty()) return nullptr;
+    std::vector<std::string> risky = rules.type.executable;
+    risky.insert(risky.end(), rules.type.script.begin(), rules.type.script.end());
+    return std::make_unique<ConfirmRule>(rules.confirm, std::move(risky), confirm::keyDirectory(users, {}, problems));
+}
+
+} // namespace mt::det
