@@ -61,6 +61,12 @@ const char* const kUsageText =
     "            clean: release the suspended copies and add allow entries that detection respects.\n"
     "  audit     --case FILE [--csv OUT]\n"
     "            Print the audit trail of recall actions (or write it as CSV).\n"
+    "  enrol     --case FILE [--json] [ENROLMENT.csv|.json]...\n"
+    "            Enrol users for the send-confirmation rule (a bad row refuses the whole file); without a file, list them.\n"
+    "  report    --case FILE --output report.pdf [--campaign ID] [--page-size A4|Letter] [--analyst NAME] [--json]\n"
+    "            Write the incident report as a PDF.\n"
+    "  export    --case FILE --table messages|campaigns|recall|audit [--format csv|json] [--output FILE]\n"
+    "            Write a table of the case as CSV or JSON.\n"
     "\n"
     "Exit status: 0 success, 1 an input could not be imported, 2 bad usage.\n";
 

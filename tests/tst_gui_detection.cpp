@@ -171,7 +171,7 @@ private slots:
     void ruleTableModel() {
         RuleTableModel m;
         const RuleSet d = RuleSet::defaults();
-        QCOMPARE(m.rowCount(), int(d.rates.size() + d.volumes.size() + 7));
+        QCOMPARE(m.rowCount(), int(d.rates.size() + d.volumes.size() + 8));
         const int row = m.rowOfRule("rate-sender-messages");
         QVERIFY(row >= 0);
         QVERIFY(m.setData(m.index(row, RuleTableModel::Threshold), 25));

@@ -130,7 +130,7 @@ private slots:
         {
             CaseStore s;
             s.open(path);
-            QCOMPARE(s.schemaVersion(), 3);
+            QCOMPARE(s.schemaVersion(), CaseStore::kSchemaVersion);
             s.db().exec("DROP TABLE audit; DROP TABLE allow_entries; DROP TABLE verdict_messages; DROP TABLE verdicts; DROP TABLE recall_requests; "
                         "DROP TABLE recall_runs; PRAGMA user_version = 2");
             QVERIFY_THROWS_EXCEPTION(SqliteError, RecallStore{s.db()}); // no recall tables yet: refused with a reason

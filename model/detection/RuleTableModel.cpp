@@ -77,6 +77,8 @@ void RuleTableModel::rebuildRows() {
                       &m_rules.propagation.weightStrong, {}});
     m_rows.push_back({QString::fromLatin1(kRuleSimilar), tr("Shares content with mail flagged earlier from another sender"),
                       &m_rules.similar.enabled, &m_rules.similar.windowSec, nullptr, &m_rules.similar.weight, {}});
+    m_rows.push_back({QString::fromLatin1(kRuleConfirm), tr("Send confirmation of enrolled users (window: replay memory)"),
+                      &m_rules.confirm.enabled, &m_rules.confirm.replayWindowSec, nullptr, &m_rules.confirm.weight, {}});
     m_rows.push_back({QString::fromLatin1(kRuleType), tr("Attachment types (weight: executables, scripts, double extensions)"),
                       &m_rules.type.enabled, nullptr, nullptr, &m_rules.type.weightDangerous, {}});
     m_rows.push_back({QString::fromLatin1(kRuleSize), tr("Size bands (see the Size bands tab)"), &m_rules.size.enabled,
