@@ -103,8 +103,10 @@ public:
                 }
             }
             SqliteStmt ins = db.prepare("INSERT INTO live_sessions(started_at, heartbeat_at, sources, note) VALUES(?1, ?1, ?2, ?3)");
-            ins.bind(1, static_cast<std::int64_t>(nowMs())).bind(2, sources.toStdString());
-            if (previousNote.isEmpty()) ins.bindNull(3); else ins.bind(3, previousNote.toStdString());
+            // Bound in place (SQLITE_STATIC): the strings must outlive exec().
+            const std::string sourcesText = sources.toStdString(), noteText = previousNote.toStdString();
+            ins.bind(1, static_cast<std::int64_t>(nowMs())).bind(2, sourcesText);
+            if (noteText.empty()) ins.bindNull(3); else ins.bind(3, noteText);
             ins.exec();
             sessionId = db.lastInsertId();
             m_sessionPath = "live session " + std::to_string(sessionId);
@@ -113,7 +115,8 @@ public:
             for (const QString& f : files) {
                 FollowPosition p;
                 p.path = QFileInfo(f).absoluteFilePath();
-                pos.bind(1, p.path.toStdString());
+                const std::string pathText = p.path.toStdString();
+                pos.bind(1, pathText);
                 if (pos.step()) {
                     p.device = static_cast<std::uint64_t>(pos.int64(0));
                     p.inode = static_cast<std::uint64_t>(pos.int64(1));
@@ -379,7 +382,7 @@ public:
         }
         runs.fetch_add(1);
         lastMs.store(nowMs() - t0);
-        if (rep.upToDate) return;
+        if (rep.upToDate && !force) return;
         const bool changed = rep.flagged != m_lastFlagged || rep.campaigns != m_lastCampaigns;
         m_lastFlagged = rep.flagged;
         m_lastCampaigns = rep.campaigns;
@@ -394,7 +397,8 @@ public:
     void setAutoSuspend(qint64 alertId, const QString& analyst, bool on) {
         SqliteStmt st = m_store.db().prepare("UPDATE live_alerts SET auto_suspend_by = ?2, auto_suspend_at = ?3 WHERE id = ?1");
         st.bind(1, static_cast<std::int64_t>(alertId));
-        if (on) st.bind(2, analyst.toStdString()).bind(3, static_cast<std::int64_t>(nowMs()));
+        const std::string who = analyst.toStdString();
+        if (on) st.bind(2, who).bind(3, static_cast<std::int64_t>(nowMs()));
         else st.bindNull(2).bindNull(3);
         st.exec();
         run(true);
@@ -581,7 +585,8 @@ bool LiveIngest::start() {
 void LiveIngest::emitStats() {
     if (!m_writer) return;
     LiveStats s = m_writer->lastStats();
-    if (!s.batch) return;
+    if (!s.batch || s.batch == m_statsBatch) return;
+    m_statsBatch = s.batch;
     if (m_listener) s.listener = m_listener->counters();
     if (m_follower) s.followedLines = m_follower->linesRead();
     if (m_detect) {

@@ -121,6 +121,7 @@ private:
     QString m_error;
     QString m_previousNote;
     qint64 m_sessionId = 0;
+    qint64 m_statsBatch = 0;
 };
 
 } // namespace mt::live

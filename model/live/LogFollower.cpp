@@ -267,10 +267,10 @@ void LogFollower::poll() {
             openCurrent(f);
             if (f.cur.fd < 0) continue;
         }
-        readAvailable(f, false);
+        // Rotation is looked for before reading: a truncated file must not be read from the
+        // old offset.
         struct stat st {};
-        if (::stat(f.pathBytes.constData(), &st) != 0) continue; // renamed away, the new one not there yet
-        if (st.st_ino != f.cur.inode || st.st_dev != f.cur.device) {
+        if (::stat(f.pathBytes.constData(), &st) == 0 && (st.st_ino != f.cur.inode || st.st_dev != f.cur.device)) {
             // Rename rotation: finish the old file (the daemon may have written to it until it
             // reopened), then the new one from its start.
             readAvailable(f, true);
@@ -280,6 +280,7 @@ void LogFollower::poll() {
             if (f.cur.fd >= 0) readAvailable(f, false);
             continue;
         }
+        // (A path that is gone was renamed and not recreated yet: the old file is read on.)
         struct stat fst {};
         ::fstat(f.cur.fd, &fst);
         const bool shrunk = fst.st_size < f.cur.readPos;
@@ -296,8 +297,8 @@ void LogFollower::poll() {
             f.cur.consumed = f.cur.readPos = 0;
             f.cur.tail.clear();
             ::lseek(f.cur.fd, 0, SEEK_SET);
-            readAvailable(f, false);
         }
+        readAvailable(f, false);
     }
 }
 
