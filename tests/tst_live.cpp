@@ -17,6 +17,7 @@
 #include <QFile>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QUdpSocket>
@@ -274,6 +275,43 @@ private slots:
         QCOMPARE(lines.size(), std::size_t(4));
         QCOMPARE(QString::fromStdString(lines[1]), QStringLiteral("Nov 24 08:01:08 mx1 postfix/qmgr[2]: ABCDEF1234: removed"));
         QCOMPARE(l.counters().connections, std::int64_t(2));
+    }
+
+    // RFC 5425: syslog over TLS (octet counting), with a certificate made for the test.
+    void tls() {
+        if (!QSslSocket::supportsSsl()) QSKIP("no TLS backend in this Qt");
+        QTemporaryDir dir;
+        const QString key = dir.filePath(QStringLiteral("key.pem")), cert = dir.filePath(QStringLiteral("cert.pem"));
+        QProcess openssl;
+        openssl.start(QStringLiteral("openssl"), {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("rsa:2048"),
+                                                  QStringLiteral("-nodes"), QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert,
+                                                  QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"), QStringLiteral("/CN=localhost")});
+        if (!openssl.waitForStarted()) QSKIP("openssl is not installed");
+        QVERIFY(openssl.waitForFinished(60000));
+        QCOMPARE(openssl.exitCode(), 0);
+        LineQueue q;
+        ListenerConfig c;
+        c.bind = QHostAddress::LocalHost;
+        c.tlsPort = 0;
+        c.certificateFile = cert;
+        c.keyFile = key;
+        SyslogListener l(&q, c);
+        QString error;
+        QVERIFY2(l.start(&error), qPrintable(error));
+        QSslSocket s;
+        s.setPeerVerifyMode(QSslSocket::VerifyNone);
+        s.connectToHostEncrypted(QStringLiteral("localhost"), static_cast<quint16>(l.tlsPort()));
+        QTRY_VERIFY2_WITH_TIMEOUT(s.isEncrypted(), qPrintable(s.errorString()), 10000); // the server runs in this thread
+        const QByteArray m = "<22>1 2026-11-24T08:01:06Z mx1 postfix/smtpd 1 - - connect from a[10.0.0.3]";
+        s.write(QByteArray::number(m.size()) + ' ' + m);
+        QTRY_COMPARE(l.counters().received, std::int64_t(1));
+        QCOMPARE(QString::fromStdString(drain(q).at(0)), QStringLiteral("2026-11-24T08:01:06Z mx1 postfix/smtpd[1]: connect from a[10.0.0.3]"));
+        // A bad key file is refused with the reason.
+        ListenerConfig bad = c;
+        bad.keyFile = cert;
+        SyslogListener b(&q, bad);
+        QVERIFY(!b.start(&error));
+        QVERIFY(error.contains(QStringLiteral("key")));
     }
 
     void allowList() {

@@ -172,10 +172,19 @@ public:
         }
         // Completed copies always; open ones once they stopped changing (settled), so detection
         // judges messages whole, and every open one at the end.
+        // What a failed batch could not write (the case was locked by another writer) goes first.
         std::vector<CopyRecord> copies;
-        copies.swap(m_assembler.completed());
+        copies.swap(m_retryCopies);
+        std::vector<RejectRecord> rejects;
+        rejects.swap(m_retryRejects);
+        const std::size_t retried = copies.size();
+        for (CopyRecord& c : m_assembler.completed()) copies.push_back(std::move(c));
+        m_assembler.completed().clear();
+        for (RejectRecord& r : m_assembler.rejects()) rejects.push_back(std::move(r));
+        m_assembler.rejects().clear();
         std::vector<std::string> orphanKeys;
-        for (const CopyRecord& c : copies) {
+        for (std::size_t i = retried; i < copies.size(); ++i) {
+            const CopyRecord& c = copies[i];
             const auto it = m_track.find(copyKey(c));
             if (it == m_track.end()) continue;
             if (it->second.writtenWithoutId && c.messageIdValid) orphanKeys.push_back(qidMessageKey(c));
@@ -207,10 +216,11 @@ public:
             it = it->second.round == m_round ? std::next(it) : m_track.erase(it);
 
         const bool heartbeatDue = started - m_lastHeartbeat >= 5000;
-        if (m_lines.empty() && copies.empty() && m_assembler.rejects().empty() && !heartbeatDue && !final) return;
+        m_pendingLines += static_cast<qint64>(m_lines.size());
+        if (m_pendingLines == 0 && copies.empty() && rejects.empty() && !heartbeatDue && !final) return;
         SqliteDb& db = m_store.db();
         try {
-            if (m_lines.empty() && copies.empty() && m_assembler.rejects().empty()) {
+            if (m_pendingLines == 0 && copies.empty() && rejects.empty()) {
                 SqliteStmt hb = db.prepare("UPDATE live_sessions SET heartbeat_at = ?2 WHERE id = ?1");
                 hb.bind(1, static_cast<std::int64_t>(sessionId)).bind(2, static_cast<std::int64_t>(started)).exec();
                 m_lastHeartbeat = started;
@@ -218,8 +228,7 @@ public:
             }
             m_store.beginFile(m_figures);
             m_store.writeCopies(copies);
-            m_store.writeRejects(m_assembler.rejects());
-            m_assembler.rejects().clear();
+            m_store.writeRejects(rejects);
             // The first problems of the session, not a row per bad line of a flood.
             if (m_issuesWritten < 200 && !m_issues.empty()) {
                 if (m_issues.size() > static_cast<std::size_t>(200 - m_issuesWritten)) m_issues.resize(static_cast<std::size_t>(200 - m_issuesWritten));
@@ -242,18 +251,25 @@ public:
                     .bind(4, p.offset).bind(5, p.tail).bind(6, static_cast<std::int64_t>(started)).exec();
                 dirty = false;
             }
-            m_committedLines += static_cast<qint64>(m_lines.size());
             if (newest) m_lastReceive = newest;
             SqliteStmt ses = db.prepare("UPDATE live_sessions SET heartbeat_at = ?2, lines = ?3, last_receive_at = ?4 WHERE id = ?1");
             ses.bind(1, static_cast<std::int64_t>(sessionId)).bind(2, static_cast<std::int64_t>(started))
-                .bind(3, static_cast<std::int64_t>(m_committedLines));
+                .bind(3, static_cast<std::int64_t>(m_committedLines + m_pendingLines));
             if (m_lastReceive) ses.bind(4, static_cast<std::int64_t>(m_lastReceive)); else ses.bindNull(4);
             ses.exec();
             m_store.commitFile(m_figures);
             m_lastHeartbeat = started;
+            m_committedLines += m_pendingLines;
+            m_pendingLines = 0;
         } catch (const std::exception& e) {
             m_store.rollbackFile();
-            emit m_owner->notice(QStringLiteral("live batch of %1 lines could not be written: %2").arg(m_lines.size()).arg(QString::fromUtf8(e.what())));
+            // Kept for the next batch (a batch import holding the case, a full disk): the lines
+            // already went through the assembler, their copies wait here, the offsets stay dirty.
+            for (auto& [p, dirty] : m_positions) dirty = dirty || p.offset > 0;
+            m_retryCopies = std::move(copies);
+            m_retryRejects = std::move(rejects);
+            emit m_owner->notice(QStringLiteral("live batch of %1 lines not written yet (%2); retrying with the next one")
+                                     .arg(m_pendingLines).arg(QString::fromUtf8(e.what())));
             return;
         }
         if (oldest) {
@@ -334,6 +350,9 @@ private:
     std::vector<std::pair<FollowPosition, bool>> m_positions;
     std::vector<LiveLine> m_lines;
     std::vector<CopyRecord> m_open;
+    std::vector<CopyRecord> m_retryCopies;
+    std::vector<RejectRecord> m_retryRejects;
+    qint64 m_pendingLines = 0; // through the assembler, not committed yet
     std::unordered_map<std::string, Track> m_track;
     std::uint64_t m_round = 0;
     QTimer* m_timer = nullptr;

@@ -113,7 +113,8 @@ bool SyslogListener::start(QString* error) {
         connect(server, &QSslServer::errorOccurred, this, [this](QSslSocket*, QAbstractSocket::SocketError) {
             m_counters.malformed.fetch_add(1, std::memory_order_relaxed);
         });
-        connect(m_tls, &QTcpServer::newConnection, this, [this] {
+        // QSslServer queues a connection once its handshake is done (pendingConnectionAvailable).
+        connect(m_tls, &QTcpServer::pendingConnectionAvailable, this, [this] {
             while (QTcpSocket* s = m_tls->nextPendingConnection()) acceptConnection(s, true);
         });
     }
