@@ -41,7 +41,7 @@ const char* const kUsageText =
     "            --tz: zone of stamps without one, e.g. Europe/Berlin (default: UTC).\n"
     "  import    --case FILE --follow [LOG...] [--syslog-udp PORT] [--syslog-tcp PORT] [--syslog-tls PORT\n"
     "            --tls-cert PEM --tls-key PEM] [--bind ADDR] [--allow HOST|ADDR|CIDR]... [--duration SEC]\n"
-    "            [--servers servers.json|demo] [--year YYYY] [--tz ZONE] [--quiet]\n"
+    "            [--servers servers.json|demo] [--year YYYY] [--tz ZONE] [--flush-ms MS] [--no-detect] [--quiet]\n"
     "            Live: follow growing logs (across rotation) and/or receive syslog (RFC 5424/3164 over UDP, TCP,\n"
     "            TLS), append to the case each half second, detect after each batch. One line per batch; a new\n"
     "            campaign prints ALERT and a recall plan awaiting approval (never approved here). Without --allow\n"
@@ -229,8 +229,9 @@ int cmdFollow(const QStringList& args, QTextStream& out, QTextStream& err) {
     QCommandLineOption tzOpt(QStringLiteral("tz"), QStringLiteral("Zone of stamps without one."), QStringLiteral("ZONE"));
     QCommandLineOption quietOpt(QStringLiteral("quiet"), QStringLiteral("No line per batch."));
     QCommandLineOption flushOpt(QStringLiteral("flush-ms"), QStringLiteral("Batch interval (ms, at most 1000)."), QStringLiteral("MS"));
+    QCommandLineOption noDetectOpt(QStringLiteral("no-detect"), QStringLiteral("Only collect: no detection, no alerts."));
     p.addOptions({caseOpt, followOpt, udpOpt, tcpOpt, tlsOpt, certOpt, keyOpt, bindOpt, allowOpt, durationOpt, serversOpt,
-                  yearOpt, tzOpt, quietOpt, flushOpt});
+                  yearOpt, tzOpt, quietOpt, flushOpt, noDetectOpt});
     int code = kOk;
     if (!parse(p, args, err, code)) return code;
     if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("import --follow: --case FILE is required"));
@@ -284,6 +285,7 @@ int cmdFollow(const QStringList& args, QTextStream& out, QTextStream& err) {
         return kInputFailed;
     }
     const bool quiet = p.isSet(quietOpt);
+    config.detect = !p.isSet(noDetectOpt);
 
     live::LiveIngest ingest(p.value(caseOpt), config);
     QObject::connect(&ingest, &live::LiveIngest::notice, [&err](const QString& what) {

@@ -82,6 +82,9 @@ public:
         try {
             m_store.open(m_casePath, true);
             m_store.dropSessionCaches(); // never the in-memory bulk link: it grows with the session
+            // A small page cache: batches touch the end of the tables only, and the import's
+            // 256 MiB would grow with the case for as long as the session runs.
+            m_store.db().exec("PRAGMA cache_size = -16384");
             SqliteDb& db = m_store.db();
             // A session that never ended is one that crashed (or was killed).
             {
@@ -373,6 +376,7 @@ public:
     bool open(QString* error) {
         try {
             m_store.open(m_casePath, false);
+            m_store.db().exec("PRAGMA cache_size = -16384"); // each run reads the case afresh anyway
         } catch (const std::exception& e) {
             if (error) *error = QString::fromUtf8(e.what());
             return false;

@@ -23,7 +23,8 @@ echo "bench_live: $LINES lines simulated"
 PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if "'"$PROTO"'"=="udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 OPT=--syslog-udp; [[ $PROTO == tcp ]] && OPT=--syslog-tcp
 "$CLI" import --case live.mtcase --org sim/org.csv > /dev/null
-"$CLI" import --case live.mtcase --follow $OPT "$PORT" --bind 127.0.0.1 > follow.out 2> follow.err &
+# BENCH_LIVE_ARGS: more options for the follower (e.g. --no-detect to measure ingest alone).
+"$CLI" import --case live.mtcase --follow $OPT "$PORT" --bind 127.0.0.1 ${BENCH_LIVE_ARGS:-} > follow.out 2> follow.err &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q '^following' follow.out 2>/dev/null && break; sleep 0.1; done
@@ -52,6 +53,7 @@ sent = [tuple(map(int, l.split())) for l in open("sent.txt")]
 out = open("follow.out").read()
 m = re.search(r"session \d+: (\d+) lines committed in (\d+) batches.*?(\d+) syslog messages, (\d+) malformed, (\d+) oversized, (\d+) refused, (\d+) cut by a disconnect, (\d+) dropped, (\d+) detection runs", out)
 committed, batches, received, malformed, oversized, refused, cut, dropped, runs = map(int, m.groups())
+if not m: print("bench_live: no session summary from the follower"); sys.exit(1)
 lags = [int(x) for x in re.findall(r" lag (\d+) ms", out)]
 dets = [int(x) for x in re.findall(r"\(last (\d+) ms\)", out)]
 alerts = re.findall(r'ALERT new campaign (\d+) "(.*)" detected_at (\S+) alert (\d+) wall_ms (\d+)', out)
