@@ -229,6 +229,8 @@ public:
                 m_lastHeartbeat = started;
                 return;
             }
+            // Not while detection reads the case: see caseMutex.
+            std::lock_guard caseLock(*caseMutex);
             m_store.beginFile(m_figures);
             m_store.writeCopies(copies);
             m_store.writeRejects(rejects);
@@ -331,6 +333,12 @@ public:
         return m_lastStats;
     }
     std::function<void()> onCommitted;
+    // Held by the writer for each transaction and by detection for each run. CaseDetection's
+    // loader reads the copies in two statements on a connection of its own (their id range,
+    // then the rows) and trusts the range: a batch committed between the two would give it
+    // rows outside the range (a write out of bounds). Until the loader checks the range, the
+    // two take turns; lines keep arriving meanwhile (the receivers do not wait).
+    std::mutex* caseMutex = nullptr;
 
 private:
     struct Track {
@@ -398,6 +406,7 @@ public:
         const qint64 t0 = nowMs();
         det::CaseDetectionReport rep;
         try {
+            std::lock_guard caseLock(*caseMutex);
             rep = det::CaseDetection::run(m_store, true);
         } catch (const std::exception& e) {
             emit m_owner->notice(QStringLiteral("live detection failed: %1").arg(QString::fromUtf8(e.what())));
@@ -430,6 +439,7 @@ public:
     void close() { m_store.close(); }
 
     std::atomic<qint64> runs{0}, lastMs{0};
+    std::mutex* caseMutex = nullptr;
 
 private:
     void announce(qint64 receivedBound) {
@@ -547,6 +557,7 @@ bool LiveIngest::start() {
     m_writeThread = new QThread(this);
     m_writeThread->setObjectName(QStringLiteral("live-write"));
     m_writer = new Writer(this, m_casePath, m_config, m_queue.get());
+    m_writer->caseMutex = &m_caseMutex;
     m_writer->moveToThread(m_writeThread);
     m_receiveThread = new QThread(this);
     m_receiveThread->setObjectName(QStringLiteral("live-receive"));
@@ -584,6 +595,7 @@ bool LiveIngest::start() {
 
     if (m_config.detect) {
         m_detect = new Detect(this, m_casePath, m_config, m_writer);
+        m_detect->caseMutex = &m_caseMutex;
         m_detect->moveToThread(m_detectThread);
         bool ok = false;
         runIn(m_detect, [&] { ok = m_detect->open(&why); });

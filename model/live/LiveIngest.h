@@ -26,6 +26,7 @@
 #include <QStringList>
 
 #include <memory>
+#include <mutex>
 
 class QThread;
 
@@ -122,6 +123,7 @@ private:
     QString m_previousNote;
     qint64 m_sessionId = 0;
     qint64 m_statsBatch = 0;
+    std::mutex m_caseMutex; // the writer's transactions and detection's runs take turns (see LiveIngest.cpp)
 };
 
 } // namespace mt::live
