@@ -5,6 +5,7 @@
 #include "model/ImportJob.h"
 #include "model/confirm/Enrolment.h"
 #include "model/detection/CaseDetection.h"
+#include "model/live/LiveIngest.h"
 #include "model/recall/RecallPlan.h"
 #include "model/recall/RecallRun.h"
 #include "model/recall/Verdict.h"
@@ -12,12 +13,17 @@
 #include "importers/PostfixLog.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTimer>
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+
+#include <atomic>
+#include <csignal>
 
 namespace mt::cli {
 
@@ -36,6 +42,13 @@ const char* const kUsageText =
     "            --server: server name for logs that do not name theirs (Exim mainlog, Zeek sensor).\n"
     "            --year: year of classic syslog stamps (default: from each file's date).\n"
     "            --tz: zone of stamps without one, e.g. Europe/Berlin (default: UTC).\n"
+    "  import    --case FILE --follow [LOG...] [--syslog-udp PORT] [--syslog-tcp PORT] [--syslog-tls PORT\n"
+    "            --tls-cert PEM --tls-key PEM] [--bind ADDR] [--allow HOST|ADDR|CIDR]... [--duration SEC]\n"
+    "            [--servers servers.json|demo] [--year YYYY] [--tz ZONE] [--flush-ms MS] [--no-detect] [--quiet]\n"
+    "            Live: follow growing logs (across rotation) and/or receive syslog (RFC 5424/3164 over UDP, TCP,\n"
+    "            TLS), append to the case each half second, detect after each batch. One line per batch; a new\n"
+    "            campaign prints ALERT and a recall plan awaiting approval (never approved here). Without --allow\n"
+    "            only loopback may send. Stops cleanly on SIGINT/SIGTERM or after --duration seconds.\n"
     "  messages  --case FILE [--format tsv|jsonl] [--flagged [--campaign ID]]\n"
     "            One line per logical message with its recipients, destinations and statuses.\n"
     "            --flagged: only the messages detection flagged, with their rule ids and campaign.\n"
@@ -210,6 +223,155 @@ int cmdImport(const QStringList& args, QTextStream& out, QTextStream& err) {
     }
     out.flush();
     return orgReport.anyFailed() || logReport.anyFailed() ? kInputFailed : kOk;
+}
+
+std::atomic_int g_stopSignal{0};
+extern "C" void onStopSignal(int sig) { g_stopSignal.store(sig); }
+
+// import --follow: live monitoring until a signal or --duration.
+int cmdFollow(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
+    QCommandLineOption followOpt(QStringLiteral("follow"), QStringLiteral("Live: follow files, listen for syslog."));
+    QCommandLineOption udpOpt(QStringLiteral("syslog-udp"), QStringLiteral("UDP port."), QStringLiteral("PORT"));
+    QCommandLineOption tcpOpt(QStringLiteral("syslog-tcp"), QStringLiteral("TCP port."), QStringLiteral("PORT"));
+    QCommandLineOption tlsOpt(QStringLiteral("syslog-tls"), QStringLiteral("TLS port (RFC 5425)."), QStringLiteral("PORT"));
+    QCommandLineOption certOpt(QStringLiteral("tls-cert"), QStringLiteral("TLS certificate (PEM)."), QStringLiteral("PEM"));
+    QCommandLineOption keyOpt(QStringLiteral("tls-key"), QStringLiteral("TLS private key (PEM)."), QStringLiteral("PEM"));
+    QCommandLineOption bindOpt(QStringLiteral("bind"), QStringLiteral("Address to listen on."), QStringLiteral("ADDR"));
+    QCommandLineOption allowOpt(QStringLiteral("allow"), QStringLiteral("Sender allowed (host, address, CIDR)."), QStringLiteral("HOST"));
+    QCommandLineOption durationOpt(QStringLiteral("duration"), QStringLiteral("Stop after SEC seconds."), QStringLiteral("SEC"));
+    QCommandLineOption serversOpt(QStringLiteral("servers"), QStringLiteral("Recall server directory for the plans."), QStringLiteral("FILE"));
+    QCommandLineOption yearOpt(QStringLiteral("year"), QStringLiteral("Year of classic syslog stamps."), QStringLiteral("YYYY"));
+    QCommandLineOption tzOpt(QStringLiteral("tz"), QStringLiteral("Zone of stamps without one."), QStringLiteral("ZONE"));
+    QCommandLineOption quietOpt(QStringLiteral("quiet"), QStringLiteral("No line per batch."));
+    QCommandLineOption flushOpt(QStringLiteral("flush-ms"), QStringLiteral("Batch interval (ms, at most 1000)."), QStringLiteral("MS"));
+    QCommandLineOption noDetectOpt(QStringLiteral("no-detect"), QStringLiteral("Only collect: no detection, no alerts."));
+    p.addOptions({caseOpt, followOpt, udpOpt, tcpOpt, tlsOpt, certOpt, keyOpt, bindOpt, allowOpt, durationOpt, serversOpt,
+                  yearOpt, tzOpt, quietOpt, flushOpt, noDetectOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("import --follow: --case FILE is required"));
+    live::LiveConfig config;
+    config.files = p.positionalArguments();
+    auto port = [&](const QCommandLineOption& o, int& to) {
+        if (!p.isSet(o)) return true;
+        bool ok = false;
+        const int v = p.value(o).toInt(&ok);
+        if (!ok || v < 0 || v > 65535) return false;
+        to = v;
+        return true;
+    };
+    if (!port(udpOpt, config.syslog.udpPort) || !port(tcpOpt, config.syslog.tcpPort) || !port(tlsOpt, config.syslog.tlsPort))
+        return usage(err, QStringLiteral("import --follow: a port is a number from 0 to 65535"));
+    if (config.syslog.tlsPort >= 0) {
+        if (!p.isSet(certOpt) || !p.isSet(keyOpt)) return usage(err, QStringLiteral("import --follow: --syslog-tls needs --tls-cert and --tls-key"));
+        config.syslog.certificateFile = p.value(certOpt);
+        config.syslog.keyFile = p.value(keyOpt);
+    }
+    if (p.isSet(bindOpt) && !config.syslog.bind.setAddress(p.value(bindOpt)))
+        return usage(err, QStringLiteral("import --follow: --bind wants an IP address, not '%1'").arg(p.value(bindOpt)));
+    config.syslog.allow = p.values(allowOpt);
+    if (config.files.isEmpty() && config.syslog.udpPort < 0 && config.syslog.tcpPort < 0 && config.syslog.tlsPort < 0)
+        return usage(err, QStringLiteral("import --follow: give LOG files to follow or a --syslog-udp/--syslog-tcp/--syslog-tls port"));
+    double duration = 0;
+    if (p.isSet(durationOpt)) {
+        bool ok = false;
+        duration = p.value(durationOpt).toDouble(&ok);
+        if (!ok || duration <= 0) return usage(err, QStringLiteral("import --follow: --duration wants seconds"));
+    }
+    if (p.isSet(yearOpt)) {
+        bool ok = false;
+        config.year = p.value(yearOpt).toInt(&ok);
+        if (!ok || config.year < 1970 || config.year > 9999) return usage(err, QStringLiteral("import --follow: --year wants a four-digit year"));
+    }
+    if (p.isSet(tzOpt)) {
+        config.timeZone = p.value(tzOpt).toStdString();
+        if (!SyslogFraming().setTimeZone(config.timeZone))
+            return usage(err, QStringLiteral("import --follow: unknown time zone '%1'").arg(p.value(tzOpt)));
+    }
+    if (p.isSet(flushOpt)) {
+        bool ok = false;
+        config.flushIntervalMs = p.value(flushOpt).toInt(&ok);
+        if (!ok || config.flushIntervalMs < 10 || config.flushIntervalMs > 1000)
+            return usage(err, QStringLiteral("import --follow: --flush-ms wants 10 to 1000"));
+    }
+    if (p.isSet(serversOpt) && p.value(serversOpt) != QLatin1String("demo")) config.serversFile = p.value(serversOpt);
+    if (!QCoreApplication::instance()) {
+        err << "mailtriage-cli: import --follow needs the application's event loop\n";
+        return kInputFailed;
+    }
+    const bool quiet = p.isSet(quietOpt);
+    config.detect = !p.isSet(noDetectOpt);
+
+    live::LiveIngest ingest(p.value(caseOpt), config);
+    QObject::connect(&ingest, &live::LiveIngest::notice, [&err](const QString& what) {
+        err << "mailtriage-cli: " << what << "\n";
+        err.flush();
+    });
+    live::LiveStats last;
+    QObject::connect(&ingest, &live::LiveIngest::stats, [&out, &last, quiet](const live::LiveStats& s) {
+        last = s;
+        if (quiet) return;
+        out << "batch " << s.batch << ": " << s.batchLines << " lines (" << s.accepted << " accepted, " << s.rejected
+            << " rejected, " << s.skipped << " skipped), " << s.copiesWritten << " copies written, " << s.messages
+            << " messages in case, " << s.batchMs << " ms, lag " << s.lagMs << " ms, queued " << s.queued
+            << ", detection " << s.detectionRuns << " runs (last " << s.lastDetectMs << " ms)\n";
+        out.flush();
+    });
+    QObject::connect(&ingest, &live::LiveIngest::newCampaign,
+                     [&out](qint64 id, const QString& label, qint64 detectedAt, qint64 alertId) {
+                         out << "ALERT new campaign " << id << " \"" << label << "\" detected_at " << isoUtc(detectedAt)
+                             << " alert " << alertId << " wall_ms " << QDateTime::currentMSecsSinceEpoch() << "\n";
+                         out.flush();
+                     });
+    QObject::connect(&ingest, &live::LiveIngest::planProposed, [&out](qint64 alertId, qint64 campaign, qint64 proposed) {
+        out << "PLAN alert " << alertId << " campaign " << campaign << ": " << proposed
+            << " recall requests proposed, awaiting approval (mailtriage-cli recall --proposed)\n";
+        out.flush();
+    });
+    if (!ingest.start()) {
+        err << "mailtriage-cli: import --follow: " << ingest.error() << "\n";
+        return kInputFailed;
+    }
+    out << "following";
+    for (const QString& f : config.files) out << " " << f;
+    if (ingest.udpPort() >= 0) out << " udp/" << ingest.udpPort();
+    if (ingest.tcpPort() >= 0) out << " tcp/" << ingest.tcpPort();
+    if (ingest.tlsPort() >= 0) out << " tls/" << ingest.tlsPort();
+    out << " into " << p.value(caseOpt) << " (session " << ingest.sessionId() << ")\n";
+    out.flush();
+
+    std::signal(SIGINT, onStopSignal);
+    std::signal(SIGTERM, onStopSignal);
+    QTimer signalPoll;
+    QObject::connect(&signalPoll, &QTimer::timeout, [] {
+        if (g_stopSignal.load()) QCoreApplication::quit();
+    });
+    signalPoll.start(100);
+    if (duration > 0) QTimer::singleShot(static_cast<int>(duration * 1000), [] { QCoreApplication::quit(); });
+    QCoreApplication::exec();
+    ingest.stop();
+    QCoreApplication::processEvents(); // the last stats and alerts queued by stop()
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    CaseStore store;
+    try {
+        store.open(p.value(caseOpt), false);
+        const CaseCounts c = store.counts();
+        out << "stopped" << (g_stopSignal.load() ? " by signal" : "") << ": case " << p.value(caseOpt) << ": " << c.messages
+            << " messages, " << c.deliveries << " deliveries, " << c.copies << " copies on " << c.servers << " servers\n";
+        const live::ListenerCounters& l = last.listener;
+        out << "session " << ingest.sessionId() << ": " << last.lines << " lines committed in " << last.batch << " batches, "
+            << last.followedLines << " read from files, " << l.received << " syslog messages, " << l.malformed << " malformed, "
+            << l.oversized << " oversized, " << l.refused << " refused, " << l.truncated << " cut by a disconnect, "
+            << last.dropped << " dropped, " << last.detectionRuns << " detection runs\n";
+    } catch (const std::exception& e) {
+        err << "mailtriage-cli: " << e.what() << "\n";
+        return kInputFailed;
+    }
+    out.flush();
+    return kOk;
 }
 
 std::unique_ptr<CaseReader> openReader(const QString& path, QTextStream& err) {
@@ -927,7 +1089,8 @@ int run(const QStringList& args, QTextStream& out, QTextStream& err) {
         out.flush();
         return kOk;
     }
-    if (cmd == QLatin1String("import")) return cmdImport(rest, out, err);
+    if (cmd == QLatin1String("import"))
+        return rest.contains(QLatin1String("--follow")) ? cmdFollow(rest, out, err) : cmdImport(rest, out, err);
     if (cmd == QLatin1String("messages")) return cmdMessages(rest, out, err);
     if (cmd == QLatin1String("summary")) return cmdSummary(rest, out, err);
     if (cmd == QLatin1String("simulate")) return cmdSimulate(rest, out, err);

@@ -306,6 +306,44 @@ CREATE TABLE IF NOT EXISTS enrolment(
   enrolled_at INTEGER NOT NULL
 );
 )SQL",
+    // 4 -> 5: live monitoring (issue 10). Where each followed file stopped (so a restart
+    // resumes without losing or repeating a line), one row per monitoring session (an unclean
+    // end says which lines may be missing), and the campaigns already announced (so a restart
+    // does not announce them again), with the analyst's optional auto-suspend.
+    R"SQL(
+CREATE TABLE IF NOT EXISTS live_sessions(
+  id INTEGER PRIMARY KEY,
+  started_at INTEGER NOT NULL,           -- wall clock, ms since epoch UTC
+  heartbeat_at INTEGER,                  -- the last committed batch
+  ended_at INTEGER,                      -- NULL while running, or when it ended uncleanly
+  clean INTEGER NOT NULL DEFAULT 0,      -- 1: stopped on purpose, everything received was written
+  sources TEXT,                          -- what it followed and listened on
+  lines INTEGER NOT NULL DEFAULT 0,      -- lines committed
+  last_receive_at INTEGER,               -- receive time of the last committed line
+  note TEXT                              -- e.g. what an unclean end of the previous session may have lost
+);
+CREATE TABLE IF NOT EXISTS live_files(
+  path TEXT PRIMARY KEY,                 -- as followed (absolute)
+  device INTEGER,
+  inode INTEGER NOT NULL,                -- the file the offset belongs to (rotation renames it away)
+  offset INTEGER NOT NULL,               -- bytes committed: the end of the last line written
+  tail BLOB,                             -- the bytes just before offset, to notice copytruncate
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS live_alerts(
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER,
+  anchor_message_id INTEGER NOT NULL,    -- the campaign's patient-zero message when announced: campaign ids change on
+                                         -- every detection run, a campaign is recognised by containing this message
+  campaign_label TEXT,
+  detected_at INTEGER,                   -- log time the rules first fired
+  alerted_at INTEGER NOT NULL,           -- wall clock of the notification
+  received_at INTEGER,                   -- wall clock the newest line of the batch that revealed it was received
+  auto_suspend_by TEXT,                  -- the analyst who let this campaign's copies be suspended without asking
+  auto_suspend_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS live_alerts_anchor ON live_alerts(anchor_message_id);
+)SQL",
 };
 
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -1089,6 +1127,13 @@ void CaseStore::rollbackFile() {
     }
     m_servers.clear();
     m_units.clear();
+}
+
+void CaseStore::dropSessionCaches() {
+    if (m_inFile) throw SqliteError("dropSessionCaches() inside an import transaction");
+    m_messageCache.clear();
+    // Inactive from now on: the SQL link (driven by the rows each file touched) takes over.
+    if (m_bulk && m_bulk->active) m_bulk = std::make_unique<BulkLink>();
 }
 
 std::vector<CopyRecord> CaseStore::openCopies() {

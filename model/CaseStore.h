@@ -60,7 +60,7 @@ struct CaseCounts {
 
 class CaseStore {
 public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
     static constexpr const char* kUnassignedUnit = "Unassigned";
 
     CaseStore();
@@ -86,6 +86,10 @@ public:
     bool inFile() const { return m_inFile; }
 
     CaseCounts counts();
+    // For writers that never end (live monitoring): forgets the per-session caches (the
+    // message cache and the in-memory link of a bulk load), which otherwise grow with every
+    // message written, so memory stays flat; later files are linked by SQL. Not inside a file.
+    void dropSessionCaches();
     // Copies whose `removed` line has not been seen (a log cut at a rotation, deferred mail),
     // as records keyed so that re-emitting them merges into the same rows.
     std::vector<CopyRecord> openCopies();

@@ -111,6 +111,38 @@ TimeMs firstStamp(const QString& path, int year, const std::string& zone) {
 
 } // namespace
 
+void LogLineFeeder::rejectOverlong(std::string_view start, std::size_t length, std::int64_t lineNo) {
+    ImportFileFigures& f = m_figures;
+    ++f.lines;
+    ++f.rejected;
+    if (m_issues.get().size() < m_maxIssues)
+        m_issues.get().push_back({f.path, lineNo,
+                                  "line of " + std::to_string(length) + " bytes is longer than the 64 KiB limit",
+                                  excerptOf(start)});
+}
+
+PostfixAssembler::Result LogLineFeeder::feed(std::string_view line, std::int64_t lineNo) {
+    ImportFileFigures& f = m_figures;
+    std::vector<ParseIssue>& issues = m_issues;
+    ++f.lines;
+    if (hasHighBit(line) && !isValidUtf8(line)) {
+        m_fixed = sanitiseUtf8(line);
+        line = m_fixed;
+        if (issues.size() < m_maxIssues)
+            issues.push_back({f.path, lineNo, "invalid UTF-8; the bad bytes were replaced with U+FFFD", excerptOf(line)});
+    }
+    const PostfixAssembler::Result r = m_assembler.feed(line, m_why);
+    switch (r) {
+    case PostfixAssembler::Result::Accepted: ++f.accepted; break;
+    case PostfixAssembler::Result::Skipped: ++f.skipped; break;
+    case PostfixAssembler::Result::Rejected:
+        ++f.rejected;
+        if (issues.size() < m_maxIssues) issues.push_back({f.path, lineNo, m_why, excerptOf(line)});
+        break;
+    }
+    return r;
+}
+
 ImportJob::ImportJob(CaseStore& store, ImportOptions options) : m_store(store), m_options(std::move(options)) {}
 
 namespace {
@@ -216,33 +248,18 @@ ImportReport ImportJob::importPostfixLogs(const QStringList& paths) {
         std::atomic<std::int64_t> bytesRead{0};
         auto parse = [&] {
             std::string_view line;
-            std::string why, fixed;
             auto& f = fr.figures;
+            LogLineFeeder feeder(assembler, f, fr.issues, m_options.maxIssuesPerFile);
             while (reader.next(line)) {
-                ++f.lines;
                 if (reader.lastLineTruncated()) {
-                    ++f.rejected;
-                    if (fr.issues.size() < m_options.maxIssuesPerFile)
-                        fr.issues.push_back({f.path, reader.lineNumber(),
-                                             "line of " + std::to_string(reader.lastLineLength())
-                                                 + " bytes is longer than the 64 KiB limit",
-                                             excerptOf(line)});
+                    feeder.rejectOverlong(line, reader.lastLineLength(), reader.lineNumber());
                     continue;
                 }
-                if (hasHighBit(line) && !isValidUtf8(line)) {
-                    fixed = sanitiseUtf8(line);
-                    line = fixed;
-                    if (fr.issues.size() < m_options.maxIssuesPerFile)
-                        fr.issues.push_back({f.path, reader.lineNumber(),
-                                             "invalid UTF-8; the bad bytes were replaced with U+FFFD", excerptOf(line)});
-                }
-                switch (assembler.feed(line, why)) {
+                switch (feeder.feed(line, reader.lineNumber())) {
                 case PostfixAssembler::Result::Accepted:
-                    ++f.accepted;
                     ++outcome.postfixLines;
                     break;
                 case PostfixAssembler::Result::Skipped:
-                    ++f.skipped;
                     if (outcome.postfixLines == 0 && outcome.foreignPrograms.size() < 8) {
                         SyslogFraming probe;
                         SyslogLine sl;
@@ -251,9 +268,6 @@ ImportReport ImportJob::importPostfixLogs(const QStringList& paths) {
                     }
                     break;
                 case PostfixAssembler::Result::Rejected:
-                    ++f.rejected;
-                    if (fr.issues.size() < m_options.maxIssuesPerFile)
-                        fr.issues.push_back({f.path, reader.lineNumber(), why, excerptOf(line)});
                     break;
                 }
                 // A file whose first thousand lines are all unreadable is not a log at all.

@@ -5,6 +5,7 @@
 #include "CaseStore.h"
 #include "importers/LogFormat.h"
 #include "importers/OrgChart.h"
+#include "importers/PostfixLog.h"
 
 #include <QStringList>
 #include <atomic>
@@ -52,6 +53,32 @@ struct ImportReport {
         for (const auto& f : files) n += f.figures.rejected;
         return n;
     }
+};
+
+// One log line into the assembler, the way every import path does it (files here, live
+// follow and syslog in model/live): overlong lines rejected, invalid UTF-8 repaired, the
+// figures counted and the first problems kept with line number and excerpt.
+class LogLineFeeder {
+public:
+    LogLineFeeder(PostfixAssembler& assembler, ImportFileFigures& figures, std::vector<ParseIssue>& issues,
+                  std::size_t maxIssues)
+        : m_assembler(assembler), m_figures(figures), m_issues(issues), m_maxIssues(maxIssues) {}
+
+    // A line the reader had to cut (longer than its limit): rejected with its length.
+    void rejectOverlong(std::string_view start, std::size_t length, std::int64_t lineNo);
+    PostfixAssembler::Result feed(std::string_view line, std::int64_t lineNo);
+    // For a caller that keeps another figures/issues per source.
+    void retarget(ImportFileFigures& figures, std::vector<ParseIssue>& issues) {
+        m_figures = std::ref(figures);
+        m_issues = std::ref(issues);
+    }
+
+private:
+    PostfixAssembler& m_assembler;
+    std::reference_wrapper<ImportFileFigures> m_figures;
+    std::reference_wrapper<std::vector<ParseIssue>> m_issues;
+    std::size_t m_maxIssues;
+    std::string m_why, m_fixed;
 };
 
 class ImportJob {

@@ -346,7 +346,7 @@ private slots:
         {
             CaseStore s;
             s.open(path);
-            QCOMPARE(s.schemaVersion(), 4);
+            QCOMPARE(s.schemaVersion(), CaseStore::kSchemaVersion);
             QCOMPARE(enrolmentChangedAt(s.db()), std::int64_t(0));
             EnrolledUser u{"alice@corp.example", Algorithm::Ed25519, a.keyId(), a.publicKey()};
             QCOMPARE(storeEnrolment(s.db(), {u}, "e.csv"), 1);

@@ -74,7 +74,11 @@ void scanDeliveries(sqlite3* h, DeliveryScan& out) {
     std::vector<std::int64_t> copyMessage(n, 0);
     std::vector<std::int32_t> copyServer(n, -1);
     eachRow(h, "SELECT id, message_id, server_id FROM copies", [&](sqlite3_stmt* st) {
-        const std::size_t c = static_cast<std::size_t>(sqlite3_column_int64(st, 0) - minC);
+        const std::int64_t id = sqlite3_column_int64(st, 0);
+        // Outside the range read above only if a writer committed in between (the load runs in
+        // one read transaction, so it cannot; kept as a guard: an index out of range is memory).
+        if (id < minC || id > maxC) return;
+        const std::size_t c = static_cast<std::size_t>(id - minC);
         copyMessage[c] = sqlite3_column_int64(st, 1);
         copyServer[c] = static_cast<std::int32_t>(sqlite3_column_int64(st, 2));
     });
@@ -410,6 +414,24 @@ CaseDetectionReport CaseDetection::run(CaseStore& store, bool allowIncremental) 
             lo.extraIds.push_back(st.int64(0));
         }
     }
+    // Every scan of the load sees one snapshot of the case (WAL): a live writer committing a
+    // batch meanwhile must not make the copies, deliveries and messages disagree. The read
+    // transaction ends before the write-back takes the write lock.
+    struct ReadSnapshot {
+        SqliteDb& db;
+        bool open = true;
+        explicit ReadSnapshot(SqliteDb& d) : db(d) { db.exec("BEGIN"); }
+        void end() {
+            if (open) db.exec("COMMIT");
+            open = false;
+        }
+        ~ReadSnapshot() {
+            try {
+                if (open) db.exec("ROLLBACK");
+            } catch (...) {
+            }
+        }
+    } snapshot(db);
     loadCase(db, in, lo);
     rep.loadMs = timer.restart();
 
@@ -445,6 +467,7 @@ CaseDetectionReport CaseDetection::run(CaseStore& store, bool allowIncremental) 
         }
     }
 
+    snapshot.end();
     // Write back in one transaction.
     db.exec("BEGIN IMMEDIATE");
     try {
