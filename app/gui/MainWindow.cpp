@@ -5,6 +5,7 @@
 #include "Settings.h"
 #include "TruthDialog.h"
 #include "model/AnalysisSelection.h"
+#include "model/live/LiveIngest.h"
 #include "model/MessageTableModel.h"
 #include "views/MessageDetailsView.h"
 #include "views/RuleSetEditor.h"
@@ -43,6 +44,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -278,6 +280,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() {
+    stopLive();
     m_cancel = true;
     waitForWorkers();
     m_watcher.disconnect(this);
@@ -317,6 +320,7 @@ void MainWindow::buildUi() {
     m_filter = new QLineEdit(content);
     m_filter->setPlaceholderText(tr("sender, subject, client, Message-ID, attachment or recipient (Ctrl+F)"));
     m_filter->setClearButtonEnabled(true);
+    m_filter->setMinimumWidth(m_filter->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 24);
     m_filter->setAcceptDrops(false); // files dropped here go to the window's import
     filterLabel->setBuddy(m_filter);
     m_shownLabel = new QLabel(content);
@@ -346,6 +350,7 @@ void MainWindow::buildUi() {
     filterRow->addWidget(m_idFilterBar);
     buildDetectionFilters(content, filterRow);
     filterRow->addWidget(m_shownLabel);
+    m_contentLayout = layout;
     layout->addLayout(filterRow);
 
     m_splitter = new QSplitter(Qt::Vertical, content);
@@ -494,6 +499,8 @@ void MainWindow::buildMenus() {
     m_importOrgAct = file->addAction(tr("Import &org chart…"), this, &MainWindow::importOrgChartDialog);
     m_importOrgAct->setStatusTip(tr("Import an organisation chart (CSV or LDIF)"));
     file->addSeparator();
+    buildLiveUi(file);
+    file->addSeparator();
     buildExportMenu(file);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
@@ -529,6 +536,7 @@ QString MainWindow::casePath() const { return m_reader ? m_reader->path() : QStr
 
 bool MainWindow::openCase(const QString& path, bool create) {
     m_lastError.clear();
+    stopLive(); // it writes into the case being left
     if (m_importing) {
         m_lastError = tr("An import is running; wait for it or cancel it first.");
         return false;
@@ -590,6 +598,7 @@ bool MainWindow::openCase(const QString& path, bool create) {
 
 void MainWindow::closeCase() {
     if (m_importing) return;
+    stopLive();
     m_model->setReader(nullptr);
     m_reader.reset();
     m_details->clear();
@@ -721,8 +730,9 @@ void MainWindow::updateEmptyState() {
 void MainWindow::updateActions() {
     for (QAction* a : {m_newAct, m_openAct, m_importLogsAct, m_importOrgAct, m_newDrillAct}) a->setEnabled(!m_importing);
     m_recentMenu->setEnabled(!m_importing);
+    // Live monitoring detects by itself after every batch.
     for (QAction* a : {m_runDetectAct, m_fullDetectAct, m_editRulesAct, m_importRulesAct})
-        a->setEnabled(m_reader && !m_importing);
+        a->setEnabled(m_reader && !m_importing && !m_live);
     m_exportRulesAct->setEnabled(m_reader != nullptr);
     m_exportReportAct->setEnabled(m_reader && !m_importing);
     m_exportDataMenu->setEnabled(m_reader != nullptr);
@@ -758,9 +768,14 @@ void MainWindow::onIdsReloaded() {
         m_shownLabel->setText(tr("%1 messages").arg(num(shown)));
     else
         m_shownLabel->setText(tr("%1 of %2 messages").arg(num(shown), num(m_counts.messages)));
-    // Keep the message the details show, when it is still listed.
+    // Keep the message the details show, when it is still listed, and after a live batch the
+    // place the analyst was looking at.
     const qint64 keep = m_details ? m_details->messageId() : -1;
-    if (keep > 0 && selectMessage(keep)) return;
+    const int scroll = m_keepScroll;
+    m_keepScroll = -1;
+    const bool kept = keep > 0 && selectMessage(keep);
+    if (scroll >= 0) m_table->verticalScrollBar()->setValue(scroll);
+    if (kept) return;
     if (m_details) m_details->clear();
 }
 

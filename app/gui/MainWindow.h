@@ -26,6 +26,7 @@ class QApplication;
 class QAction;
 class QComboBox;
 class QHBoxLayout;
+class QVBoxLayout;
 class QLabel;
 class QLineEdit;
 class QMenu;
@@ -38,8 +39,14 @@ class QTableView;
 class QDockWidget;
 class QTabWidget;
 
+class QSystemTrayIcon;
+
 namespace mt::recall {
 class RecallRequestModel;
+}
+namespace mt::live {
+class LiveIngest;
+struct LiveConfig;
 }
 
 namespace mt {
@@ -178,6 +185,15 @@ public:
     bool startVerdict(qint64 campaignId, bool virus, const QString& approver);
     bool isRecalling() const { return m_recalling; }
     QString lastRecallSummary() const { return m_lastRecallSummary; }
+
+    // Live monitoring (issue 10): follows files and/or listens for syslog into the open case
+    // (File > Follow logs…). False (lastError()) when no case is open or it cannot start.
+    bool startLive(const live::LiveConfig& config);
+    void stopLive();
+    bool isLive() const { return m_live != nullptr; }
+    live::LiveIngest* liveIngest() const { return m_live.get(); }
+    QString lastAlert() const { return m_lastAlert; }
+    QWidget* liveAlertBar() const { return m_alertBar; }
     qint64 lastProposedRound() const { return m_lastProposed; }
     recall::RecallRequestModel* recallModel() const { return m_recallModel; }
     void refreshRecall();
@@ -212,6 +228,7 @@ public slots:
     void verdictDialog(bool virus);
     void serverDirectoryDialog();
     void auditTrailDialog();
+    void followLogsDialog();
     // Writes the incident report without asking (tests, scripting); false with lastError().
     bool exportReport(const QString& pdfPath, qint64 campaignId = 0, const QString& pageSize = QStringLiteral("A4"),
                       const QString& analyst = {});
@@ -232,6 +249,11 @@ signals:
     // ok: the drill's case is open; otherwise cancelled or failed (lastError()).
     void drillFinished(bool ok, bool cancelled);
     void truthShown();
+    void liveStarted();
+    // After a live batch: the list, counts and (when campaigns changed) the views re-read.
+    void liveRefreshed();
+    // A new campaign was announced by live monitoring.
+    void liveAlert(qint64 campaignId, const QString& label);
     void recallStarted();
     void recallFinished(bool ok);
     void verdictFinished(bool ok);
@@ -292,6 +314,10 @@ private:
     QString askApprover(const QString& title, const QString& text, const QString& okText);
     void runRecallWorker(const QString& what, RecallWork work, bool verdict);
     void onRecallFinished();
+    void buildLiveUi(QMenu* file);
+    void refreshAfterLiveBatch();
+    void onLiveCampaign(qint64 campaignId, const QString& label, qint64 detectedAt, qint64 alertId);
+    void updateAlertText();
     void buildDetectionFilters(QWidget* parent, QHBoxLayout* row);
     void refreshDetectionFilters();
     void applyScope();
@@ -394,6 +420,22 @@ private:
     QString m_lastRecallSummary;
     qint64 m_lastProposed = 0;
     QMenu* m_recallMenu = nullptr;
+
+    // Live monitoring
+    std::unique_ptr<live::LiveIngest> m_live;
+    QAction* m_followAct = nullptr;
+    QAction* m_stopFollowAct = nullptr;
+    QLabel* m_liveLabel = nullptr;
+    QWidget* m_alertBar = nullptr;
+    QLabel* m_alertLabel = nullptr;
+    QTimer m_liveRefresh;             // coalesces batches: the views re-read at most every 2 s
+    qint64 m_liveMessages = 0;
+    bool m_liveCampaignsChanged = false;
+    int m_keepScroll = -1;            // the list's scroll position to restore after a live reload
+    qint64 m_alertId = 0, m_alertCampaign = 0, m_alertDetectedAt = 0, m_alertProposed = 0;
+    QString m_alertLabelText, m_lastAlert;
+    QSystemTrayIcon* m_tray = nullptr;
+    QVBoxLayout* m_contentLayout = nullptr; // the message tab's layout (the alert bar goes on top)
     QWidget* m_selectionBar = nullptr;
     QLabel* m_selectionLabel = nullptr;
 

@@ -100,7 +100,7 @@ void MainWindow::buildDetectionFilters(QWidget* parent, QHBoxLayout* row) {
     m_campaignCombo->setObjectName(QStringLiteral("campaignFilter"));
     m_campaignCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_campaignCombo->setMinimumContentsLength(14);
-    m_campaignCombo->setMaximumWidth(m_campaignCombo->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 34);
+    m_campaignCombo->setMaximumWidth(m_campaignCombo->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 30);
     m_campaignCombo->setToolTip(tr("List only the messages of one campaign, or every flagged message (Ctrl+G)"));
     campaignLabel->setBuddy(m_campaignCombo);
     auto* ruleLabel = new QLabel(tr("R&ule:"), parent);
@@ -108,6 +108,7 @@ void MainWindow::buildDetectionFilters(QWidget* parent, QHBoxLayout* row) {
     m_ruleCombo->setObjectName(QStringLiteral("ruleFilter"));
     m_ruleCombo->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_ruleCombo->setMinimumContentsLength(10);
+    m_ruleCombo->setMaximumWidth(m_ruleCombo->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 22);
     m_ruleCombo->setToolTip(tr("List only the messages a rule hit"));
     ruleLabel->setBuddy(m_ruleCombo);
     // "Selection: unit Sales/North · 09:20–09:40  [Clear]": what the other views selected.

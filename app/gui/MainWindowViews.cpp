@@ -37,7 +37,7 @@ void MainWindow::buildViews() {
     resizeDocks({m_campaignDock}, {420}, Qt::Horizontal);
     // Playback on the map moves the timeline's cursor with it.
     connect(m_orgMap->playbackBar(), &PlaybackBar::cursorChanged, m_timeline, &TimelineView::setTimeCursor);
-    resizeDocks({m_timelineDock}, {210}, Qt::Vertical);
+    resizeDocks({m_timelineDock}, {250}, Qt::Vertical);
     buildRecallPanel();
     // Small minimums: the window must fit a laptop screen (and --screenshot's --size) whatever
     // the panels would like; they scroll or elide instead.

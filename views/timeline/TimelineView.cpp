@@ -501,6 +501,12 @@ void TimelineView::keyPressEvent(QKeyEvent* e) {
 
 void TimelineView::resizeEvent(QResizeEvent* e) {
     QChartView::resizeEvent(e);
+    // A short view (a dock at the window's foot) keeps its plot and tick labels: the axis
+    // titles go and the legend moves to the side.
+    const bool compact = height() < 300;
+    m_axisX->setTitleVisible(!compact);
+    m_axisY->setTitleVisible(!compact);
+    chart()->legend()->setAlignment(compact ? Qt::AlignRight : Qt::AlignBottom);
     // The tick interval follows the plot's width.
     if (!m_data.isEmpty()) applyRange(m_viewFrom, m_viewTo, RangeSnap::Outward);
     if (m_note->isVisible()) m_note->setGeometry(rect().adjusted(24, 24, -24, -24));
