@@ -19,6 +19,8 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include "support/SyslogReplay.h"
 #include <QUdpSocket>
 
 #include "support/CaseSql.h"
@@ -26,36 +28,13 @@
 #include <algorithm>
 
 using namespace mt;
+using mt::test::mergedLines;
+using mt::test::toRfc5424;
 using mt::test::sqlCount;
 
 namespace {
 
-std::vector<std::string> mergedLines(const QStringList& files) {
-    std::vector<std::string> lines;
-    for (const QString& f : files) {
-        QFile in(f);
-        if (!in.open(QIODevice::ReadOnly)) return {};
-        while (!in.atEnd()) {
-            QByteArray l = in.readLine();
-            while (l.endsWith('\n')) l.chop(1);
-            if (!l.isEmpty()) lines.push_back(l.toStdString());
-        }
-    }
-    std::stable_sort(lines.begin(), lines.end(), [](const std::string& a, const std::string& b) { return a.compare(0, 32, b, 0, 32) < 0; });
-    return lines;
-}
 
-// "STAMP HOST PROG[PID]: MSG" -> RFC 5424, as rsyslog would forward it.
-QByteArray toRfc5424(const std::string& l) {
-    const std::size_t h0 = l.find(' '), h1 = l.find(' ', h0 + 1), colon = l.find(": ", h1 + 1);
-    std::string tag = l.substr(h1 + 1, colon - h1 - 1), app = tag, pid = "-";
-    if (const std::size_t lb = tag.find('['); lb != std::string::npos) {
-        app = tag.substr(0, lb);
-        pid = tag.substr(lb + 1, tag.size() - lb - 2);
-    }
-    return QByteArray::fromStdString("<22>1 " + l.substr(0, h0) + " " + l.substr(h0 + 1, h1 - h0 - 1) + " " + app + " " + pid + " - - " +
-                                     l.substr(colon + 2));
-}
 
 } // namespace
 
