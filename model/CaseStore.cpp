@@ -622,6 +622,34 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
     m_copyWatermark = m_db.scalar("SELECT coalesce(max(id), 0) FROM copies");
     m_deliveryWatermark = m_db.scalar("SELECT coalesce(max(id), 0) FROM deliveries");
     m_messageWatermark = m_db.scalar("SELECT coalesce(max(id), 0) FROM messages");
+    // A bulk load into empty tables: the secondary indexes that no insert consults are dropped
+    // here and built at commit from the finished tables, which costs less than growing them row
+    // by row. Inside the transaction: a rollback brings them back.
+    m_deferredIndexes.clear();
+    if (m_bulk && m_bulk->active && m_fileKind != "org" && m_copyWatermark == 0 && m_deliveryWatermark == 0
+        && m_messageWatermark == 0 && !qEnvironmentVariableIsSet("MT_NO_DEFER_INDEXES")) {
+        {
+            auto indexes = m_db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                                        "AND name IN ('messages_time', 'copies_message', 'deliveries_queued_as', "
+                                        "'deliveries_next')");
+            while (indexes.step()) m_deferredIndexes.emplace_back(indexes.text(0), indexes.text(1));
+        }
+        for (const auto& [name, sql] : m_deferredIndexes) m_db.exec("DROP INDEX " + name);
+    }
+}
+
+void CaseStore::buildDeferredIndexes(bool beforeLink) {
+    // deliveries_next is built after the link, which sets next_copy_id; the others before it,
+    // whose queries use them.
+    auto& list = m_deferredIndexes;
+    for (auto it = list.begin(); it != list.end();) {
+        if ((it->first == "deliveries_next") == beforeLink) {
+            ++it;
+            continue;
+        }
+        m_db.exec(it->second);
+        it = list.erase(it);
+    }
 }
 
 void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
@@ -801,6 +829,7 @@ struct LinkTimer {
     void lap(const char* what) {
         if (on) fprintf(stderr, "link %-28s %6lld ms\n", what, static_cast<long long>(t.restart()));
     }
+    void restart() { t.restart(); }
 };
 } // namespace
 
@@ -1069,7 +1098,15 @@ void CaseStore::commitFile(ImportFileFigures& f) {
     try {
         if (qEnvironmentVariableIsSet("MT_PROFILE"))
             fprintf(stderr, "write %s: %lld ms\n", f.path.c_str(), static_cast<long long>(f.durationMs));
-        link();
+        {
+            LinkTimer timer;
+            buildDeferredIndexes(true);
+            timer.lap("deferred indexes");
+            link();
+            timer.restart();
+            buildDeferredIndexes(false);
+            timer.lap("deferred indexes after link");
+        }
         f.durationMs = m_fileTimer.elapsed();
         auto st = m_db.prepare(
             "UPDATE imports SET lines = ?1, accepted = ?2, rejected = ?3, skipped = ?4, duration_ms = ?5 WHERE id = ?6");
@@ -1086,6 +1123,7 @@ void CaseStore::commitFile(ImportFileFigures& f) {
 void CaseStore::rollbackFile() {
     if (!m_inFile) return;
     m_inFile = false;
+    m_deferredIndexes.clear(); // the rollback restores them
     m_messageCache.clear(); // its ids may be of rows the rollback removed
     if (m_bulk && m_bulk->active) m_bulk = std::make_unique<BulkLink>(); // inactive from now on
     try {
