@@ -401,16 +401,34 @@ struct CaseStore::BulkLink {
     };
     static std::uint64_t hashOf(const std::string& s) { return std::hash<std::string>()(s); }
 
+    // Rows of a bulk load get dense ids from 1 (the tables were empty), so the maps by id are
+    // vectors indexed by id: no hashing, no node per row, and cheap to free at the end.
+    // operator[] grows the vector like unordered_map's default-inserts; a default-constructed
+    // entry stands for "absent" (a Copy or Hop has copyId/messageId 0, a Message no copies).
+    template <class T>
+    struct ById {
+        std::vector<T> rows;
+        T& operator[](std::int64_t id) {
+            const auto i = static_cast<std::size_t>(id);
+            if (i >= rows.size()) rows.resize(std::max(i + 1, rows.size() * 2));
+            return rows[i];
+        }
+        void erase(std::int64_t id) {
+            if (static_cast<std::size_t>(id) < rows.size()) rows[static_cast<std::size_t>(id)] = T();
+        }
+    };
+
     bool active = false;
-    std::unordered_map<std::int64_t, Copy> copies;
+    ById<Copy> copies;                                                                  // copy id -> copy
     std::unordered_map<QueueKey, std::int64_t, QueueKeyHash> copyByQueue;              // -> copy
     std::unordered_map<QueueKey, std::vector<std::int64_t>, QueueKeyHash> pending;     // "queued as" -> hops
-    std::unordered_map<std::int64_t, Hop> hops;                                        // delivery id -> hop
-    std::unordered_map<std::int64_t, Message> messages;
+    ById<Hop> hops;                                                                     // delivery id -> hop
+    ById<Message> messages;
     std::unordered_map<std::int64_t, std::string> serverNames;
     std::unordered_set<std::string> users, localDomains;
-    // This file's share.
-    std::unordered_set<std::int64_t> fileHops, fileMessages, fileInvalidMessages;
+    // This file's share; the id lists may repeat ids (sorted and made unique by link()).
+    std::vector<std::int64_t> fileHops, fileMessages;
+    std::unordered_set<std::int64_t> fileInvalidMessages;
     std::vector<std::string> fileRecipients, fileSenders;
 
     // The hop found its next copy.
@@ -420,7 +438,7 @@ struct CaseStore::BulkLink {
         Copy& c = copies[copyId];
         c.handedOver = true;
         c.upstream.push_back(hopId);
-        fileHops.insert(hopId);
+        fileHops.push_back(hopId);
     }
     // A hop looks for its "queued as" among the session's copies of the message, else waits.
     void place(std::int64_t hopId, std::int64_t messageId) {
@@ -654,6 +672,34 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
     m_copyWatermark = m_db.scalar("SELECT coalesce(max(id), 0) FROM copies");
     m_deliveryWatermark = m_db.scalar("SELECT coalesce(max(id), 0) FROM deliveries");
     m_messageWatermark = m_db.scalar("SELECT coalesce(max(id), 0) FROM messages");
+    // A bulk load into empty tables: the secondary indexes that no insert consults are dropped
+    // here and built at commit from the finished tables, which costs less than growing them row
+    // by row. Inside the transaction: a rollback brings them back.
+    m_deferredIndexes.clear();
+    if (m_bulk && m_bulk->active && m_fileKind != "org" && m_copyWatermark == 0 && m_deliveryWatermark == 0
+        && m_messageWatermark == 0 && !qEnvironmentVariableIsSet("MT_NO_DEFER_INDEXES")) {
+        {
+            auto indexes = m_db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                                        "AND name IN ('messages_time', 'copies_message', 'deliveries_queued_as', "
+                                        "'deliveries_next')");
+            while (indexes.step()) m_deferredIndexes.emplace_back(indexes.text(0), indexes.text(1));
+        }
+        for (const auto& [name, sql] : m_deferredIndexes) m_db.exec("DROP INDEX " + name);
+    }
+}
+
+void CaseStore::buildDeferredIndexes(bool beforeLink) {
+    // deliveries_next is built after the link, which sets next_copy_id; the others before it,
+    // whose queries use them.
+    auto& list = m_deferredIndexes;
+    for (auto it = list.begin(); it != list.end();) {
+        if ((it->first == "deliveries_next") == beforeLink) {
+            ++it;
+            continue;
+        }
+        m_db.exec(it->second);
+        it = list.erase(it);
+    }
 }
 
 void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
@@ -696,8 +742,8 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
                 s.upsertMessage.reset();
                 mergedMessage = true;
             }
-            const unsigned before = cached == m_messageCache.end() ? 0u : cached->second.knows;
-            m_messageCache[key] = {messageId, before | knows};
+            if (cached == m_messageCache.end()) m_messageCache.emplace(key, CachedMessage{messageId, knows});
+            else cached->second = {messageId, cached->second.knows | knows};
         } else {
             messageId = cached->second.id;
         }
@@ -728,11 +774,10 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             BulkLink::Message& m = bulk->messages[messageId];
             if (newMessage) m.fieldsFrom = copyId;
             else if (mergedMessage) m.fieldsFrom = 0; // the upsert may have mixed fields: recompute
-            bulk->fileMessages.insert(messageId);
+            bulk->fileMessages.push_back(messageId);
             if (!c.messageIdValid) bulk->fileInvalidMessages.insert(messageId);
-            auto [it, fresh] = bulk->copies.try_emplace(copyId);
-            bulkCopy = &it->second;
-            if (fresh) {
+            bulkCopy = &bulk->copies[copyId];
+            if (bulkCopy->messageId == 0) { // first sighting in this session
                 bulkCopy->messageId = messageId;
                 bulkCopy->serverId = server;
                 bulkCopy->firstSeen = c.firstSeen;
@@ -766,7 +811,7 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             if (std::find(known.begin(), known.end(), recipientHash) == known.end()) {
                 known.push_back(recipientHash);
                 // Hops that reached this copy may stop being final.
-                bulk->fileHops.insert(bulkCopy->upstream.begin(), bulkCopy->upstream.end());
+                bulk->fileHops.insert(bulk->fileHops.end(), bulkCopy->upstream.begin(), bulkCopy->upstream.end());
             }
             if (!d.origRecipient.empty()) {
                 const std::uint64_t origHash = BulkLink::hashOf(d.origRecipient);
@@ -780,11 +825,11 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
                     deliveryId = s.selectDeliveryId.int64(0);
                     s.selectDeliveryId.reset();
                 }
-                auto [h, fresh] = bulk->hops.try_emplace(deliveryId);
-                if (fresh) {
-                    h->second.copyId = copyId;
-                    h->second.recipient = recipientHash;
-                    h->second.queuedAs = d.queuedAs;
+                BulkLink::Hop& h = bulk->hops[deliveryId];
+                if (h.copyId == 0) { // not yet known
+                    h.copyId = copyId;
+                    h.recipient = recipientHash;
+                    h.queuedAs = d.queuedAs;
                     bulkCopy->ownHops.push_back(deliveryId);
                     bulk->place(deliveryId, messageId);
                     bulkCopy = &bulk->copies[copyId];
@@ -834,6 +879,7 @@ struct LinkTimer {
     void lap(const char* what) {
         if (on) fprintf(stderr, "link %-28s %6lld ms\n", what, static_cast<long long>(t.restart()));
     }
+    void restart() { t.restart(); }
 };
 } // namespace
 
@@ -1006,13 +1052,12 @@ DELETE FROM messages WHERE id IN (SELECT id FROM temp.invalid_m)
             b.copyByQueue.erase(BulkLink::QueueKey{oldMessage, cp.queueId});
             auto& oldCopies = b.messages[oldMessage].copies;
             oldCopies.erase(std::remove(oldCopies.begin(), oldCopies.end(), copyId), oldCopies.end());
-            if (oldCopies.empty()) {
-                b.messages.erase(oldMessage);
-                b.fileMessages.erase(oldMessage);
-            }
+            // A message left without copies stays in fileMessages: without copies it has no
+            // origin, and the origins step passes over it.
+            if (oldCopies.empty()) b.messages.erase(oldMessage);
             cp.messageId = newMessage;
             b.messages[newMessage].copies.push_back(copyId);
-            b.fileMessages.insert(newMessage);
+            b.fileMessages.push_back(newMessage);
             for (std::int64_t hopId : cp.ownHops) {
                 BulkLink::Hop& h = b.hops[hopId];
                 if (h.next) continue;
@@ -1028,8 +1073,9 @@ DELETE FROM messages WHERE id IN (SELECT id FROM temp.invalid_m)
     // 2. Hops that reached another copy: the destination is that copy's server, and the hop
     //    is not final when the next copy delivered the same recipient itself.
     // In id order: the updates then walk the table's pages once instead of at random.
-    std::vector<std::int64_t> hopIds(b.fileHops.begin(), b.fileHops.end());
+    std::vector<std::int64_t>& hopIds = b.fileHops;
     std::sort(hopIds.begin(), hopIds.end());
+    hopIds.erase(std::unique(hopIds.begin(), hopIds.end()), hopIds.end());
     for (std::int64_t hopId : hopIds) {
         const BulkLink::Hop& h = b.hops[hopId];
         if (!h.next) continue;
@@ -1041,8 +1087,9 @@ DELETE FROM messages WHERE id IN (SELECT id FROM temp.invalid_m)
     }
     timer.lap("hops");
     // 3. A message's own fields come from its origin: the earliest copy no hop reached.
-    std::vector<std::int64_t> messageIds(b.fileMessages.begin(), b.fileMessages.end());
+    std::vector<std::int64_t>& messageIds = b.fileMessages;
     std::sort(messageIds.begin(), messageIds.end());
+    messageIds.erase(std::unique(messageIds.begin(), messageIds.end()), messageIds.end());
     for (std::int64_t messageId : messageIds) {
         BulkLink::Message& m = b.messages[messageId];
         if (m.copies.size() < 2 && m.fieldsFrom) continue;
@@ -1101,7 +1148,15 @@ void CaseStore::commitFile(ImportFileFigures& f) {
     try {
         if (qEnvironmentVariableIsSet("MT_PROFILE"))
             fprintf(stderr, "write %s: %lld ms\n", f.path.c_str(), static_cast<long long>(f.durationMs));
-        link();
+        {
+            LinkTimer timer;
+            buildDeferredIndexes(true);
+            timer.lap("deferred indexes");
+            link();
+            timer.restart();
+            buildDeferredIndexes(false);
+            timer.lap("deferred indexes after link");
+        }
         f.durationMs = m_fileTimer.elapsed();
         auto st = m_db.prepare(
             "UPDATE imports SET lines = ?1, accepted = ?2, rejected = ?3, skipped = ?4, duration_ms = ?5 WHERE id = ?6");
@@ -1118,6 +1173,7 @@ void CaseStore::commitFile(ImportFileFigures& f) {
 void CaseStore::rollbackFile() {
     if (!m_inFile) return;
     m_inFile = false;
+    m_deferredIndexes.clear(); // the rollback restores them
     m_messageCache.clear(); // its ids may be of rows the rollback removed
     if (m_bulk && m_bulk->active) m_bulk = std::make_unique<BulkLink>(); // inactive from now on
     try {

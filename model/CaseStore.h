@@ -104,6 +104,7 @@ private:
     void linkSql();
     void linkInMemory();
     void resolveNextHops();
+    void buildDeferredIndexes(bool beforeLink);
 
     struct Statements;
     SqliteDb m_db;
@@ -124,6 +125,8 @@ private:
     std::int64_t m_importId = 0;
     // Rows above these ids were added by the file being imported.
     std::int64_t m_copyWatermark = 0, m_deliveryWatermark = 0, m_messageWatermark = 0;
+    // Indexes (name, CREATE statement) dropped for a bulk load, to be built at commit.
+    std::vector<std::pair<std::string, std::string>> m_deferredIndexes;
     bool m_inFile = false;
     QElapsedTimer m_fileTimer;
     std::string m_fileKind;
