@@ -45,13 +45,7 @@ private slots:
 
     void outbreakArrivesLive() {
         QTemporaryDir dir;
-        sim::SimulationOptions o;
-        o.outDir = dir.filePath(QStringLiteral("sim"));
-        o.users = 120;
-        o.servers = 3;
-        o.hours = 3;
-        o.seed = 11;
-        const sim::SimulationResult r = sim::simulate(o);
+        const sim::SimulationResult r = sim::simulate(mt::test::smallOutbreak(dir.filePath(QStringLiteral("sim"))));
         QVERIFY2(r.ok, qPrintable(r.error));
         const std::vector<std::string> lines = mergedLines(r.logFiles);
         QVERIFY(lines.size() > 10000);

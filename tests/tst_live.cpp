@@ -544,13 +544,7 @@ private slots:
     // batch `detect` over the same data, with a proposed recall plan that nobody approved.
     void endToEndOutbreakOverUdp() {
         QTemporaryDir dir;
-        sim::SimulationOptions o;
-        o.outDir = dir.filePath(QStringLiteral("sim"));
-        o.users = 120;
-        o.servers = 3;
-        o.hours = 3;
-        o.seed = 11;
-        const sim::SimulationResult r = sim::simulate(o);
+        const sim::SimulationResult r = sim::simulate(mt::test::smallOutbreak(dir.filePath(QStringLiteral("sim"))));
         QVERIFY2(r.ok, qPrintable(r.error));
         const std::vector<std::string> lines = mergedLines(r.logFiles);
         QVERIFY(lines.size() > 10000);

@@ -5,6 +5,8 @@
 #include <QFile>
 #include <QStringList>
 
+#include "model/simulator/Simulator.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -37,6 +39,18 @@ inline QByteArray toRfc5424(const std::string& l) {
     }
     return QByteArray::fromStdString("<22>1 " + l.substr(0, h0) + " " + l.substr(h0 + 1, h1 - h0 - 1) + " " + app + " " + pid + " - - " +
                                      l.substr(colon + 2));
+}
+
+// The small outbreak the live tests replay: 120 users on 3 servers for 3 hours, ILOVEYOU,
+// over 10,000 log lines.
+inline sim::SimulationOptions smallOutbreak(const QString& outDir) {
+    sim::SimulationOptions o;
+    o.outDir = outDir;
+    o.users = 120;
+    o.servers = 3;
+    o.hours = 3;
+    o.seed = 11;
+    return o;
 }
 
 } // namespace mt::test
