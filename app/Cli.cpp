@@ -61,7 +61,8 @@ const char* const kUsageText =
     "  summary   --case FILE [--json]\n"
     "            Counts in the case and the import runs.\n"
     "  simulate  --out DIR [--users N] [--servers K] [--hours H] [--seed S]\n"
-    "            [--worm iloveyou|melissa|polymorphic|none] [--open-prob P] [--stamp rfc3339|classic] [--json]\n"
+    "            [--worm iloveyou|melissa|polymorphic|disguised|link|none] [--open-prob P]\n"
+    "            [--traffic calm|busy] [--stamp rfc3339|classic] [--json]\n"
     "            Write a simulated organisation's org chart, Postfix logs and truth.json (same seed, same bytes).\n"
     "  recall    --case FILE (--campaign ID | --message MID... | --proposed) --servers servers.json|demo\n"
     "            --approve-as NAME [--plan-only] [--json]\n"
@@ -639,8 +640,9 @@ int cmdSimulate(const QStringList& args, QTextStream& out, QTextStream& err) {
     const QCommandLineOption wormOpt(QStringLiteral("worm"), QStringLiteral("Worm."), QStringLiteral("KIND"), QStringLiteral("iloveyou"));
     const QCommandLineOption openOpt(QStringLiteral("open-prob"), QStringLiteral("Open probability."), QStringLiteral("P"), QStringLiteral("0.2"));
     const QCommandLineOption stampOpt(QStringLiteral("stamp"), QStringLiteral("Stamps."), QStringLiteral("STYLE"), QStringLiteral("rfc3339"));
+    const QCommandLineOption trafficOpt(QStringLiteral("traffic"), QStringLiteral("Ordinary traffic."), QStringLiteral("KIND"), QStringLiteral("calm"));
     const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON."));
-    p.addOptions({outOpt, usersOpt, serversOpt, hoursOpt, seedOpt, wormOpt, openOpt, stampOpt, jsonOpt});
+    p.addOptions({outOpt, usersOpt, serversOpt, hoursOpt, seedOpt, wormOpt, openOpt, trafficOpt, stampOpt, jsonOpt});
     int code = kOk;
     if (!parse(p, args, err, code)) return code;
     if (!p.isSet(outOpt)) return usage(err, QStringLiteral("simulate: --out DIR is required"));
@@ -659,7 +661,10 @@ int cmdSimulate(const QStringList& args, QTextStream& out, QTextStream& err) {
     if (!ok5 || o.openProbability < 0 || o.openProbability > 1)
         return usage(err, QStringLiteral("simulate: --open-prob wants a probability between 0 and 1"));
     if (!sim::wormFromName(p.value(wormOpt), o.worm))
-        return usage(err, QStringLiteral("simulate: --worm is iloveyou, melissa, polymorphic or none, not '%1'").arg(p.value(wormOpt)));
+        return usage(err, QStringLiteral("simulate: --worm is iloveyou, melissa, polymorphic, disguised, link or none, not '%1'")
+                              .arg(p.value(wormOpt)));
+    if (!sim::trafficFromName(p.value(trafficOpt), o.traffic))
+        return usage(err, QStringLiteral("simulate: --traffic is calm or busy, not '%1'").arg(p.value(trafficOpt)));
     const QString stamp = p.value(stampOpt);
     if (stamp != QLatin1String("rfc3339") && stamp != QLatin1String("classic"))
         return usage(err, QStringLiteral("simulate: --stamp is rfc3339 or classic"));

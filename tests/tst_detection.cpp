@@ -556,6 +556,152 @@ private slots:
         QCOMPARE(d2->states()[0].score, 3.0f);
     }
 
+    // ------------------------------------------------------------ issue 14: surprise, not coincidence
+    // A name hundreds of people send is no evidence of propagation. Before: the exact name
+    // gave "passed on" 2.0 (halved for one recipient) and "similar to a flagged message" 2.0,
+    // together the threshold, and the forward joined the worm's campaign.
+    void commonNameIsNoEvidence() {
+        Builder b;
+        for (int k = 0; k < 14; ++k) b.in.addUser("staff" + std::to_string(k) + "@corp.example", "Ops/Desk");
+        // A worm message that happens to carry report.pdf beside its script.
+        b.msg(T0, addr("alice"), {addr("bob")}, "look", {"setup.exe", "report.pdf"}, 90'000);
+        // Everybody sends report.pdf, different files, all morning.
+        for (int k = 0; k < 14; ++k)
+            b.msg(T0 + (k + 1) * 5 * kMin, "staff" + std::to_string(k) + "@corp.example", {addr(k % 2 ? "frank" : "dave")}, "Weekly numbers",
+                  {"report.pdf"}, 50'000 + k * 37'000);
+        // dave received one; hours later he sends his own report.pdf to one colleague.
+        const std::int64_t forward = b.msg(T0 + 3 * kHour, addr("dave"), {addr("erin")}, "Minutes", {"report.pdf"}, 120'000);
+        auto d = detect(RuleSet::defaults(), b.done());
+        QVERIFY(d->flagged(0));
+        std::uint32_t fwd = 0;
+        for (std::uint32_t i = 0; i < b.in.messages.size(); ++i)
+            if (b.in.messages[i].id == forward) fwd = i;
+        QVERIFY2(!d->flagged(fwd), qPrintable(QStringLiteral("score %1").arg(d->states()[fwd].score)));
+        QCOMPARE(d->campaigns().size(), std::size_t(1));
+        QCOMPARE(d->campaigns()[0].messages.size(), std::size_t(1));
+        // The same forward of a rare name is still evidence (halved: one recipient).
+        Builder r;
+        r.msg(T0, addr("alice"), {addr("dave")}, "look", {"setup.exe", "q3_board_pack.pdf"}, 90'000);
+        r.msg(T0 + kHour, addr("dave"), {addr("erin")}, "Minutes", {"q3_board_pack.pdf"}, 120'000);
+        auto d2 = detect(RuleSet::defaults(), r.done());
+        const auto h = hitsOf(*d2, "propagation");
+        QCOMPARE(h.size(), std::size_t(1));
+        QCOMPARE(h[0].weight, RuleSet::defaults().propagation.weightStrong / 2);
+    }
+    // A worm mailing itself as budget.xlsx (an ordinary name) from a user who keeps working:
+    // its copies are caught by their burst; the user's own budget.xlsx files are not the worm.
+    // Before: the name pattern alone made them siblings of the burst.
+    void disguisedWormLeavesOwnMailAlone() {
+        Builder b;
+        for (int k = 0; k < 16; ++k) b.in.addUser("staff" + std::to_string(k) + "@corp.example", "Ops/Desk");
+        for (int k = 0; k < 8; ++k) // budget.xlsx is common
+            b.msg(T0 + k * kMin, "staff" + std::to_string(k) + "@corp.example", {addr("carol")}, "Budget", {"budget.xlsx"}, 30'000 + k * 9000);
+        std::vector<std::int64_t> worm, own;
+        TimeMs t = T0 + kHour;
+        for (int k = 0; k < 12; ++k, t += 40 * kSec) {
+            worm.push_back(b.msg(t, addr("alice"), {"staff" + std::to_string(k) + "@corp.example"}, "Budget draft", {"budget.xlsx"},
+                                 61'000 + (k * 37) % 300));
+            if (k == 2 || k == 6 || k == 9)
+                own.push_back(b.msg(t + 10 * kSec, addr("alice"), {addr("bob")}, "Figures for Q" + std::to_string(k), {"budget.xlsx"},
+                                    20'000 + k * 11'000));
+        }
+        auto d = detect(RuleSet::defaults(), b.done());
+        auto index = [&](std::int64_t id) {
+            for (std::uint32_t i = 0; i < b.in.messages.size(); ++i)
+                if (b.in.messages[i].id == id) return i;
+            return UINT32_MAX;
+        };
+        int caught = 0;
+        for (std::int64_t id : worm) caught += d->flagged(index(id)) ? 1 : 0;
+        QVERIFY2(caught >= 11, qPrintable(QStringLiteral("%1 of 12 worm messages").arg(caught)));
+        for (std::int64_t id : own) QVERIFY2(!d->flagged(index(id)), "the user's own budget.xlsx joined the worm");
+        // Detected within its first five messages.
+        TimeMs first = kNoTime;
+        for (std::int64_t id : worm) {
+            const MessageState& s = d->states()[index(id)];
+            if (s.source == FlagSource::Rules && (first == kNoTime || s.flaggedAt < first)) first = s.flaggedAt;
+        }
+        QVERIFY(first != kNoTime && first <= b.in.messages[index(worm[4])].time);
+    }
+    // A worm that sends only a link under a changing lure, one contact a minute: no attachment,
+    // no repeated subject, no rate a fixed limit catches. Rule 5f (new contacts in one shape)
+    // flags it; the messages before the rule fired join as the surge that made it fire.
+    void linkWormCaughtByNewContacts() {
+        Builder b;
+        for (int k = 0; k < 20; ++k) b.in.addUser("staff" + std::to_string(k) + "@corp.example", "Ops/Desk");
+        const char* lures[] = {"Have a look", "Shared document", "Check this out", "Photos", "Please review"};
+        std::vector<std::int64_t> worm, own;
+        TimeMs t = T0;
+        for (int k = 0; k < 16; ++k, t += 70 * kSec) {
+            worm.push_back(b.msg(t, addr("alice"), {"staff" + std::to_string(k) + "@corp.example"},
+                                 std::string(lures[k % 5]) + " " + std::to_string(k * 7), {}, 3000 + (k * 97) % 900));
+            if (k == 5) own.push_back(b.msg(t + 20 * kSec, addr("alice"), {addr("bob")}, "Offer", {"offer_77.pdf"}, 220'000));
+        }
+        auto d = detect(RuleSet::defaults(), b.done());
+        auto index = [&](std::int64_t id) {
+            for (std::uint32_t i = 0; i < b.in.messages.size(); ++i)
+                if (b.in.messages[i].id == id) return i;
+            return UINT32_MAX;
+        };
+        int caught = 0, byRule = 0;
+        for (std::int64_t id : worm) {
+            caught += d->flagged(index(id)) ? 1 : 0;
+            byRule += d->states()[index(id)].source == FlagSource::Rules ? 1 : 0;
+        }
+        QCOMPARE(caught, 16);
+        QVERIFY(byRule >= 1);
+        QVERIFY(!hitsOf(*d, "contacts").empty());
+        QVERIFY(!d->flagged(index(own[0])));
+        QCOMPARE(d->campaigns().size(), std::size_t(1));
+        // Fired by the twelfth message (no hour of history: minimum + 2).
+        TimeMs first = kNoTime;
+        for (std::int64_t id : worm)
+            if (d->states()[index(id)].source == FlagSource::Rules && first == kNoTime) first = d->states()[index(id)].flaggedAt;
+        QVERIFY(first != kNoTime && first <= b.in.messages[index(worm[11])].time);
+    }
+    // A busy person's sessions (six notes in ten minutes, to the same few people) are not a
+    // worm, and neither is a reply in a thread someone else started.
+    void busySessionsAreNotAWorm() {
+        Builder b;
+        const std::vector<const char*> friends = {"bob", "carol", "dave", "erin", "frank", "grace"};
+        TimeMs t = T0;
+        for (int session = 0; session < 6; ++session) {
+            for (int k = 0; k < 8; ++k, t += 70 * kSec)
+                b.msg(t, addr("alice"), {addr(friends[static_cast<std::size_t>((k * 5 + session) % 6)])}, k % 2 ? "Re: thanks" : "Quick note",
+                      {}, 2500 + (k * 131) % 1500);
+            t += 40 * kMin;
+        }
+        auto d = detect(RuleSet::defaults(), b.done());
+        QCOMPARE(d->flaggedCount(), std::size_t(0));
+    }
+    // Replies in a thread the recipient started carry no behaviour evidence: the surge is
+    // someone else's.
+    void repliesInAThreadCarryNoBehaviourEvidence() {
+        RuleSet r = nothing();
+        r.rates = {{"rate-sender-messages", KeyKind::Sender, Metric::Messages, 600, 3, 0.5, true}};
+        Builder b;
+        b.msg(T0, addr("bob"), {addr("alice")}, "Offsite");
+        b.msg(T0 + kSec, addr("carol"), {addr("alice")}, "Plan");
+        b.msg(T0 + 2 * kSec, addr("alice"), {addr("dave")}, "One");
+        b.msg(T0 + 3 * kSec, addr("alice"), {addr("erin")}, "Two");
+        b.msg(T0 + 4 * kSec, addr("alice"), {addr("bob")}, "Re: Offsite");  // answers bob's thread
+        b.msg(T0 + 5 * kSec, addr("alice"), {addr("frank")}, "Re: Plan");   // not frank's thread
+        auto d = detect(r, b.done());
+        QCOMPARE(hitPositions(*d, "rate-sender-messages"), (std::vector<std::uint32_t>{5}));
+    }
+    // A unit's surge points at where to look; it never flags a message on its own.
+    void aggregateKeysAreCapped() {
+        RuleSet r = nothing();
+        r.rates = {{"rate-unit-messages", KeyKind::Unit, Metric::Messages, 600, 2, 5.0, true},
+                   {"rate-subnet-messages", KeyKind::Subnet, Metric::Messages, 600, 2, 5.0, true}};
+        Builder b;
+        for (int k = 0; k < 5; ++k) b.msg(T0 + k * kSec, addr(k % 2 ? "alice" : "bob"), {addr("carol")}, "x" + std::to_string(k));
+        auto d = detect(r, b.done());
+        QCOMPARE(hitsOf(*d, "rate-unit-messages").size(), std::size_t(4));
+        QCOMPARE(d->flaggedCount(), std::size_t(0));
+        for (const MessageState& s : d->states()) QVERIFY(s.score <= r.decision.aggregateCap + 1e-6);
+    }
+
     // ------------------------------------------------------------ causality
     void causalPrefixAndIncremental() {
         // A synthetic outbreak with an innocent-looking attachment among ordinary mail.

@@ -3,6 +3,7 @@
 // recipients, infections along address-book edges, the legitimate bulk).
 #include "model/CaseStore.h"
 #include "model/ImportJob.h"
+#include "model/SqliteDb.h"
 #include "model/simulator/Simulator.h"
 
 #include <QDir>
@@ -14,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <numeric>
 
 using namespace mt;
 
@@ -92,7 +94,8 @@ private slots:
     }
 
     void wormNames() {
-        for (sim::Worm w : {sim::Worm::None, sim::Worm::IloveYou, sim::Worm::Melissa, sim::Worm::Polymorphic}) {
+        for (sim::Worm w : {sim::Worm::None, sim::Worm::IloveYou, sim::Worm::Melissa, sim::Worm::Polymorphic,
+                            sim::Worm::Disguised, sim::Worm::Link}) {
             sim::Worm back = sim::Worm::None;
             QVERIFY(sim::wormFromName(sim::wormName(w), back));
             QCOMPARE(back, w);
@@ -391,6 +394,101 @@ private slots:
             if (h.kind == QLatin1String("reply-all-storm")) QCOMPARE(h.messageIds.size(), 13);
         }
         QCOMPARE(kinds, (QStringList{"all-staff", "newsletter", "reply-all-storm", "mailing-list"}));
+    }
+
+    // Busy traffic (issue 14): what made the first wave's detector form false campaigns must
+    // be in the simulated day, measured on the imported case as an analyst would see it.
+    void busyTrafficHasWhatRealOfficesSend() {
+        QTemporaryDir tmp;
+        sim::SimulationOptions o = smallOptions(tmp.filePath(QStringLiteral("busy")), sim::Worm::None, 21);
+        o.users = 300;
+        o.hours = 10;
+        o.traffic = sim::Traffic::Busy;
+        const sim::SimulationResult r = sim::simulate(o);
+        QVERIFY2(r.ok, qPrintable(r.error));
+        CaseStore store;
+        store.open(tmp.filePath(QStringLiteral("busy.mtcase")), true);
+        ImportJob job(store);
+        job.importOrgCharts({r.orgChart});
+        const ImportReport rep = job.importLogs(r.logFiles);
+        QCOMPARE(rep.rejectedLines(), 0);
+        // Generic names, each sent by many different people with unrelated sizes.
+        SqliteStmt g = store.db().prepare(
+            "SELECT a.name, count(*), count(DISTINCT m.sender), min(m.size), max(m.size) FROM attachments a "
+            "JOIN messages m ON m.id = a.message_id WHERE a.name IN ('report.pdf', 'minutes.docx', 'budget.xlsx', "
+            "'archive.zip', 'photo.png') GROUP BY a.name");
+        int names = 0;
+        while (g.step()) {
+            ++names;
+            QVERIFY2(g.int64(2) >= 40, qPrintable(QStringLiteral("%1 sent by only %2 senders").arg(q(g.text(0))).arg(g.int64(2))));
+            QVERIFY2(g.int64(4) > 3 * g.int64(3), qPrintable(q(g.text(0)) + QStringLiteral(": sizes too alike")));
+        }
+        QCOMPARE(names, 5);
+        const double generic = static_cast<double>(store.db().scalar(
+            "SELECT count(DISTINCT message_id) FROM attachments WHERE name IN ('report.pdf', 'minutes.docx', 'budget.xlsx', "
+            "'archive.zip', 'photo.png')"));
+        const double internal = static_cast<double>(store.db().scalar("SELECT count(*) FROM messages WHERE sasl_user IS NOT NULL"));
+        QVERIFY2(generic / internal > 0.15, qPrintable(QStringLiteral("generic share %1").arg(generic / internal)));
+        // Short replies from a small vocabulary.
+        QVERIFY(store.db().scalar("SELECT count(*) FROM messages WHERE lower(subject) IN ('re: thanks', 're: update', 're: question')") > 100);
+        // Uneven volume: the busiest users send several times the average.
+        SqliteStmt v = store.db().prepare("SELECT count(*) FROM messages WHERE sasl_user IS NOT NULL GROUP BY sasl_user ORDER BY 1 DESC");
+        std::vector<std::int64_t> perUser;
+        while (v.step()) perUser.push_back(v.int64(0));
+        QVERIFY(perUser.size() > 200);
+        const double mean = std::accumulate(perUser.begin(), perUser.end(), 0.0) / static_cast<double>(perUser.size());
+        QVERIFY2(static_cast<double>(perUser.front()) > 4 * mean,
+                 qPrintable(QStringLiteral("busiest %1, mean %2").arg(perUser.front()).arg(mean)));
+        QVERIFY2(mean > 10, qPrintable(QStringLiteral("mean %1 messages per user").arg(mean)));
+    }
+    // The worms without a telltale attachment.
+    void wormsWithoutATelltaleAttachment() {
+        for (sim::Worm w : {sim::Worm::Disguised, sim::Worm::Link}) {
+            QTemporaryDir tmp;
+            sim::SimulationOptions o = smallOptions(tmp.filePath(QStringLiteral("w")), w, 23);
+            o.traffic = sim::Traffic::Busy;
+            o.openProbability = 0.3;
+            const sim::SimulationResult r = sim::simulate(o);
+            QVERIFY2(r.ok, qPrintable(r.error));
+            QVERIFY(r.wormMessages > 20);
+            sim::Truth truth;
+            QVERIFY(sim::readTruth(r.truthFile, truth));
+            QCOMPARE(truth.worm, w);
+            QVector<sim::WormMessage> msgs;
+            QVERIFY(sim::readWormMessages(r.truthFile, msgs));
+            CaseStore store;
+            store.open(tmp.filePath(QStringLiteral("w.mtcase")), true);
+            ImportJob job(store);
+            job.importOrgCharts({r.orgChart});
+            job.importLogs(r.logFiles);
+            QSet<QString> subjects;
+            int withAttachment = 0, budget = 0;
+            for (const sim::WormMessage& m : msgs) {
+                SqliteStmt st = store.db().prepare(
+                    "SELECT coalesce(subject, ''), (SELECT group_concat(name) FROM attachments a WHERE a.message_id = m.id) "
+                    "FROM messages m WHERE message_id = ?1");
+                const std::string id = s(m.messageId); // bound without a copy: must outlive the step
+                st.bind(1, id);
+                QVERIFY2(st.step(), qPrintable(m.messageId));
+                subjects.insert(q(st.text(0)));
+                withAttachment += st.text(1).empty() ? 0 : 1;
+                budget += st.text(1) == "budget.xlsx" ? 1 : 0;
+                QCOMPARE(m.recipients.size(), 1);
+            }
+            if (w == sim::Worm::Disguised) {
+                QCOMPARE(budget, msgs.size()); // an ordinary name that ordinary mail uses too
+                QCOMPARE(subjects.size(), 1);
+            } else {
+                QCOMPARE(withAttachment, 0);
+                QVERIFY2(subjects.size() > 10, "the lure changes");
+                // Slowly: at least 30 s between one sender's messages.
+                QHash<QString, qint64> last;
+                for (const sim::WormMessage& m : msgs) {
+                    if (last.contains(m.sender)) QVERIFY(m.time - last[m.sender] >= 29'000);
+                    last[m.sender] = m.time;
+                }
+            }
+        }
     }
 
     void badOptionsFail() {

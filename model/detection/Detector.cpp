@@ -256,6 +256,9 @@ bool dangerous(AttClass c) { return c == AttClass::Script || c == AttClass::Exec
 struct AttFeat {
     std::uint64_t exact = 0, norm = 0, cls = 0, extBand = 0;
     AttClass klass = AttClass::Other;
+    // How rare the name, its pattern and its extension-and-size were when the message was sent
+    // (1: rare, towards 0: everybody sends it). See PropagationRule::commonSenders.
+    float rExact = 1, rNorm = 1, rExtBand = 1;
 };
 
 struct Feat {
@@ -265,7 +268,15 @@ struct Feat {
     bool reply = false, forward = false;
     int band = INT_MIN;
     AttClass worst = AttClass::Other;
+    float rSubj = 1;
 };
+
+// Near-identical sizes: the same file sent again, give or take the headers.
+bool sameFileSize(std::int64_t a, std::int64_t b) {
+    if (a <= 0 || b <= 0) return false;
+    const std::int64_t d = a > b ? a - b : b - a;
+    return d <= std::max<std::int64_t>(1024, std::max(a, b) / 64);
+}
 
 constexpr int kMaxKeys = 8;
 constexpr int kMaxCandidates = 8;
@@ -384,6 +395,52 @@ struct Detector::Impl {
     std::unordered_map<std::uint32_t, std::pair<TimeMs, FlagSource>> known;
     std::vector<char> preset; // flags an earlier run decided (replay)
 
+    // Popularity of content keys (exact name, name pattern, extension with size band, subject
+    // pattern): distinct senders who sent them and were not flagged for them.
+    FlatMap<std::uint32_t> popularity;
+    FlatMap<std::uint8_t> popularBy; // (key, sender): 1 counted, 2 flagged for it
+    // Conversations: who received what subject from whom (behaviour thread), so that a reply
+    // in a thread the recipient started is told from a new conversation.
+    struct Heard {
+        TimeMs time = 0;
+        std::uint64_t subj = 0, previousSubj = 0; // the two latest subjects, by pair of people
+    };
+    FlatMap<Heard> heardFrom; // (recipient, sender)
+    WindowDistinct contactsShape;      // (sender, shape) -> distinct recipients of new conversations
+    FlatMap<std::int64_t> contactsTotal; // sender -> its messages counted by rule 5f since the start
+    WindowSum contactsRecent;          // the same over the rule's window
+    // (sender, shape) -> messages that reached someone new, plus kRepeatUnit for each that
+    // reached only people reached before.
+    WindowSum contactsMessages;
+    static constexpr std::int64_t kRepeatUnit = std::int64_t(1) << 32;
+    static constexpr double kInvLog15 = 2.4663034623764317; // 1 / ln 1.5
+    FlatMap<TimeMs> exposedAt;         // address -> when it last received a message the rules flagged
+    std::vector<std::uint8_t> conversational; // per message: a reply in a thread the recipient started
+    std::vector<std::int32_t> contactsCount;  // per message: the rule's count (-1: not counted)
+    std::vector<float> contactsExpected;      // per message: the sender's own rate (-1: no history yet)
+    std::vector<std::uint64_t> shapeKeys;     // per message, two: its shape on each size grid (0: none)
+    std::vector<std::uint8_t> contactsFired;  // per message: rule 5f flagged it
+    std::vector<float> aggregateSum;          // per message: behaviour evidence of aggregate keys
+
+    float rarity(std::uint64_t key) const {
+        const std::uint32_t* p = popularity.find(key);
+        const double common = rules.propagation.commonSenders;
+        return !p || *p <= common ? 1.0f : static_cast<float>(common / static_cast<double>(*p));
+    }
+    // After judging: the message's keys become a little more common, unless it was flagged.
+    void notePopularity(std::uint64_t key, std::uint32_t sender, bool flagged) {
+        if (!key || !sender) return;
+        bool fresh = false;
+        std::uint8_t& state = popularBy.get(combine(key, sender), &fresh);
+        if (fresh) {
+            state = flagged ? 2 : 1;
+            if (!flagged) ++popularity.get(key);
+        } else if (flagged && state == 1) {
+            state = 2;
+            --popularity.get(key);
+        }
+    }
+
     std::vector<Pending> pending;
     // Per message of the current run: the behaviour thread's sum and whether any of its hits
     // weighed; whether the message's hits are kept.
@@ -413,6 +470,9 @@ struct Detector::Impl {
         fanout.setWindow(static_cast<std::int64_t>(rules.fanout.windowSec) * 1000);
         burst.setWindow(static_cast<std::int64_t>(rules.burst.windowSec) * 1000);
         spread.setWindow(static_cast<std::int64_t>(rules.propagation.spreadWindowSec) * 1000);
+        contactsShape.setWindow(static_cast<std::int64_t>(rules.contacts.windowSec) * 1000);
+        contactsRecent.setWindow(static_cast<std::int64_t>(rules.contacts.windowSec) * 1000);
+        contactsMessages.setWindow(static_cast<std::int64_t>(rules.contacts.windowSec) * 1000);
     }
 
     // ---------------------------------------------------------- features
@@ -468,10 +528,43 @@ struct Detector::Impl {
                 af.extBand = combine(hashText(ext, 'e'), static_cast<std::uint64_t>(f.band));
             }
             if (static_cast<int>(af.klass) > static_cast<int>(f.worst)) f.worst = af.klass;
+            af.rExact = rarity(af.exact);
+            af.rNorm = rarity(af.norm);
+            af.rExtBand = af.extBand ? rarity(af.extBand) : 1.0f;
             attFeats.push_back(af);
             ++f.attCount;
         }
+        if (f.subj) f.rSubj = rarity(f.subj);
         feats.push_back(f);
+    }
+
+    // Keys for "the same content again" (bursts, spread): what is specific to this content.
+    // A subject counts when it is not a reply and not common; an attachment by its exact name
+    // and size (the same file: both size grids, so near-identical sizes always share one), by
+    // its name pattern when that is rare, and by its dangerous type.
+    int burstKeys(const DetectionInput& in, std::uint32_t i, std::uint64_t* out, bool* isAtt) const {
+        const Feat& f = feats[i];
+        const std::int64_t size = in.messages[i].size;
+        int n = 0;
+        auto put = [&](std::uint64_t k, bool att) {
+            if (!k || n >= kMaxKeys) return;
+            for (int j = 0; j < n; ++j)
+                if (out[j] == k) return;
+            isAtt[n] = att;
+            out[n++] = k;
+        };
+        if (f.subj && !f.reply && f.rSubj >= 0.5f) put(f.subj, false);
+        for (std::uint32_t a = 0; a < f.attCount; ++a) {
+            const AttFeat& af = attFeats[f.attBegin + a];
+            if (af.klass == AttClass::Image) continue;
+            if (size > 0) {
+                put(combine(combine(af.exact, 0x5A), static_cast<std::uint64_t>(size / 2048)), true);
+                put(combine(combine(af.exact, 0x5B), static_cast<std::uint64_t>((size + 1024) / 2048)), true);
+            }
+            if (af.rNorm >= 0.5f) put(af.norm, true);
+            put(af.cls, true);
+        }
+        return n;
     }
 
     // Content keys: subject pattern, and per attachment its name pattern, dangerous type and
@@ -494,15 +587,6 @@ struct Detector::Impl {
         }
         return n;
     }
-    bool isAttachmentKey(std::uint32_t i, std::uint64_t k) const {
-        const Feat& f = feats[i];
-        for (std::uint32_t a = 0; a < f.attCount; ++a) {
-            const AttFeat& af = attFeats[f.attBegin + a];
-            if (k == af.norm || k == af.cls || k == af.extBand) return true;
-        }
-        return false;
-    }
-
     bool inThreadReply(const DetectionInput& in, std::uint32_t r, std::uint32_t s) const {
         if (!feats[s].reply) return false;
         const Message& R = in.messages[r];
@@ -532,16 +616,18 @@ struct Detector::Impl {
                 // The same file passed on, or the same dangerous type (a polymorphic worm),
                 // is what a worm does; a look-alike name ("letter_12.docx", "letter_13.docx")
                 // is often just a naming habit.
+                // Each scaled by how rare it was when s was sent: a name hundreds of people
+                // send is no sign that this one passed it on.
                 double v = 0;
-                if (x.exact == y.exact) v = img ? 0.5 : 2;
-                else if (x.cls && x.cls == y.cls) v = 1.5;
-                else if (x.norm == y.norm) v = img ? 0.5 : 1;
-                else if (x.extBand && x.extBand == y.extBand) v = 0.75;
+                if (x.exact == y.exact) v = std::max(v, (img ? 0.5 : 2) * static_cast<double>(y.rExact));
+                if (x.cls && x.cls == y.cls) v = std::max(v, 1.5);
+                if (x.norm == y.norm) v = std::max(v, (img ? 0.5 : 1) * static_cast<double>(y.rNorm));
+                if (x.extBand && x.extBand == y.extBand) v = std::max(v, 0.75 * static_cast<double>(y.rExtBand));
                 res.att = std::max(res.att, v);
             }
         }
         // A reply keeps the subject of the conversation: no evidence of passing anything on.
-        res.subj = fs.subj && fs.subj == fr.subj && !fs.reply && !inThreadReply(in, r, s);
+        res.subj = fs.subj && fs.subj == fr.subj && !fs.reply && fs.rSubj >= 0.5f && !inThreadReply(in, r, s);
         res.size = fr.band != INT_MIN && fs.band != INT_MIN && std::abs(fr.band - fs.band) <= 1;
         res.strength = res.att + (res.subj ? 1 : 0) + (res.size ? 0.5 : 0);
         res.link = (res.att >= 0.75 || res.subj) && res.strength >= 1.5;
@@ -654,16 +740,23 @@ struct Detector::Impl {
         const TimeMs t = m.time;
         if (t0 == kNoTime) t0 = t;
         const bool deciding = t >= replayUntil;
-        double sum = 0;
+        const std::int64_t nrcpt = m.rcptCount;
+        const bool conv = noteConversation(in, i);
+        conversational[i] = conv ? 1 : 0;
+        countContacts(in, i, conv);
+        double sum = 0, aggregate = 0;
         bool positive = false;
+        // A reply in a thread the recipient started did not cause the surge: the evidence goes
+        // to the messages that did. Evidence of a key many people share (unit, subnet, server)
+        // counts apart, capped (Decision::aggregateCap).
         auto hit = [&](const char* rule, std::string key, std::int64_t windowMs, std::int64_t count, std::int64_t threshold,
-                       double weight, std::string detail, bool) {
-            if (!deciding) return;
-            sum += weight;
+                       double weight, std::string detail, bool aggregateKey) {
+            if (!deciding || conv) return;
+            (aggregateKey ? aggregate : sum) += weight;
             positive |= weight > 0;
             hitsA.push_back(makeHit(i, rule, std::move(key), t, windowMs, count, threshold, weight, std::move(detail)));
         };
-        const std::int64_t nrcpt = m.rcptCount;
+        auto aggregateKind = [](KeyKind k) { return k == KeyKind::Subnet || k == KeyKind::Unit || k == KeyKind::Server; };
 
         // Every counter of rules 1 and 5a once (a rate and a baseline counting the same key over
         // the same window share one).
@@ -682,7 +775,7 @@ struct Detector::Impl {
             const std::int64_t c = values[rateCounter[r]];
             if (c >= rr.threshold)
                 hit(rr.id.c_str(), keyText(in, m, rr.key), static_cast<std::int64_t>(rr.windowSec) * 1000, c, rr.threshold,
-                    rr.weight, rr.metric == Metric::Messages ? "messages" : "recipients", true);
+                    rr.weight, rr.metric == Metric::Messages ? "messages" : "recipients", aggregateKind(rr.key));
         }
         // Rule 2: volume per link.
         if (m.size > 0) {
@@ -727,14 +820,16 @@ struct Detector::Impl {
                     break;
                 }
                 }
-                if (best >= 0) hit(vr.id.c_str(), bestKey, volumeSums[r].window(), best, vr.thresholdBytes, vr.weight, "bytes", true);
+                if (best >= 0)
+                    hit(vr.id.c_str(), bestKey, volumeSums[r].window(), best, vr.thresholdBytes, vr.weight, "bytes",
+                        vr.link != LinkKind::ClientServer);
             }
         }
         // Rule 4: size bands.
         if (rules.size.enabled && m.size >= 0)
             for (const SizeBand& b : rules.size.bands)
                 if (m.size >= b.min && (b.max <= 0 || m.size < b.max))
-                    hit(kRuleSize, b.label, 0, m.size, b.min, b.weight, fmtBytes(m.size), true);
+                    hit(kRuleSize, b.label, 0, m.size, b.min, b.weight, fmtBytes(m.size), false);
         // Rule 5a: against the key's own baseline.
         if (rules.baseline.enabled) {
             const std::int64_t w = static_cast<std::int64_t>(rules.baseline.windowSec) * 1000;
@@ -754,12 +849,102 @@ struct Detector::Impl {
                     // A surge of a whole unit, subnet or server says little about this message.
                     const bool own = k == KeyKind::Sender || k == KeyKind::Client;
                     hit(kRuleBaseline, keyText(in, m, k), w, s, thr, own ? rules.baseline.weight : rules.baseline.weightAggregate,
-                        detail, true);
+                        detail, aggregateKind(k));
                 }
             }
         }
         behaviourSum[i] = static_cast<float>(sum);
+        aggregateSum[i] = static_cast<float>(aggregate);
         behaviourPositive[i] = positive ? 1 : 0;
+    }
+
+    // Whether message i answers someone who wrote to its sender under the same subject, and
+    // what its recipients now have heard from its sender. Behaviour thread.
+    bool noteConversation(const DetectionInput& in, std::uint32_t i) {
+        const Message& m = in.messages[i];
+        const std::string_view subject = in.str(m.subject);
+        if (!m.sender || subject.empty()) return false;
+        bool reply = false;
+        TextHasher h('s');
+        normaliseSubjectTo(subject, &reply, nullptr, [&](char c) { h.put(c); });
+        if (!h.length) return false;
+        const std::uint64_t subj = h.done();
+        const std::int64_t memory = static_cast<std::int64_t>(rules.propagation.windowSec) * 1000;
+        bool conv = false;
+        for (std::uint32_t a = 0; a < m.rcptCount; ++a) {
+            const std::uint32_t r = in.recipients[m.rcptBegin + a].address;
+            if (reply && !conv) {
+                const Heard* h = heardFrom.find(combine(m.sender, r));
+                conv = h && h->time > m.time - memory && (h->subj == subj || h->previousSubj == subj);
+            }
+            Heard& h = heardFrom.get(combine(r, m.sender));
+            if (h.subj != subj) {
+                h.previousSubj = h.subj;
+                h.subj = subj;
+            }
+            h.time = m.time;
+        }
+        return conv;
+    }
+
+    // Rule 5f's counts for message i: distinct recipients of the sender's new conversations of
+    // this shape in the window, and the sender's own rate over its history. Behaviour thread.
+    void countContacts(const DetectionInput& in, std::uint32_t i, bool conv) {
+        const Message& m = in.messages[i];
+        contactsCount[i] = -1;
+        contactsExpected[i] = -1;
+        // Messages to many at once are the fan-out rule's; this one watches one person at a time.
+        if (!rules.contacts.enabled || conv || !m.internal || !m.senderKey || m.rcptCount == 0 || m.rcptCount > 3) return;
+        const TimeMs t = m.time;
+        // The shape: the first attachment's name (or none), one or a few recipients, and the
+        // size on two shifted grids so that near sizes always share a cell: the same file give
+        // or take a kilobyte when there is an attachment, else within a factor of 1.5 (a short
+        // text whose lure changes).
+        std::uint64_t shape = combine(0xC0, m.senderKey);
+        bool attached = false;
+        for (std::uint32_t a = 0; a < m.attCount && !attached; ++a) {
+            const std::string_view name = in.str(in.attachments[m.attBegin + a]);
+            if (name.empty()) continue;
+            TextHasher h('x');
+            for (char c : name) h.put(lowerAscii(c));
+            shape = combine(shape, h.done());
+            attached = true;
+        }
+        shape = combine(shape, m.rcptCount == 1 ? 1u : 2u);
+        const double lg = m.size <= 0 ? -1.0
+                        : attached ? static_cast<double>(m.size) / 2048.0
+                                   : std::log(static_cast<double>(m.size)) * kInvLog15;
+        std::int64_t d = 0, repeats = 0;
+        for (int grid = 0; grid < 2; ++grid) {
+            const std::uint64_t cell = m.size > 0 ? static_cast<std::uint64_t>(std::floor(lg + 0.5 * grid)) + 1 : 0;
+            const std::uint64_t key = combine(combine(shape, static_cast<std::uint64_t>(grid)), cell);
+            shapeKeys[2 * static_cast<std::size_t>(i) + static_cast<std::size_t>(grid)] = key;
+            // Messages that reach someone new in the window: a worm walking a book mails one
+            // new person per message; a person writes to the same few, or to many at once.
+            // One sum holds both counts: reached in the low half, repeats in the high half.
+            const std::int64_t before = contactsShape.peek(key, t);
+            std::int64_t after = before;
+            for (std::uint32_t a = 0; a < m.rcptCount; ++a) after = contactsShape.add(key, in.recipients[m.rcptBegin + a].address, t);
+            const std::int64_t both = contactsMessages.add(key, t, after > before ? 1 : kRepeatUnit);
+            const std::int64_t reached = both & (kRepeatUnit - 1);
+            if (reached > d) {
+                d = reached;
+                repeats = both / kRepeatUnit;
+            }
+        }
+        // A worm mails each entry once; a person writing this much writes to someone again.
+        // More than one message in five to someone already reached: not a book being walked.
+        contactsCount[i] = repeats * 5 > d ? 0 : static_cast<std::int32_t>(std::min<std::int64_t>(d, INT32_MAX));
+        // The sender's own rate of such messages per window, from its history before the
+        // current window (the surge must not raise its own bar).
+        const std::int64_t w = static_cast<std::int64_t>(rules.contacts.windowSec) * 1000;
+        const std::uint64_t sk = combine(0xC1, m.senderKey);
+        const std::int64_t recent = contactsRecent.add(sk, t, 1);
+        const std::int64_t total = ++contactsTotal.get(sk);
+        const std::int64_t span = t - t0;
+        if (span - w >= kBaselineMinHistoryMs)
+            contactsExpected[i] = static_cast<float>(static_cast<double>(total - recent) * static_cast<double>(w)
+                                                     / static_cast<double>(span - w));
     }
 
     // ---------------------------------------------------------- judging one message
@@ -801,7 +986,8 @@ struct Detector::Impl {
         }
         // Rule 5b: fan-out.
         // Fan-out and bursts weigh only for senders of ours: outside senders are not counted.
-        if (rules.fanout.enabled && m.internal && m.senderKey && nrcpt > 0) {
+        // Replies in a thread the recipient started are not counted: they are not fanning out.
+        if (rules.fanout.enabled && m.internal && m.senderKey && nrcpt > 0 && !conversational[i]) {
             std::int64_t c = 0;
             for (std::uint32_t a = 0; a < m.rcptCount; ++a)
                 c = fanout.add(m.senderKey, in.recipients[m.rcptBegin + a].address, t);
@@ -812,18 +998,21 @@ struct Detector::Impl {
         // Rule 5c: the same content as separate messages; and the spread that propagation weighs.
         std::uint64_t keys[kMaxKeys];
         const int nkeys = contentKeys(i, keys);
+        std::uint64_t bkeys[kMaxKeys];
+        bool bkeyAtt[kMaxKeys];
+        const int nbkeys = burstKeys(in, i, bkeys, bkeyAtt);
         std::int64_t burstMax = 0, burstAtt = 0, spreadMax = nrcpt;
         if (m.senderKey && m.internal) {
             const bool small = nrcpt > 0 && nrcpt <= rules.burst.maxRecipients;
             const std::uint64_t senderHash = combine(0xB, m.senderKey);
-            for (int k = 0; k < nkeys; ++k) {
+            for (int k = 0; k < nbkeys; ++k) {
                 bool fresh = false;
-                std::uint32_t& slotRef = contentSlots.get(combine(senderHash, keys[k]), &fresh);
+                std::uint32_t& slotRef = contentSlots.get(combine(senderHash, bkeys[k]), &fresh);
                 if (fresh) slotRef = nextContentSlot++;
                 const std::uint32_t slot = slotRef;
                 const std::int64_t b = small ? burst.addSlot(slot, t, 1) : burst.peekSlot(slot, t);
                 burstMax = std::max(burstMax, b);
-                if (isAttachmentKey(i, keys[k])) burstAtt = std::max(burstAtt, b);
+                if (bkeyAtt[k]) burstAtt = std::max(burstAtt, b);
                 spreadMax = std::max(spreadMax, spread.addSlot(slot, t, nrcpt));
             }
         }
@@ -883,21 +1072,60 @@ struct Detector::Impl {
         }
         // Rule 5e: similar to what another sender was flagged for.
         std::uint64_t specific[kMaxKeys];
+        float specificRarity[kMaxKeys];
         int nspecific = 0;
         for (std::uint32_t a = 0; a < f.attCount && nspecific < kMaxKeys - 1; ++a) {
             const AttFeat& af = attFeats[f.attBegin + a];
-            if (af.klass != AttClass::Image) specific[nspecific++] = combine(0x51, af.exact);
-            if (af.cls) specific[nspecific++] = combine(0x52, af.cls);
+            if (af.klass != AttClass::Image) {
+                specificRarity[nspecific] = af.rExact;
+                specific[nspecific++] = combine(0x51, af.exact);
+            }
+            if (af.cls) {
+                specificRarity[nspecific] = 1;
+                specific[nspecific++] = combine(0x52, af.cls);
+            }
         }
         if (rules.similar.enabled && nspecific) {
+            // The rarest match decides; a name everybody sends weighs (almost) nothing.
             const std::int64_t w = static_cast<std::int64_t>(rules.similar.windowSec) * 1000;
+            int best = -1;
+            std::uint32_t bestOther = 0;
             for (int k = 0; k < nspecific; ++k) {
                 const FlagKey* e = flaggedKeys.find(specific[k]);
                 if (!e || e->time <= t - w) continue;
                 if (e->s1 == m.senderKey && (!e->s2 || e->s2 == m.senderKey)) continue;
-                hit(kRuleSimilar, in.strings.str(e->s1 == m.senderKey ? e->s2 : e->s1), w, 1, 1, rules.similar.weight,
-                    "shares an attachment name or type with a message flagged earlier from another sender", false);
-                break;
+                if (best < 0 || specificRarity[k] > specificRarity[best]) {
+                    best = k;
+                    bestOther = e->s1 == m.senderKey ? e->s2 : e->s1;
+                }
+            }
+            const double weight = best < 0 ? 0 : rules.similar.weight * static_cast<double>(specificRarity[best]);
+            if (weight >= 0.25 * rules.similar.weight)
+                hit(kRuleSimilar, in.strings.str(bestOther), w, 1, 1, weight,
+                    specificRarity[best] < 1 ? "shares a fairly common attachment name with a message flagged earlier from another sender"
+                                             : "shares an attachment name or type with a message flagged earlier from another sender",
+                    false);
+        }
+        // Rule 5f: new contacts, in one shape, beyond the sender's own habit.
+        if (rules.contacts.enabled && contactsCount[i] >= 0) {
+            const ContactsRule& cr = rules.contacts;
+            const TimeMs* exp = exposedAt.find(m.senderKey);
+            if (!exp && m.sender != m.senderKey) exp = exposedAt.find(m.sender);
+            const bool exposed = exp && *exp < t && *exp > t - static_cast<std::int64_t>(cr.exposureSec) * 1000;
+            const double expected = contactsExpected[i];
+            const double minCount = static_cast<double>(exposed ? cr.exposedMinCount : cr.minCount);
+            // Without an hour of the sender's own history, a little more than the minimum.
+            const double thr = expected < 0 ? minCount + 2
+                                            : std::max(minCount, std::ceil((exposed ? cr.exposedFactor : cr.factor) * expected));
+            if (contactsCount[i] >= thr) {
+                char detail[160];
+                std::snprintf(detail, sizeof detail, "%d new conversations with new people in one shape; %s%s",
+                              contactsCount[i],
+                              expected < 0 ? "no hour of own history yet" : (std::to_string(static_cast<int>(std::lround(expected))) + " expected from its history").c_str(),
+                              exposed ? "; received a flagged message earlier" : "");
+                hit(kRuleContacts, in.strings.str(m.senderKey), static_cast<std::int64_t>(cr.windowSec) * 1000, contactsCount[i],
+                    static_cast<std::int64_t>(thr), cr.weight, detail, false);
+                contactsFired[i] = deciding ? 1 : 0;
             }
         }
         // Rules that plug in (send confirmation ...).
@@ -913,6 +1141,7 @@ struct Detector::Impl {
             (p.behaviour ? behaviour : strong) += p.hit.weight;
             positive |= p.hit.weight > 0;
         }
+        behaviour += std::min<double>(rules.decision.aggregateCap, aggregateSum[i]);
         const double score = strong + (m.internal ? std::min(rules.decision.behaviourCap, behaviour) : 0.0);
         MessageState& s = st[i];
         s.score = static_cast<float>(score);
@@ -946,6 +1175,21 @@ struct Detector::Impl {
                 e.msg = i;
             }
         }
+        // How common its name and subject are now, for the messages after it.
+        if (m.senderKey) {
+            for (std::uint32_t a = 0; a < f.attCount; ++a) {
+                const AttFeat& af = attFeats[f.attBegin + a];
+                notePopularity(af.exact, m.senderKey, isFlagged);
+                notePopularity(af.norm, m.senderKey, isFlagged);
+                notePopularity(af.extBand, m.senderKey, isFlagged);
+            }
+            if (f.subj && !f.reply) notePopularity(f.subj, m.senderKey, isFlagged);
+        }
+        if (isFlagged)
+            for (std::uint32_t a = 0; a < m.rcptCount; ++a) {
+                const Recipient& r = in.recipients[m.rcptBegin + a];
+                exposedAt.get(r.address) = std::max(r.time, t);
+            }
         if (isFlagged)
             for (int k = 0; k < nspecific; ++k) {
                 FlagKey& e = flaggedKeys.get(specific[k]);
@@ -958,17 +1202,25 @@ struct Detector::Impl {
     }
 
     // ---------------------------------------------------------- campaigns
-    bool siblingKeys(std::uint32_t a, std::uint32_t b) const {
+    // Whether b is the same content as a, sent by the same sender: the same file (name and
+    // near-identical size), the same dangerous type, a rare name pattern, or without
+    // attachments the same rare subject that is not a reply. A common name alone is not enough:
+    // an infected user's own budget.xlsx is not the worm's.
+    bool siblingKeys(const DetectionInput& in, std::uint32_t a, std::uint32_t b) const {
         const Feat& fa = feats[a];
         const Feat& fb = feats[b];
-        if (fa.attCount == 0 && fb.attCount == 0) return fa.subj && fa.subj == fb.subj;
+        const bool sameSize = sameFileSize(in.messages[a].size, in.messages[b].size);
+        if (fa.attCount == 0 && fb.attCount == 0)
+            return fa.subj && fa.subj == fb.subj && !fa.reply && std::min(fa.rSubj, fb.rSubj) >= 0.5f;
         for (std::uint32_t x = 0; x < fa.attCount; ++x) {
             const AttFeat& p = attFeats[fa.attBegin + x];
             if (p.klass == AttClass::Image) continue;
             for (std::uint32_t y = 0; y < fb.attCount; ++y) {
                 const AttFeat& q = attFeats[fb.attBegin + y];
                 if (q.klass == AttClass::Image) continue;
-                if (p.norm == q.norm || (p.cls && p.cls == q.cls) || (p.extBand && p.extBand == q.extBand)) return true;
+                if (p.cls && p.cls == q.cls) return true;
+                if (p.exact == q.exact && (sameSize || std::min(p.rExact, q.rExact) >= 0.5f)) return true;
+                if (p.norm == q.norm && std::min(p.rNorm, q.rNorm) >= 0.5f) return true;
             }
         }
         return false;
@@ -1105,15 +1357,28 @@ void Detector::Impl::build(const DetectionInput& in) {
         for (auto it = pos; it != b;) {
             const std::uint32_t j = *--it;
             if (edge - in.messages[j].time > burstWindow) break;
-            if (!siblingKeys(i, j)) continue;
+            if (!siblingKeys(in, i, j)) continue;
             edge = in.messages[j].time;
             join(j, when, i, FlagSource::Sibling);
+        }
+        // The messages of the same shape that made rule 5f fire: they are the surge, whatever
+        // their subjects.
+        if (i < contactsFired.size() && contactsFired[i]) {
+            const std::int64_t cw = static_cast<std::int64_t>(rules.contacts.windowSec) * 1000;
+            const std::uint64_t k0 = shapeKeys[2 * i], k1 = shapeKeys[2 * i + 1];
+            for (auto it = pos; it != b;) {
+                const std::uint32_t j = *--it;
+                if (in.messages[i].time - in.messages[j].time > cw) break;
+                if (conversational[j]) continue;
+                const std::uint64_t j0 = shapeKeys[2 * j], j1 = shapeKeys[2 * j + 1];
+                if ((k0 && k0 == j0) || (k1 && k1 == j1)) join(j, when, i, FlagSource::Sibling);
+            }
         }
         edge = in.messages[i].time;
         for (auto it = pos + 1; it < e; ++it) {
             const std::uint32_t j = *it;
             if (in.messages[j].time - edge > burstWindow) break;
-            if (!siblingKeys(i, j)) continue;
+            if (!siblingKeys(in, i, j)) continue;
             edge = in.messages[j].time;
             join(j, std::max(when, in.messages[j].time), i, FlagSource::Sibling);
         }
@@ -1189,7 +1454,8 @@ void Detector::Impl::build(const DetectionInput& in) {
             const Feat& f = feats[i];
             for (std::uint32_t a = 0; a < f.attCount; ++a) {
                 const AttFeat& af = attFeats[f.attBegin + a];
-                if (af.klass == AttClass::Image) continue;
+                // Only names specific to this content: a dangerous type, or a name that was rare.
+                if (af.klass == AttClass::Image || (!af.cls && af.rExact < 0.5f)) continue;
                 bool fresh = false;
                 std::uint32_t& first = byName.get(af.exact, &fresh);
                 if (fresh) first = i;
@@ -1282,6 +1548,12 @@ void Detector::run(const DetectionInput& in) {
     x.st.reserve(end);
     x.feats.reserve(end);
     x.behaviourSum.assign(end, 0.0f);
+    x.aggregateSum.assign(end, 0.0f);
+    x.conversational.assign(end, 0);
+    x.contactsCount.assign(end, -1);
+    x.contactsExpected.assign(end, -1.0f);
+    x.shapeKeys.resize(2 * end, 0);
+    x.contactsFired.resize(end, 0);
     x.behaviourPositive.assign(end, 0);
     x.keep.assign(end, 0);
     x.hitsA.clear();

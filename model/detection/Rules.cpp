@@ -119,7 +119,8 @@ std::int64_t RuleSet::longestWindowMs() const {
     for (const RateRule& x : rates) w = std::max<std::int64_t>(w, x.windowSec);
     for (const VolumeRule& x : volumes) w = std::max<std::int64_t>(w, x.windowSec);
     w = std::max<std::int64_t>({w, baseline.windowSec, baseline.historySec, fanout.windowSec, burst.windowSec,
-                                propagation.windowSec, propagation.spreadWindowSec, similar.windowSec});
+                                propagation.windowSec, propagation.spreadWindowSec, similar.windowSec,
+                                contacts.windowSec, contacts.exposureSec});
     // The confirmation rule's replay memory and rate window (history it must see again).
     if (confirm.enabled) w = std::max<std::int64_t>({w, confirm.replayWindowSec, confirm.rateWindowSec});
     return w * 1000;
@@ -150,7 +151,9 @@ QJsonObject RuleSet::toJson() const {
     for (KeyKind k : baseline.keys) baseKeys.append(keyKindName(k));
     return QJsonObject{
         {"version", version},
-        {"decision", QJsonObject{{"threshold", decision.threshold}, {"behaviour_cap", decision.behaviourCap}}},
+        {"decision", QJsonObject{{"threshold", decision.threshold},
+                                 {"behaviour_cap", decision.behaviourCap},
+                                 {"aggregate_cap", decision.aggregateCap}}},
         {"rate", rateArr},
         {"volume", volArr},
         {"subnet", QJsonObject{{"ipv4_prefix", subnetPrefixV4}, {"ipv6_prefix", subnetPrefixV6}}},
@@ -189,8 +192,17 @@ QJsonObject RuleSet::toJson() const {
                                     {"weight_weak", propagation.weightWeak},
                                     {"spread_min", static_cast<qint64>(propagation.spreadMin)},
                                     {"spread_window", propagation.spreadWindowSec},
-                                    {"size_band_ratio", propagation.sizeBandRatio}}},
+                                    {"size_band_ratio", propagation.sizeBandRatio},
+                                    {"common_senders", propagation.commonSenders}}},
         {"similar", QJsonObject{{"enabled", similar.enabled}, {"window", similar.windowSec}, {"weight", similar.weight}}},
+        {"contacts", QJsonObject{{"enabled", contacts.enabled},
+                                 {"window", contacts.windowSec},
+                                 {"min_count", static_cast<qint64>(contacts.minCount)},
+                                 {"factor", contacts.factor},
+                                 {"exposed_min_count", static_cast<qint64>(contacts.exposedMinCount)},
+                                 {"exposed_factor", contacts.exposedFactor},
+                                 {"exposure", contacts.exposureSec},
+                                 {"weight", contacts.weight}}},
         {"confirm", QJsonObject{{"enabled", confirm.enabled},
                                 {"weight", confirm.weight},
                                 {"max_skew", confirm.maxSkewSec},
@@ -220,6 +232,7 @@ bool RuleSet::fromJson(const QByteArray& json, RuleSet& out, QString* error) {
     const QJsonObject dec = o.value(QLatin1String("decision")).toObject();
     read(dec, "threshold", r.decision.threshold);
     read(dec, "behaviour_cap", r.decision.behaviourCap);
+    read(dec, "aggregate_cap", r.decision.aggregateCap);
     if (o.contains(QLatin1String("rate"))) {
         r.rates.clear();
         for (const QJsonValue& v : o.value(QLatin1String("rate")).toArray()) {
@@ -324,11 +337,22 @@ bool RuleSet::fromJson(const QByteArray& json, RuleSet& out, QString* error) {
     read(pr, "spread_min", r.propagation.spreadMin);
     read(pr, "spread_window", r.propagation.spreadWindowSec);
     read(pr, "size_band_ratio", r.propagation.sizeBandRatio);
+    read(pr, "common_senders", r.propagation.commonSenders);
+    if (r.propagation.commonSenders < 1) return fail(QStringLiteral("propagation: common_senders must be at least 1"));
     if (!(r.propagation.sizeBandRatio > 1.0)) return fail(QStringLiteral("propagation: size_band_ratio must be above 1"));
     const QJsonObject si = o.value(QLatin1String("similar")).toObject();
     read(si, "enabled", r.similar.enabled);
     read(si, "window", r.similar.windowSec);
     read(si, "weight", r.similar.weight);
+    const QJsonObject ct = o.value(QLatin1String("contacts")).toObject();
+    read(ct, "enabled", r.contacts.enabled);
+    read(ct, "window", r.contacts.windowSec);
+    read(ct, "min_count", r.contacts.minCount);
+    read(ct, "factor", r.contacts.factor);
+    read(ct, "exposed_min_count", r.contacts.exposedMinCount);
+    read(ct, "exposed_factor", r.contacts.exposedFactor);
+    read(ct, "exposure", r.contacts.exposureSec);
+    read(ct, "weight", r.contacts.weight);
     const QJsonObject co = o.value(QLatin1String("confirm")).toObject();
     read(co, "enabled", r.confirm.enabled);
     read(co, "weight", r.confirm.weight);
@@ -344,7 +368,8 @@ bool RuleSet::fromJson(const QByteArray& json, RuleSet& out, QString* error) {
         return fail(QStringLiteral("confirm: max_recipients and rate_messages must not be negative"));
     for (int w : {r.confirm.replayWindowSec, r.confirm.rateWindowSec,
                   r.baseline.windowSec, r.baseline.historySec, r.fanout.windowSec, r.burst.windowSec,
-                  r.propagation.windowSec, r.propagation.spreadWindowSec, r.similar.windowSec})
+                  r.propagation.windowSec, r.propagation.spreadWindowSec, r.similar.windowSec,
+                  r.contacts.windowSec, r.contacts.exposureSec})
         if (w <= 0) return fail(QStringLiteral("every window must be positive"));
     for (const RateRule& x : r.rates)
         if (x.windowSec <= 0) return fail(QStringLiteral("rate rule '%1': window must be positive").arg(QString::fromStdString(x.id)));

@@ -119,6 +119,11 @@ struct PropagationRule {
     std::int64_t spreadMin = 5;
     int spreadWindowSec = 600;
     double sizeBandRatio = 1.25;         // size bands for "resembles": geometric, this ratio wide
+    // How surprising a shared name or subject is. A name that many people send every day
+    // (report.pdf, "Re: thanks") is no evidence that one person passed it to the next: evidence
+    // from a name, name pattern or subject pattern is scaled by commonSenders / (the number of
+    // different senders, not flagged for it, who sent it before), when that is larger.
+    int commonSenders = 2;
 };
 
 // Rule 5e: similarity across senders. The message shares a specific content key (exact
@@ -146,11 +151,32 @@ struct ConfirmParams {
     bool riskyAttachments = true;        // an executable or script attachment (type.executable + type.script)
 };
 
+// Rule 5f: new contacts. One of our senders mails, as new conversations (not replies in a
+// thread the recipient started), many different people in one shape (the same attachment or
+// none, as many recipients, a similar size) within the window: the way a worm walks an address
+// book, even without a telltale attachment or a fixed subject. The threshold is the larger of
+// minCount and factor times the sender's own rate over the case before the window; a sender
+// that received a message the rules flagged (within exposureSec) is held to the lower exposed*
+// pair. Without an hour of history, minCount + 2.
+struct ContactsRule {
+    bool enabled = true;
+    int windowSec = 1200;
+    std::int64_t minCount = 10;
+    double factor = 4;
+    std::int64_t exposedMinCount = 8;
+    double exposedFactor = 2.5;
+    int exposureSec = 86400;
+    double weight = 3;
+};
+
 struct Decision {
     double threshold = 3;                // a message is flagged at score >= threshold
     // Rate, volume, size, baseline and fan-out evidence together count at most this much,
     // and only for senders of our own (authenticated or of a local domain).
     double behaviourCap = 1.5;
+    // Evidence counted by a unit, subnet or server (many people behind one key) points at where
+    // to look; it counts at most this much, inside the behaviour cap.
+    double aggregateCap = 0.5;
 };
 
 struct RuleSet {
@@ -167,6 +193,7 @@ struct RuleSet {
     BurstRule burst;
     PropagationRule propagation;
     SimilarRule similar;
+    ContactsRule contacts;
     ConfirmParams confirm;
 
     static RuleSet defaults();
@@ -187,6 +214,7 @@ inline constexpr const char* kRuleFanout = "fanout";
 inline constexpr const char* kRuleBurst = "burst";
 inline constexpr const char* kRulePropagation = "propagation";
 inline constexpr const char* kRuleSimilar = "similar";
+inline constexpr const char* kRuleContacts = "contacts";
 inline constexpr const char* kRuleCampaign = "campaign"; // joined a detected campaign afterwards
 inline constexpr const char* kRuleConfirm = "confirm";   // the send-confirmation rule (ConfirmRule.h)
 

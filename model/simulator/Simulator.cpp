@@ -22,6 +22,7 @@
 #include <cstring>
 #include <limits>
 #include <unordered_map>
+#include <numeric>
 #include <unordered_set>
 
 namespace mt::sim {
@@ -32,13 +33,28 @@ QString wormName(Worm w) {
     case Worm::IloveYou: return QStringLiteral("iloveyou");
     case Worm::Melissa: return QStringLiteral("melissa");
     case Worm::Polymorphic: return QStringLiteral("polymorphic");
+    case Worm::Disguised: return QStringLiteral("disguised");
+    case Worm::Link: return QStringLiteral("link");
     }
     return QStringLiteral("none");
 }
 
+QString trafficName(Traffic t) { return t == Traffic::Busy ? QStringLiteral("busy") : QStringLiteral("calm"); }
+
+bool trafficFromName(const QString& name, Traffic& out) {
+    const QString n = name.trimmed().toLower();
+    for (Traffic t : {Traffic::Calm, Traffic::Busy}) {
+        if (n == trafficName(t)) {
+            out = t;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool wormFromName(const QString& name, Worm& out) {
     const QString n = name.trimmed().toLower();
-    for (Worm w : {Worm::None, Worm::IloveYou, Worm::Melissa, Worm::Polymorphic}) {
+    for (Worm w : {Worm::None, Worm::IloveYou, Worm::Melissa, Worm::Polymorphic, Worm::Disguised, Worm::Link}) {
         if (n == wormName(w)) {
             out = w;
             return true;
@@ -61,6 +77,14 @@ constexpr int kMaxReplyDepth = 2;
 constexpr int kMelissaEntries = 50;
 constexpr int kStormReplies = 12;
 constexpr int kStormRecipients = 20;
+// Busy traffic (Traffic::Busy): a user writes in sessions of about this many messages, a
+// minute or two apart; sessions come at this rate per user at the busiest time of day, so that
+// with replies an average user sends about 21 messages a day.
+constexpr double kBusySessionLength = 6;
+constexpr double kBusySessionsPerHour = 0.3;
+constexpr double kBusyGenericShare = 0.25; // ordinary messages carrying one of the generic names
+constexpr double kBusyPassOnShare = 0.5;   // of those, a name the sender received earlier
+constexpr double kBusyShortReplyShare = 0.3;
 
 // ---------------------------------------------------------------- the working day (UTC)
 constexpr Usec kHour = 3600 * kSec;
@@ -132,6 +156,34 @@ const std::vector<std::string>& externalSubjects() {
         "Your order has shipped", "Invoice", "Meeting request", "Webinar invitation", "Quote", "Delivery note",
         "Contract renewal", "Proposal", "Payment received", "Support ticket update", "Conference programme",
         "Price update", "Statement of account", "Partnership", "Project kickoff", "Purchase order"};
+    return v;
+}
+// Attachment names everyone uses, each sent hundreds of times a day by hundreds of people.
+struct GenericName {
+    const char* name;
+    const char* type;
+    double median, sigma;
+};
+const std::vector<GenericName>& genericNames() {
+    static const std::vector<GenericName> v = {
+        {"report.pdf", "application/pdf", 180000, 1.0},
+        {"minutes.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", 40000, 0.8},
+        {"budget.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", 45000, 0.9},
+        {"archive.zip", "application/zip", 1200000, 1.0},
+        {"photo.png", "image/png", 350000, 0.9}};
+    return v;
+}
+// The words of short replies ("Re: thanks"): few, so subjects repeat across unrelated people.
+const std::vector<std::string>& replyWords() {
+    static const std::vector<std::string> v = {"thanks", "update", "question", "meeting", "report", "call", "today", "status"};
+    return v;
+}
+// The link worm's lures: the subject changes from message to message.
+const std::vector<std::string>& lureSubjects() {
+    static const std::vector<std::string> v = {
+        "Have a look at this", "Shared document", "Your account needs attention", "Photos from Friday",
+        "Important: read today", "New message waiting", "Check this out", "Document shared with you",
+        "Invoice available online", "Please review", "You were mentioned", "Link for you"};
     return v;
 }
 const std::vector<std::string>& topics() {
@@ -238,7 +290,7 @@ public:
     SimulationResult run();
 
 private:
-    enum class Kind { Send, Inbound, Noise, Reply, ExternalReply, WormSend, WormRead, AllStaff, Newsletter, StormStart, StormReply, ListPost };
+    enum class Kind { Send, SessionNext, Inbound, Noise, Reply, ExternalReply, WormSend, WormRead, AllStaff, Newsletter, StormStart, StormReply, ListPost };
     struct Action {
         Usec t = 0;
         uint64_t seq = 0;
@@ -294,6 +346,10 @@ private:
     void planHardNegatives();
     void handle(Action& a);
     void sendOrdinary(Usec t, int u);
+    bool busy() const { return m_o.traffic == Traffic::Busy; }
+    int pickBusyUser();
+    void attachGeneric(Msg& m, int u);
+    void noteReceived(const Msg& m, const std::vector<std::string>& rcpts);
     void sendInbound(Usec t);
     void sendReply(const Action& a);
     void sendExternalReply(const Action& a);
@@ -337,6 +393,11 @@ private:
     const std::atomic_bool* m_cancel;
 
     std::vector<User> m_users; // a copy: stable references
+    // Busy traffic: how much each user writes (cumulative, for picking a writer) and the
+    // generic attachment names each one has received (index into genericNames()).
+    std::vector<double> m_writeCdf;
+    std::vector<std::vector<int>> m_genericReceived;
+    std::string m_wormSubject; // Disguised: one subject for the whole outbreak
     std::vector<uint64_t> m_client; // each user's mail client (Message-ID style)
     AddressBooks m_books;
     std::unordered_map<std::string, int> m_index; // address -> user
@@ -466,6 +527,22 @@ void Simulation::maybeReplies(Usec t, int sender, const std::string& senderAddr,
 
 // ---------------------------------------------------------------- ordinary traffic
 void Simulation::sendOrdinary(Usec t, int u) {
+    if (busy() && m_r.chance(kBusyShortReplyShare)) {
+        // A short note in an ongoing exchange: "Re: thanks", mostly to one person.
+        const int n = m_r.chance(0.7) ? 1 : static_cast<int>(m_r.range(2, 4));
+        const auto contacts = pickContacts(u, n);
+        if (contacts.empty()) return;
+        std::vector<std::string> rcpts;
+        for (const Contact* c : contacts) rcpts.push_back(c->address);
+        Msg m;
+        m.subject = cat(m_r.chance(0.8) ? "Re: " : "RE: ", m_r.pick(replyWords()));
+        if (m_r.chance(kBusyGenericShare)) attachGeneric(m, u);
+        else attach(m, 0.05);
+        submitFrom(t, u, rcpts, m);
+        noteReceived(m, rcpts);
+        maybeReplies(t, u, m_users[static_cast<size_t>(u)].email, rcpts, m.subject, 1);
+        return;
+    }
     const double roll = m_r.uni();
     const int n = roll < 0.55 ? 1 : roll < 0.80 ? 2 : roll < 0.92 ? 3 : 4;
     const auto contacts = pickContacts(u, n);
@@ -474,9 +551,44 @@ void Simulation::sendOrdinary(Usec t, int u) {
     for (const Contact* c : contacts) rcpts.push_back(c->address);
     Msg m;
     if (m_r.chance(0.9)) m.subject = subjectFor(true);
-    attach(m, 0.28);
+    if (busy() && m_r.chance(kBusyGenericShare)) attachGeneric(m, u);
+    else attach(m, busy() ? 0.12 : 0.28);
     submitFrom(t, u, rcpts, m);
+    if (busy()) noteReceived(m, rcpts);
     maybeReplies(t, u, m_users[static_cast<size_t>(u)].email, rcpts, m.subject, 0);
+}
+
+int Simulation::pickBusyUser() {
+    const double x = m_r.uni() * m_writeCdf.back();
+    return static_cast<int>(std::upper_bound(m_writeCdf.begin(), m_writeCdf.end(), x) - m_writeCdf.begin());
+}
+
+// One of the generic names, with a size of its own (the same name, unrelated files). Half of
+// the time a name this user received earlier from someone else, in another conversation.
+void Simulation::attachGeneric(Msg& m, int u) {
+    m.size = bodySize();
+    const auto& got = m_genericReceived[static_cast<size_t>(u)];
+    const int k = !got.empty() && m_r.chance(kBusyPassOnShare) ? m_r.pick(got)
+                                                                : static_cast<int>(m_r.below(genericNames().size()));
+    const GenericName& g = genericNames()[static_cast<size_t>(k)];
+    m.attachment = g.name;
+    m.content_type = g.type;
+    m.size += static_cast<int64_t>(std::clamp(m_r.lognormal(g.median, g.sigma), 2000.0, 18e6) * 1.37);
+}
+
+void Simulation::noteReceived(const Msg& m, const std::vector<std::string>& rcpts) {
+    if (m.attachment.empty()) return;
+    const auto& names = genericNames();
+    int k = -1;
+    for (size_t i = 0; i < names.size(); ++i)
+        if (m.attachment == names[i].name) k = static_cast<int>(i);
+    if (k < 0) return;
+    for (const std::string& rc : rcpts) {
+        const int v = userOf(rc);
+        if (v < 0) continue;
+        auto& got = m_genericReceived[static_cast<size_t>(v)];
+        if (std::find(got.begin(), got.end(), k) == got.end()) got.push_back(k);
+    }
 }
 
 void Simulation::sendInbound(Usec t) {
@@ -506,8 +618,16 @@ void Simulation::sendInbound(Usec t) {
         }
     }
     if (m_r.chance(0.9)) m.subject = subjectFor(partner);
-    attach(m, 0.3);
+    if (busy() && m_r.chance(kBusyGenericShare)) {
+        const GenericName& g = m_r.pick(genericNames());
+        m.size = bodySize() + static_cast<int64_t>(std::clamp(m_r.lognormal(g.median, g.sigma), 2000.0, 18e6) * 1.37);
+        m.attachment = g.name;
+        m.content_type = g.type;
+    } else {
+        attach(m, 0.3);
+    }
     inboundFrom(t, sender, rcpts, m);
+    if (busy()) noteReceived(m, rcpts);
     // Answers go back out.
     for (const std::string& rc : rcpts) {
         const int v = userOf(rc);
@@ -526,8 +646,10 @@ void Simulation::sendInbound(Usec t) {
 void Simulation::sendReply(const Action& a) {
     Msg m;
     m.subject = a.subject;
-    attach(m, 0.06);
+    if (busy() && m_r.chance(0.1)) attachGeneric(m, a.user);
+    else attach(m, 0.06);
     submitFrom(a.t, a.user, a.rcpts, m);
+    if (busy()) noteReceived(m, a.rcpts);
     maybeReplies(a.t, a.user, m_users[static_cast<size_t>(a.user)].email, a.rcpts, a.subject, a.depth);
 }
 
@@ -752,12 +874,29 @@ void Simulation::wormBurst(int u, Usec opened) {
         schedule(std::move(a));
         return;
     }
+    if (m_o.worm == Worm::Disguised) {
+        // 10 to 40 contacts of the book, in a random order, one message every 20-90 s.
+        std::vector<int> order(book.size());
+        std::iota(order.begin(), order.end(), 0);
+        for (size_t i = 0; i + 1 < order.size(); ++i) std::swap(order[i], order[i + m_r.below(order.size() - i)]);
+        order.resize(std::min<size_t>(order.size(), static_cast<size_t>(m_r.range(10, 40))));
+        for (int i : order) {
+            Action a = make(t, Kind::WormSend);
+            a.user = u;
+            a.index = i;
+            schedule(std::move(a));
+            t += m_r.ms(20000, 90000);
+        }
+        return;
+    }
     for (int i = 0; i < static_cast<int>(book.size()); ++i) {
         Action a = make(t, Kind::WormSend);
         a.user = u;
         a.index = i;
         schedule(std::move(a));
-        t += m_o.worm == Worm::IloveYou ? m_r.ms(400, 2500) : m_r.ms(1500, 8000);
+        t += m_o.worm == Worm::IloveYou ? m_r.ms(400, 2500)
+           : m_o.worm == Worm::Link     ? m_r.ms(30000, 120000)
+                                        : m_r.ms(1500, 8000);
     }
 }
 
@@ -810,6 +949,21 @@ void Simulation::wormSend(const Action& a) {
         m.size = static_cast<int64_t>(m_r.range(24000, 160000) * 1.37) + 3000;
         break;
     }
+    case Worm::Disguised:
+        // The same file under an ordinary name everyone sends, and an ordinary subject.
+        rcpts = {book[static_cast<size_t>(a.index)].address};
+        m.subject = m_wormSubject;
+        m.attachment = "budget.xlsx";
+        m.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        m.size = 61000 + m_r.range(0, 400) + static_cast<int64_t>(rcpts.front().size());
+        break;
+    case Worm::Link:
+        // A link, no attachment; the lure changes from message to message.
+        rcpts = {book[static_cast<size_t>(a.index)].address};
+        m.subject = m_r.chance(0.5) ? m_r.pick(lureSubjects())
+                                    : cat(m_r.pick(lureSubjects()), m_r.chance(0.5) ? " - " : ": ", m_r.pick(topics()));
+        m.size = 2600 + m_r.range(0, 1400);
+        break;
     case Worm::None: return;
     }
     if (rcpts.empty()) return;
@@ -841,9 +995,37 @@ void Simulation::wormRead(const Action& a) {
 void Simulation::handle(Action& a) {
     switch (a.kind) {
     case Kind::Send: {
+        if (busy()) {
+            // A session: a burst of messages a minute or two apart, from a writer picked by how
+            // much they write.
+            if (m_r.chance(activity(a.t))) {
+                const int u = pickBusyUser();
+                sendOrdinary(a.t, u);
+                const int more = std::min(20, static_cast<int>(m_r.expo(kBusySessionLength - 1) + 0.5));
+                if (more > 0) {
+                    Action n = make(a.t + static_cast<Usec>(m_r.expo(100.0) * 1e6) + kSec, Kind::SessionNext);
+                    n.user = u;
+                    n.index = more;
+                    if (n.t < m_end) schedule(std::move(n));
+                }
+            }
+            const Usec next = nextArrival(a.t, kBusySessionsPerHour);
+            if (next < m_end) schedule(make(next, Kind::Send));
+            break;
+        }
         if (m_r.chance(activity(a.t))) sendOrdinary(a.t, static_cast<int>(m_r.below(m_users.size())));
         const Usec next = nextArrival(a.t, kSendsPerHour);
         if (next < m_end) schedule(make(next, Kind::Send));
+        break;
+    }
+    case Kind::SessionNext: {
+        sendOrdinary(a.t, a.user);
+        if (a.index > 1) {
+            Action n = make(a.t + static_cast<Usec>(m_r.expo(100.0) * 1e6) + kSec, Kind::SessionNext);
+            n.user = a.user;
+            n.index = a.index - 1;
+            if (n.t < m_end) schedule(std::move(n));
+        }
         break;
     }
     case Kind::Inbound: {
@@ -891,6 +1073,15 @@ SimulationResult Simulation::run() {
     m_infected.assign(m_users.size(), 0);
     m_client.resize(m_users.size());
     for (auto& c : m_client) c = m_r.below(10) < 6 ? 1 : m_r.below(2) * 2; // Outlook mostly
+    if (busy()) {
+        // Uneven volume: a heavy tail of people who write five to ten times the average.
+        m_writeCdf.resize(m_users.size());
+        double sum = 0;
+        for (size_t u = 0; u < m_users.size(); ++u) m_writeCdf[u] = sum += m_r.lognormal(1.0, 0.9);
+        m_genericReceived.assign(m_users.size(), {});
+    }
+    if (m_o.worm == Worm::Disguised) m_wormSubject = m_r.pick(internalSubjects());
+    if (m_wormSubject.rfind("=?", 0) == 0) m_wormSubject = "Budget draft";
 
     if (!m_world.write_org(dirBytes + "/org.csv")) {
         res.error = QStringLiteral("cannot write %1").arg(QDir(dir).filePath(QStringLiteral("org.csv")));

@@ -20,9 +20,21 @@ enum class Worm {
     IloveYou,    // one message per address-book entry, a .vbs attachment
     Melissa,     // the first 50 address-book entries, a macro document
     Polymorphic, // subject and attachment name change per victim, executable behind a double extension
+    // Worms without a telltale attachment, which only their traffic gives away:
+    Disguised,   // an ordinary attachment name (budget.xlsx), one message every 20-90 s to 10-40 contacts
+    Link,        // no attachment, a link under a varying lure subject, one contact every 30-120 s
 };
 
-QString wormName(Worm w);                      // "none", "iloveyou", "melissa", "polymorphic"
+// How ordinary mail looks. Calm: every attachment name unique, even volume (the demo and the
+// first wave's tests). Busy: what real offices send and what false campaigns are made of - a
+// few generic attachment names (report.pdf, budget.xlsx ...) reused all day and passed on in
+// unrelated conversations, short replies from a small vocabulary, uneven volume (heavy users
+// at 80-190 messages a day) in bursts of about 6 in 10 minutes.
+enum class Traffic { Calm, Busy };
+QString trafficName(Traffic t);                // "calm", "busy"
+bool trafficFromName(const QString& name, Traffic& out);
+
+QString wormName(Worm w);                      // "none", "iloveyou", "melissa", "polymorphic", "disguised", "link"
 bool wormFromName(const QString& name, Worm& out);
 
 struct SimulationOptions {
@@ -34,6 +46,7 @@ struct SimulationOptions {
     Worm worm = Worm::IloveYou;
     double openProbability = 0.2;   // chance that a recipient opens the worm's attachment
     bool classicStamps = false;     // "Nov 24 09:00:01" instead of RFC 3339
+    Traffic traffic = Traffic::Calm;
     QDateTime start = QDateTime(QDate(2026, 11, 24), QTime(8, 0), Qt::UTC);
 };
 

@@ -6,12 +6,19 @@
 // per-sender rate limit as postfwd applies it (messages per sender per hour) and as rspamd's
 // ratelimit module applies it to recipients.
 //
-//   quality_harness [--full] [--detail] [--worm none]
-//   --full    the whole sweep (sizes 100 to 5,000 users, open probabilities 0.02 to 0.4,
-//             two seeds); default: a smaller sweep that still spans both ends
+//   quality_harness [--traffic busy|calm] [--seeds N] [--full] [--detail] [--rules FILE]
+//   --traffic busy (default): ordinary mail as offices send it (generic attachment names
+//             reused and passed on, short replies, heavy users in bursts: Simulator.h), every
+//             worm kind including the two without a telltale attachment, and worm-free days;
+//             N seeds per kind (default 4: 24 simulated days of 300 to 1,000 users).
+//   --traffic calm: the first wave's sweep (unique attachment names, even volume); --full
+//             widens it (sizes 100 to 5,000 users, open probabilities 0.02 to 0.4, two seeds)
 //   --detail  list the detector's false positives and misses per scenario
-//   --none    add scenarios without a worm (every flag there is a false positive)
 //   --rules FILE  score the detector with this rule set (JSON) instead of the defaults
+//
+// Per scenario it reports per-message precision and recall, the false campaigns (campaigns
+// in which fewer than half the messages are the worm's), and the time to detect (worm
+// messages sent before the first alert on one of them).
 //
 // For the detector, "before-alert" counts the worm messages sent before the rules first fired
 // on a worm message (messages that joined the campaign afterwards do not move the alert), and
@@ -31,6 +38,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <unordered_map>
 
 using namespace mt;
@@ -99,7 +107,14 @@ int main(int argc, char** argv) {
     const QStringList args = app.arguments();
     const bool full = args.contains(QStringLiteral("--full"));
     const bool detail = args.contains(QStringLiteral("--detail"));
-    const bool withNone = args.contains(QStringLiteral("--none"));
+    const qsizetype ti = args.indexOf(QStringLiteral("--traffic"));
+    sim::Traffic traffic = sim::Traffic::Busy;
+    if (ti >= 0 && (ti + 1 >= args.size() || !sim::trafficFromName(args[ti + 1], traffic))) {
+        QTextStream(stderr) << "--traffic is busy or calm\n";
+        return 2;
+    }
+    const qsizetype si = args.indexOf(QStringLiteral("--seeds"));
+    const int seedsPerKind = si >= 0 && si + 1 < args.size() ? std::max(1, args[si + 1].toInt()) : 4;
     det::RuleSet rules = det::RuleSet::defaults();
     if (const qsizetype r = args.indexOf(QStringLiteral("--rules")); r >= 0 && r + 1 < args.size()) {
         QFile f(args[r + 1]);
@@ -118,18 +133,31 @@ int main(int argc, char** argv) {
         std::uint64_t seed;
     };
     std::vector<Scenario> sweep;
-    const QList<int> sizes = full ? QList<int>{100, 500, 2000, 5000} : QList<int>{100, 1000, 5000};
-    const QList<double> opens = full ? QList<double>{0.02, 0.1, 0.2, 0.4} : QList<double>{0.02, 0.4};
-    const QList<std::uint64_t> seeds = full ? QList<std::uint64_t>{1, 2} : QList<std::uint64_t>{1};
-    std::vector<sim::Worm> worms{sim::Worm::IloveYou, sim::Worm::Melissa, sim::Worm::Polymorphic};
-    if (withNone) worms.push_back(sim::Worm::None);
-    for (sim::Worm w : worms)
-        for (int u : sizes)
-            for (double p : opens)
-                for (std::uint64_t s : seeds) sweep.push_back({w, u, p, s + static_cast<std::uint64_t>(u)});
+    if (traffic == sim::Traffic::Calm) {
+        const QList<int> sizes = full ? QList<int>{100, 500, 2000, 5000} : QList<int>{100, 1000, 5000};
+        const QList<double> opens = full ? QList<double>{0.02, 0.1, 0.2, 0.4} : QList<double>{0.02, 0.4};
+        const QList<std::uint64_t> seeds = full ? QList<std::uint64_t>{1, 2} : QList<std::uint64_t>{1};
+        for (sim::Worm w : {sim::Worm::IloveYou, sim::Worm::Melissa, sim::Worm::Polymorphic, sim::Worm::None})
+            for (int u : sizes)
+                for (double p : opens)
+                    for (std::uint64_t s : seeds) sweep.push_back({w, u, p, s + static_cast<std::uint64_t>(u)});
+    } else {
+        const int sizes[] = {300, 600, 1000};
+        const double opens[] = {0.05, 0.2, 0.4};
+        for (sim::Worm w : {sim::Worm::None, sim::Worm::IloveYou, sim::Worm::Melissa, sim::Worm::Polymorphic,
+                            sim::Worm::Disguised, sim::Worm::Link})
+            for (int k = 0; k < seedsPerKind; ++k)
+                sweep.push_back({w, sizes[k % 3], opens[(k + static_cast<int>(w)) % 3], 7001 + static_cast<std::uint64_t>(k) * 101});
+    }
 
+    out << "ordinary traffic: " << sim::trafficName(traffic) << "\n";
     out << "scenario                                    msgs   worm  | postfwd 100 msg/h/sender    | rspamd 200 rcpt/h/sender    | strict 20 msg/10 min/sender | detector (default rules)\n";
-    out << "                                                          | prec   recall  before-alert | prec   recall  before-alert | prec   recall  before-alert | prec   recall  before-alert  hard-neg  campaigns  ms\n";
+    out << "                                                          | prec   recall  before-alert | prec   recall  before-alert | prec   recall  before-alert | prec   recall  before-alert  hard-neg  campaigns  false  ms\n";
+    struct KindSummary {
+        double minPrecision = 1, minRecall = 1;
+        int maxBefore = 0, falseCampaigns = 0, days = 0, falsePositives = 0;
+    };
+    std::map<QString, KindSummary> kinds;
     Score total;
     int totalWorm = 0, totalHardNeg = 0, scenarios = 0, worstBefore = 0;
     out.flush();
@@ -143,6 +171,7 @@ int main(int argc, char** argv) {
         o.seed = sc.seed;
         o.worm = sc.worm;
         o.openProbability = sc.open;
+        o.traffic = traffic;
         const sim::SimulationResult r = sim::simulate(o);
         if (!r.ok) {
             out << "simulation failed: " << r.error << "\n";
@@ -200,6 +229,22 @@ int main(int argc, char** argv) {
             for (const Msg& m : msgs)
                 if (m.time < firstAlert && worm.contains(QString::fromStdString(m.messageId))) ++d.wormBeforeAlert;
         }
+        // False campaigns: fewer than half of their messages are the worm's.
+        int falseCampaigns = 0;
+        for (const det::Campaign& c : detector.campaigns()) {
+            std::size_t w = 0;
+            for (std::uint32_t i : c.messages) w += worm.contains(QString::fromStdString(std::string(in.str(in.messages[i].messageId))));
+            if (w * 2 < c.messages.size()) ++falseCampaigns;
+        }
+        KindSummary& ks = kinds[sim::wormName(sc.worm)];
+        ++ks.days;
+        ks.falseCampaigns += falseCampaigns;
+        ks.falsePositives += d.flagged - d.truePositives;
+        if (d.flagged) ks.minPrecision = std::min(ks.minPrecision, double(d.truePositives) / d.flagged);
+        if (!worm.isEmpty()) {
+            ks.minRecall = std::min(ks.minRecall, double(d.truePositives) / worm.size());
+            ks.maxBefore = std::max(ks.maxBefore, d.wormBeforeAlert < 0 ? 1 << 30 : d.wormBeforeAlert);
+        }
         int hardNeg = 0;
         QStringList hardNegIds;
         for (const sim::HardNegative& hn : truth.hardNegatives)
@@ -231,7 +276,8 @@ int main(int argc, char** argv) {
         out << name.leftJustified(42) << QString::number(msgs.size()).rightJustified(7)
             << QString::number(worm.size()).rightJustified(7) << "  | " << cols(a) << " | " << cols(b)
             << " | " << cols(c) << " | " << cols(d) << QString::number(hardNeg).rightJustified(10)
-            << QString::number(detector.campaigns().size()).rightJustified(11) << QString::number(detMs).rightJustified(6) << "\n";
+            << QString::number(detector.campaigns().size()).rightJustified(11) << QString::number(falseCampaigns).rightJustified(7)
+            << QString::number(detMs).rightJustified(6) << "\n";
         if (detail) {
             for (std::size_t i = 0; i < msgs.size(); ++i) {
                 const bool isWorm = worm.contains(QString::fromStdString(msgs[i].messageId));
@@ -256,5 +302,11 @@ int main(int argc, char** argv) {
     out << "detector over " << scenarios << " scenarios: precision " << prec << ", recall " << rec
         << ", at most " << (worstBefore >= (1 << 30) ? QStringLiteral("never") : QString::number(worstBefore))
         << " worm messages before the first alert, " << totalHardNeg << " hard negatives flagged\n";
+    out << "per kind:  days  min-precision  min-recall  max-before-alert  false-positives  false-campaigns\n";
+    for (const auto& [name, k] : kinds)
+        out << "  " << name.leftJustified(12) << QString::number(k.days).rightJustified(4) << "  " << fmt(k.minPrecision).rightJustified(13)
+            << "  " << (name == QLatin1String("none") ? QStringLiteral("-") : fmt(k.minRecall)).rightJustified(10) << "  "
+            << (name == QLatin1String("none") ? QStringLiteral("-") : k.maxBefore >= (1 << 30) ? QStringLiteral("never") : QString::number(k.maxBefore)).rightJustified(16)
+            << "  " << QString::number(k.falsePositives).rightJustified(15) << "  " << QString::number(k.falseCampaigns).rightJustified(15) << "\n";
     return 0;
 }
