@@ -1,6 +1,7 @@
 // Traffic formats other than Postfix: Exim, Zeek smtp/files (TSV and JSON), Exchange message
 // tracking, Microsoft 365 message trace, our own CSV/JSONL; format sniffing; the joins across
-// servers and formats through ImportJob and CaseStore; the public corpus in MT_PUBLIC_DATA.
+// servers and formats through ImportJob and CaseStore; the public corpus via support/PublicData.h.
+#include "support/PublicData.h"
 #include "importers/EximLog.h"
 #include "importers/ExchangeTracking.h"
 #include "importers/GenericCsv.h"
@@ -74,7 +75,7 @@ std::string text(CaseStore& s, const std::string& sql) {
     return st.step() ? st.text(0) : std::string();
 }
 
-const QString kPublic = QStringLiteral(MT_PUBLIC_DATA);
+const QString kPublic = mt::test::publicDataRoot();
 
 // Two Exim servers: mx1 accepts from a workstation with SMTP AUTH and relays to mx2, which
 // delivers locally. mx2's reply names its queue id.
@@ -531,6 +532,7 @@ private slots:
         p.start(cli, {"import", "--case", tmp.filePath("c.mtcase"), "--format", "sendmail", tmp.filePath("a/mainlog")});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 2);
+        MT_REQUIRE_PUBLIC_DATA(); // the rest reads the public corpus
         const QString qmail = kPublic + "/other/fail2ban_tests_logs_qmail";
         p.start(cli, {"import", "--case", tmp.filePath("c.mtcase"), qmail});
         QVERIFY(p.waitForFinished(60000));
@@ -540,6 +542,7 @@ private slots:
 
     // ---- public corpus ----
     void publicCorpusImports() {
+        MT_REQUIRE_PUBLIC_DATA();
         QTemporaryDir tmp;
         CaseStore s;
         s.open(tmp.filePath("p.mtcase"));
@@ -574,6 +577,7 @@ private slots:
         QVERIFY(s.counts().messages > 1000);
     }
     void otherMtasRefused() {
+        MT_REQUIRE_PUBLIC_DATA();
         QTemporaryDir tmp;
         CaseStore s;
         s.open(tmp.filePath("o.mtcase"));
@@ -589,6 +593,7 @@ private slots:
         QCOMPARE(s.counts().imports, 0);
     }
     void sniffEveryPublicFile() {
+        MT_REQUIRE_PUBLIC_DATA();
         const std::pair<const char*, LogFormat> dirs[] = {{"exim", LogFormat::Exim}, {"zeek", LogFormat::Zeek},
                                                           {"exchange", LogFormat::Exchange}};
         int n = 0;
