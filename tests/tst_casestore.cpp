@@ -254,7 +254,7 @@ private slots:
         QTest::addColumn<QString>("reason");
         QByteArray garbage;
         for (int i = 0; i < 50000; ++i) garbage.append(static_cast<char>((i * 7919) % 251));
-        QTest::newRow("binary garbage") << garbage << "not a syslog or Postfix log";
+        QTest::newRow("binary garbage") << garbage << "not a log: binary data";
         QTest::newRow("another format") << QByteArray("1999-03-02 09:44:33 10HmaX-0005vi-00 <= CALLER@test.ex U=CALLER P=local S=sss\n")
                                                 .repeated(1200)
                                         << "not a syslog or Postfix log";

@@ -182,7 +182,7 @@ private slots:
         g.close();
         const Run r = cli({"import", "--case", c, "--json", garbage, kMx2, tmp.path()});
         QCOMPARE(r.code, 1);
-        // The reason names the file and the line.
+        // The reason names the file and what is wrong with it.
         QVERIFY2(r.err.contains(garbage.toUtf8() + ": error: not a log: binary data (NUL bytes in its first 4 KiB)"), r.err.constData());
         QVERIFY(r.err.contains("is a directory"));
         const QJsonObject o = QJsonDocument::fromJson(r.out).object();
