@@ -574,6 +574,8 @@ bool MainWindow::openCase(const QString& path, bool create) {
     updateEmptyState();
     if (m_stack->currentIndex() == 1) m_table->setFocus(Qt::OtherFocusReason);
     addRecentCase(abs);
+    // Evidence on a read-only mount: shown as it is, and the user told why nothing can change.
+    if (!m_reader->readOnlyNote().isEmpty()) statusBar()->showMessage(m_reader->readOnlyNote());
     emit caseOpened(abs);
     return true;
 }
@@ -674,6 +676,8 @@ void MainWindow::rebuildRecentMenu() {
 void MainWindow::updateTitle() {
     if (m_reader && m_drillCase)
         setWindowTitle(tr("Drill — %1 — MailTriage").arg(QFileInfo(m_reader->path()).completeBaseName()));
+    else if (m_reader && !m_reader->readOnlyNote().isEmpty())
+        setWindowTitle(tr("%1 (read-only) — MailTriage").arg(QFileInfo(m_reader->path()).completeBaseName()));
     else if (m_reader)
         setWindowTitle(tr("%1 — MailTriage").arg(QFileInfo(m_reader->path()).completeBaseName()));
     else
