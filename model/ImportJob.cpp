@@ -234,8 +234,14 @@ std::unique_ptr<LineReader> ImportJob::openInput(const QString& path, std::strin
         }
     }
     if (const char* kind = binaryKind(reader->head())) {
-        error = std::string("not a log: ") + kind;
-        return nullptr;
+        // NUL bytes alone are not proof: a log whose disk filled with zeros after a power cut
+        // still has readable lines among them, and those are kept.
+        const bool nulOnly = std::string_view(kind).rfind("binary data", 0) == 0;
+        const LogFormat f = nulOnly ? sniffHead(reader->head()).format : LogFormat::Auto;
+        if (!nulOnly || f == LogFormat::Auto || f == LogFormat::Unsupported) {
+            error = std::string("not a log: ") + kind;
+            return nullptr;
+        }
     }
     return reader;
 }

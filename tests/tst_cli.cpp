@@ -351,6 +351,12 @@ private slots:
                 QCOMPARE(importRuns(c), runs); // nothing recorded
             }
         }
+        // A log with a block of NUL bytes (a power cut while it was written) is still a log.
+        const QString padded = tmp.filePath(QStringLiteral("padded.log"));
+        writeFile(padded, QByteArray(600, '\0') + "\n" + readFile(kMx2));
+        const Run r = cli({"import", "--case", c, "--json", padded});
+        QVERIFY2(r.code == 0, r.err.constData());
+        QCOMPARE(importRuns(c), runs + 1);
     }
 
     // Item 12: process substitution, a FIFO (its writer closes) and /dev/zero.

@@ -625,7 +625,7 @@ private slots:
         // Everyday traffic of others, journaled too (always_bcc copies every message).
         for (int i = 0; i < 24; ++i)
             message(kT0 + 200 + i * 30, "bob@corp.example", "daily" + std::to_string(i) + "@corp.example", "",
-                    {{"erin@corp.example", ""}});
+                    {{"r" + std::to_string(i) + "@corp.example", ""}});
         const QString logPath = dir.filePath(QStringLiteral("mail.log"));
         {
             QFile f(logPath);

@@ -58,21 +58,29 @@ void ConfirmRule::observe(const DetectionInput& in, std::uint32_t index, bool ju
     for (std::uint32_t k = 0; k < m.rcptCount; ++k) logged.recipients.push_back(in.str(in.recipients[m.rcptBegin + k].address));
     // The terminal confirmed the recipients as submitted, before the server expanded aliases
     // and lists (orig_to) or added its journal copy (always_bcc).
-    confirm::Logged asLogged = logged;
+    // Tried in turn until one matches the token: as submitted, as submitted without the
+    // journal copy, as logged (final).
+    std::vector<confirm::Logged> views;
     std::int64_t rcptCount = m.rcptCount;
-    if (const auto it = m_submitted.find(m.id); it != m_submitted.end()) {
-        logged.recipients.assign(it->second.begin(), it->second.end());
-        rcptCount = static_cast<std::int64_t>(it->second.size());
-    }
-    auto checkToken = [&](std::string_view tok) {
-        confirm::CheckResult res = confirm::check(tok, logged, m_keys, m_verifier, m_params.maxSkewSec);
-        using V = confirm::Verdict;
-        if ((res.verdict == V::RecipientCountMismatch || res.verdict == V::RecipientsMismatch)
-            && asLogged.recipients != logged.recipients) {
-            confirm::CheckResult asFinal = confirm::check(tok, asLogged, m_keys, m_verifier, m_params.maxSkewSec);
-            if (asFinal.verdict == V::Valid) res = std::move(asFinal);
+    for (const auto* lists : {&m_submitted, &m_withoutAdded})
+        if (const auto it = lists->find(m.id); it != lists->end()) {
+            confirm::Logged v = logged;
+            v.recipients.assign(it->second.begin(), it->second.end());
+            rcptCount = static_cast<std::int64_t>(it->second.size()); // what the terminal counted
+            views.push_back(std::move(v));
         }
-        return res;
+    views.push_back(logged);
+    auto checkToken = [&](std::string_view tok) {
+        confirm::CheckResult reported;
+        for (std::size_t i = 0; i < views.size(); ++i) {
+            confirm::CheckResult res = confirm::check(tok, views[i], m_keys, m_verifier, m_params.maxSkewSec);
+            using V = confirm::Verdict;
+            if (res.verdict == V::Valid) return res;
+            if (res.verdict != V::RecipientCountMismatch && res.verdict != V::RecipientsMismatch) return res;
+            // The mismatch reported is the one as submitted (without the journal copy when known).
+            if (i + 1 < views.size() || views.size() == 1) reported = std::move(res);
+        }
+        return reported;
     };
 
     if (!judge) {
@@ -169,8 +177,10 @@ std::unique_ptr<ConfirmRule> confirmRuleForCase(SqliteDb& db, const RuleSet& rul
 
     // Recipients as submitted, where the server changed them, from each message's first copy
     // (the server the sender handed it to): orig_to where the log has one (virtual_alias_maps,
-    // lists), less the journal address always_bcc adds to (nearly) every message, which carries
-    // no orig_to and is recognised by that: at least 95% of the case's messages, 20 or more.
+    // lists); and, tried second, less the journal address always_bcc adds to (nearly) every
+    // message, which carries no orig_to and is recognised by that: at least 95% of the case's
+    // messages, 20 or more. (Tried second, so a real recipient of nearly everything in a small
+    // case is never dropped from a message that matches with it.)
     std::unordered_set<std::string> journal;
     {
         auto st = db.prepare(R"SQL(
@@ -193,17 +203,23 @@ WHERE c.message_id IN (SELECT c2.message_id FROM copies c2 JOIN deliveries d2 ON
                          + (journalList.empty() ? std::string("NULL") : journalList) + R"SQL())
   AND c.first_seen = (SELECT min(c3.first_seen) FROM copies c3 WHERE c3.message_id = c.message_id)
 ORDER BY c.message_id)SQL");
-    std::unordered_map<std::int64_t, std::vector<std::string>> submitted;
+    std::unordered_map<std::int64_t, std::vector<std::string>> submitted, withoutAdded;
     while (st.step()) {
         const std::string rcpt = st.text(1);
         const bool expanded = !st.isNull(2) && st.text(2) != rcpt;
-        if (!expanded && journal.count(rcpt)) continue;
-        std::vector<std::string>& list = submitted[st.int64(0)];
         std::string who = expanded ? st.text(2) : rcpt;
         for (char& ch : who) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (std::find(list.begin(), list.end(), who) == list.end()) list.push_back(std::move(who));
+        auto add = [&](std::vector<std::string>& list) {
+            if (std::find(list.begin(), list.end(), who) == list.end()) list.push_back(who);
+        };
+        add(submitted[st.int64(0)]);
+        std::vector<std::string>& less = withoutAdded[st.int64(0)];
+        if (expanded || !journal.count(rcpt)) add(less);
     }
-    rule->setSubmittedRecipients(std::move(submitted));
+    // Only where dropping the journal changes something.
+    for (auto it = withoutAdded.begin(); it != withoutAdded.end();)
+        it = it->second.size() == submitted[it->first].size() ? withoutAdded.erase(it) : std::next(it);
+    rule->setSubmittedRecipients(std::move(submitted), std::move(withoutAdded));
     return rule;
 }
 
