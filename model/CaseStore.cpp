@@ -490,6 +490,8 @@ void CaseStore::open(const QString& path, bool create) {
             throw SqliteError("case file " + path.toStdString() + " is read-only (" + (fileRo ? "the file" : "its folder")
                               + " cannot be written): this command changes the case; summary, messages and export can "
                                 "read it as it is");
+    } else if (::access(QFile::encodeName(fi.absolutePath()).constData(), W_OK) != 0) {
+        throw SqliteError("cannot create case file " + path.toStdString() + ": its folder is read-only or missing");
     }
     m_db.open(QFile::encodeName(path).toStdString(), create);
     m_path = path;

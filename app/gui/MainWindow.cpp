@@ -574,8 +574,6 @@ bool MainWindow::openCase(const QString& path, bool create) {
     updateEmptyState();
     if (m_stack->currentIndex() == 1) m_table->setFocus(Qt::OtherFocusReason);
     addRecentCase(abs);
-    // Evidence on a read-only mount: shown as it is, and the user told why nothing can change.
-    if (!m_reader->readOnlyNote().isEmpty()) statusBar()->showMessage(m_reader->readOnlyNote());
     emit caseOpened(abs);
     return true;
 }
@@ -686,13 +684,18 @@ void MainWindow::updateTitle() {
 
 QString MainWindow::countsText() const {
     if (!m_reader) return tr("No case open");
-    return tr("Messages: %1    Deliveries: %2    Servers: %3    Users: %4    Units: %5    Rejected attempts: %6")
+    const QString counts = tr("Messages: %1    Deliveries: %2    Servers: %3    Users: %4    Units: %5    Rejected attempts: %6")
         .arg(num(m_counts.messages), num(m_counts.deliveries), num(m_counts.servers), num(m_counts.users),
              num(m_counts.units), num(m_counts.rejectedAttempts));
+    // Evidence on a read-only mount: shown as it is, and the user told why nothing can change
+    // (the whole note in the label's tooltip).
+    if (!m_reader->readOnlyNote().isEmpty()) return tr("Read-only case (opened immutable)    ") + counts;
+    return counts;
 }
 
 void MainWindow::updateCounts() {
     m_counts = m_reader ? m_reader->counts() : CaseCounts{};
+    m_countsLabel->setToolTip(m_reader ? m_reader->readOnlyNote() : QString());
     m_countsLabel->setText(countsText());
     onIdsReloaded();
 }
