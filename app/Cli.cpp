@@ -21,6 +21,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSettings>
 
 #include <atomic>
 #include <csignal>
@@ -35,12 +36,19 @@ const char* const kUsageText =
     "Usage: mailtriage-cli <command> [options]\n"
     "\n"
     "Commands:\n"
-    "  import    --case FILE.mtcase [--org ORGFILE]... [--org-map FIELD=HEADER]... [--year YYYY] [--tz ZONE]\n"
+    "  import    --case FILE.mtcase [--org ORGFILE]... [--org-map FIELD=HEADER]... [--org-domain DOMAIN]\n"
+    "            [--year YYYY|FILE=YYYY]... [--tz ZONE]\n"
     "            [--format postfix|exim|zeek|zeek-files|exchange|m365|csv|jsonl|auto] [--server NAME] [--json] LOG...\n"
     "            Create the case if missing and import traffic logs (plain or .gz) and org charts (CSV, LDIF).\n"
+    "            --org-map: which CSV column holds email, unit, name, manager, workstation, server or id (the\n"
+    "            headers of one shared alias table are found without it). A manager column may hold the id\n"
+    "            (the id column) of another row, e.g. MANAGER_ID or parentId.\n"
+    "            --org-domain: mail domain for org chart cells holding user names (SKING -> sking@DOMAIN).\n"
     "            --format: the logs' format (default auto: decided per file from its content).\n"
     "            --server: server name for logs that do not name theirs (Exim mainlog, Zeek sensor).\n"
-    "            --year: year of classic syslog stamps (default: from each file's date).\n"
+    "            --year: year of classic syslog stamps (\"Dec 24 09:00:01\"), YYYY for every log or FILE=YYYY for one\n"
+    "            (repeatable). Default: inferred from each file's modification date; a stamp is never placed after\n"
+    "            that date (later days go to the year before) and the summary says so.\n"
     "            --tz: zone of stamps without one, e.g. Europe/Berlin (default: UTC).\n"
     "  import    --case FILE --follow [LOG...] [--syslog-udp PORT] [--syslog-tcp PORT] [--syslog-tls PORT\n"
     "            --tls-cert PEM --tls-key PEM] [--bind ADDR] [--allow HOST|ADDR|CIDR]... [--duration SEC]\n"
@@ -51,13 +59,16 @@ const char* const kUsageText =
     "            only loopback may send. Stops cleanly on SIGINT/SIGTERM or after --duration seconds.\n"
     "  messages  --case FILE [--format tsv|jsonl] [--flagged [--campaign ID]]\n"
     "            One line per logical message with its recipients, destinations and statuses.\n"
-    "            --flagged: only the messages detection flagged, with their rule ids and campaign.\n"
+    "            --flagged: only the messages detection flagged, with their rule ids and campaign; in jsonl also\n"
+    "            each hit's detail (rule, detail, key, weight, count, threshold, window).\n"
     "  detect    --case FILE [--rules FILE] [--full] [--json]\n"
     "            Run detection (the case's rule set, or --rules FILE, which becomes the case's) and store the\n"
     "            hits and campaigns, replacing the previous results. Incremental when the case only gained\n"
     "            later messages since the last run with the same rules; --full judges everything again.\n"
-    "  rules     --case FILE [--export FILE | --import FILE]\n"
-    "            Print, export or import the case's detection rule set (JSON).\n"
+    "  rules     --case FILE [--export FILE | --import FILE | --confirm-config CONFIG.ini]\n"
+    "            Print, export or import the case's detection rule set (JSON). --confirm-config writes the confirm\n"
+    "            rule's criteria into the [criteria] section of a mailtriage-confirm config.ini (other sections\n"
+    "            kept), so the terminals ask on the criteria by which the case judges a missing token.\n"
     "  summary   --case FILE [--json]\n"
     "            Counts in the case and the import runs.\n"
     "  simulate  --out DIR [--users N] [--servers K] [--hours H] [--seed S]\n"
@@ -137,13 +148,16 @@ int cmdImport(const QStringList& args, QTextStream& out, QTextStream& err) {
     QCommandLineOption orgOpt(QStringLiteral("org"), QStringLiteral("Org chart (CSV or LDIF)."), QStringLiteral("ORGFILE"));
     QCommandLineOption mapOpt(QStringLiteral("org-map"), QStringLiteral("CSV column mapping FIELD=HEADER."), QStringLiteral("MAP"));
     QCommandLineOption mapAlias(QStringLiteral("map"), QStringLiteral("Same as --org-map."), QStringLiteral("MAP"));
-    QCommandLineOption yearOpt(QStringLiteral("year"), QStringLiteral("Year of classic syslog stamps."), QStringLiteral("YYYY"));
+    QCommandLineOption orgDomainOpt(QStringLiteral("org-domain"), QStringLiteral("Mail domain of user names in the org chart."),
+                                    QStringLiteral("DOMAIN"));
+    QCommandLineOption yearOpt(QStringLiteral("year"), QStringLiteral("Year of classic syslog stamps (YYYY or FILE=YYYY)."),
+                               QStringLiteral("YYYY"));
     QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON summary."));
     QCommandLineOption tzOpt(QStringLiteral("tz"), QStringLiteral("Zone of stamps without one."), QStringLiteral("ZONE"));
     QCommandLineOption formatOpt(QStringLiteral("format"), QStringLiteral("Log format (default: auto)."), QStringLiteral("FORMAT"));
     QCommandLineOption serverOpt(QStringLiteral("server"), QStringLiteral("Server name for logs that do not name one."),
                                  QStringLiteral("NAME"));
-    p.addOptions({caseOpt, orgOpt, mapOpt, mapAlias, yearOpt, jsonOpt, tzOpt, formatOpt, serverOpt});
+    p.addOptions({caseOpt, orgOpt, mapOpt, mapAlias, orgDomainOpt, yearOpt, jsonOpt, tzOpt, formatOpt, serverOpt});
     int code = kOk;
     if (!parse(p, args, err, code)) return code;
     if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("import: --case FILE is required"));
@@ -156,11 +170,25 @@ int cmdImport(const QStringList& args, QTextStream& out, QTextStream& err) {
         return usage(err, QStringLiteral("import: --format wants postfix, exim, zeek, zeek-files, exchange, m365, csv, jsonl "
                                          "or auto, not '%1'").arg(p.value(formatOpt)));
     if (p.isSet(serverOpt)) options.serverName = p.value(serverOpt).trimmed().toLower().toStdString();
-    if (p.isSet(yearOpt)) {
+    // --year YYYY for every file, --year FILE=YYYY for one (repeatable; the per-file form wins).
+    for (const QString& y : p.values(yearOpt)) {
+        const qsizetype eq = y.lastIndexOf(QLatin1Char('='));
+        const QString file = eq > 0 ? y.left(eq) : QString();
         bool ok = false;
-        options.year = p.value(yearOpt).toInt(&ok);
-        if (!ok || options.year < 1970 || options.year > 9999)
-            return usage(err, QStringLiteral("import: --year wants a four-digit year, not '%1'").arg(p.value(yearOpt)));
+        const int year = (eq > 0 ? y.mid(eq + 1) : y).trimmed().toInt(&ok);
+        if (!ok || year < 1970 || year > 9999)
+            return usage(err, QStringLiteral("import: --year wants YYYY or FILE=YYYY (a four-digit year), not '%1'").arg(y));
+        if (file.isEmpty()) {
+            options.year = year;
+            continue;
+        }
+        if (!logs.contains(file) && !logs.contains(QFileInfo(file).absoluteFilePath())) {
+            bool found = false;
+            for (const QString& l : logs) found = found || QFileInfo(l).absoluteFilePath() == QFileInfo(file).absoluteFilePath();
+            if (!found) return usage(err, QStringLiteral("import: --year %1: '%2' is not one of the logs to import").arg(y, file));
+        }
+        options.yearOfFile[file] = year;
+        options.yearOfFile[QFileInfo(file).absoluteFilePath()] = year;
     }
     if (p.isSet(tzOpt)) {
         options.timeZone = p.value(tzOpt).toStdString();
@@ -171,6 +199,13 @@ int cmdImport(const QStringList& args, QTextStream& out, QTextStream& err) {
         const qsizetype eq = m.indexOf(QLatin1Char('='));
         if (eq <= 0) return usage(err, QStringLiteral("import: --org-map wants FIELD=HEADER, not '%1'").arg(m));
         options.orgColumns[m.left(eq).trimmed().toLower().toStdString()] = m.mid(eq + 1).trimmed().toStdString();
+    }
+    if (p.isSet(orgDomainOpt)) {
+        const std::string d = p.value(orgDomainOpt).trimmed().toLower().toStdString();
+        if (!validOrgDomain(d))
+            return usage(err, QStringLiteral("import: --org-domain wants a mail domain such as corp.example, not '%1'")
+                                  .arg(p.value(orgDomainOpt)));
+        options.orgColumns["domain"] = d;
     }
 
     CaseStore store;
@@ -200,6 +235,9 @@ int cmdImport(const QStringList& args, QTextStream& out, QTextStream& err) {
                               {"skipped", jint(f.figures.skipped)},
                               {"ok", f.ok}};
                 if (!f.error.empty()) o.insert(QStringLiteral("error"), QString::fromStdString(f.error));
+                QJsonArray notices;
+                for (const std::string& n : f.notices) notices.append(QString::fromStdString(n));
+                if (!notices.isEmpty()) o.insert(QStringLiteral("notices"), notices);
                 files.append(o);
             }
         QJsonObject o{{"messages", jint(c.messages)},
@@ -381,6 +419,10 @@ std::unique_ptr<CaseReader> openReader(const QString& path, QTextStream& err) {
         err << "mailtriage-cli: " << r->error() << "\n";
         return nullptr;
     }
+    if (!r->readOnlyNote().isEmpty()) {
+        err << "mailtriage-cli: note: " << r->readOnlyNote() << "\n";
+        err.flush();
+    }
     return r;
 }
 
@@ -438,6 +480,16 @@ int cmdMessages(const QStringList& args, QTextStream& out, QTextStream& err) {
                 o.insert(QStringLiteral("campaign"), f->campaignId);
                 o.insert(QStringLiteral("generation"), f->generation);
                 o.insert(QStringLiteral("flagged_at"), isoUtc(f->flaggedAt));
+                // Each hit with its detail: why the rule fired (the reason, the count against the threshold).
+                QJsonArray hits;
+                for (const HitView& h : reader->hits(f->messageId)) {
+                    QJsonObject ho{{"rule", h.rule}, {"detail", h.detail}, {"key", h.key}, {"weight", h.weight},
+                                   {"count", h.count}, {"threshold", h.threshold}};
+                    if (h.windowStart) ho.insert(QStringLiteral("window_start"), isoUtc(h.windowStart));
+                    if (h.windowEnd) ho.insert(QStringLiteral("window_end"), isoUtc(h.windowEnd));
+                    hits.append(ho);
+                }
+                o.insert(QStringLiteral("hits"), hits);
             }
             out << QJsonDocument(o).toJson(QJsonDocument::Compact) << '\n';
         } else {
@@ -548,15 +600,56 @@ int cmdRules(const QStringList& args, QTextStream& out, QTextStream& err) {
     QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
     QCommandLineOption exportOpt(QStringLiteral("export"), QStringLiteral("Write the rule set here."), QStringLiteral("FILE"));
     QCommandLineOption importOpt(QStringLiteral("import"), QStringLiteral("Make this rule set the case's."), QStringLiteral("FILE"));
-    p.addOptions({caseOpt, exportOpt, importOpt});
+    QCommandLineOption confirmOpt(QStringLiteral("confirm-config"),
+                                  QStringLiteral("Write the confirm rule's criteria into this mailtriage-confirm config.ini."),
+                                  QStringLiteral("FILE"));
+    p.addOptions({caseOpt, exportOpt, importOpt, confirmOpt});
     int code = kOk;
     if (!parse(p, args, err, code)) return code;
     if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("rules: --case FILE is required"));
-    if (p.isSet(exportOpt) && p.isSet(importOpt)) return usage(err, QStringLiteral("rules: --export or --import, not both"));
+    if (int(p.isSet(exportOpt)) + int(p.isSet(importOpt)) + int(p.isSet(confirmOpt)) > 1)
+        return usage(err, QStringLiteral("rules: one of --export, --import or --confirm-config"));
     try {
         CaseStore store;
         store.open(p.value(caseOpt), false);
-        if (p.isSet(importOpt)) {
+        if (p.isSet(confirmOpt)) {
+            // The terminals ask on these criteria; the case's confirm rule decides with the same
+            // ones whether a token was due. This writes the first from the second.
+            const det::RuleSet rules = det::CaseDetection::ruleSet(store);
+            const det::ConfirmParams& c = rules.confirm;
+            QStringList risky;
+            if (c.riskyAttachments) {
+                for (const auto* list : {&rules.type.executable, &rules.type.script})
+                    for (const std::string& e : *list) {
+                        QString x = QString::fromStdString(e).trimmed().toLower();
+                        if (x.startsWith(QLatin1Char('.'))) x.remove(0, 1);
+                        if (!x.isEmpty()) risky << x;
+                    }
+            }
+            const QString path = p.value(confirmOpt);
+            {
+                QSettings ini(path, QSettings::IniFormat);
+                ini.beginGroup(QStringLiteral("criteria"));
+                ini.setValue(QStringLiteral("always"), c.requireAlways);
+                ini.setValue(QStringLiteral("max_recipients"), c.maxRecipients);
+                ini.setValue(QStringLiteral("max_messages"), c.rateMessages);
+                ini.setValue(QStringLiteral("window_minutes"), (c.rateWindowSec + 59) / 60);
+                ini.setValue(QStringLiteral("risky_extensions"), risky.join(QLatin1Char(',')));
+                ini.endGroup();
+                ini.sync();
+                if (ini.status() != QSettings::NoError) {
+                    err << "mailtriage-cli: cannot write " << path << "\n";
+                    return kInputFailed;
+                }
+            }
+            out << "rules " << p.value(caseOpt) << ": wrote [criteria] of " << path << " from the case's confirm rule (always="
+                << (c.requireAlways ? "true" : "false") << ", max_recipients=" << c.maxRecipients << ", max_messages="
+                << c.rateMessages << ", window_minutes=" << (c.rateWindowSec + 59) / 60 << ", " << risky.size()
+                << " risky extensions); other sections kept\n";
+            if (c.rateWindowSec % 60)
+                err << "mailtriage-cli: note: the rule's window of " << c.rateWindowSec
+                    << " s is not whole minutes; the terminals use " << (c.rateWindowSec + 59) / 60 << " min\n";
+        } else if (p.isSet(importOpt)) {
             QFile f(p.value(importOpt));
             if (!f.open(QIODevice::ReadOnly)) {
                 err << "mailtriage-cli: " << p.value(importOpt) << ": " << f.errorString() << "\n";

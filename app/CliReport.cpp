@@ -1,6 +1,7 @@
 #include "CliReport.h"
 
 #include "views/report/ReportFigures.h"
+#include "model/CaseReader.h"
 #include "model/report/Export.h"
 #include "views/report/IncidentReport.h"
 
@@ -112,6 +113,10 @@ int runExport(const QStringList& args, QTextStream& out, QTextStream& err) {
     if (!QFileInfo::exists(p.value(caseOpt))) {
         err << "export: no such case file: " << p.value(caseOpt) << "\n";
         return 1;
+    }
+    if (const QString note = caseReadAccess(p.value(caseOpt)).note; !note.isEmpty()) {
+        err << "export: note: " << note << "\n";
+        err.flush();
     }
     report::ExportResult r;
     if (p.isSet(outOpt)) {

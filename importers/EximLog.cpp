@@ -279,7 +279,7 @@ bool EximParser::parsePrefix(std::string_view line, Prefix& out, const char*& wh
 
 void EximParser::beginFile(const TrafficContext& context) {
     TrafficParser::beginFile(context);
-    m_framing.setReference(context.referenceYear, context.referenceMonth, context.yearForced);
+    m_framing.setReference(context.referenceYear, context.referenceMonth, context.yearForced, context.referenceDay);
     m_framing.setTimeZone(context.timeZone);
 }
 

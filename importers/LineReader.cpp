@@ -2,6 +2,7 @@
 
 #include <QFileInfo>
 #include <cstring>
+#include <sys/stat.h>
 #include <zlib.h>
 
 namespace mt {
@@ -22,8 +23,10 @@ bool LineReader::open() {
     if (!info.exists()) { m_error = "no such file"; return false; }
     if (info.isDir()) { m_error = "is a directory, not a log file"; return false; }
     if (!info.isReadable()) { m_error = "permission denied"; return false; }
-    m_fileSize = info.size();
     const QByteArray native = QFile::encodeName(m_path);
+    struct stat st {};
+    m_stream = ::stat(native.constData(), &st) == 0 && !S_ISREG(st.st_mode);
+    m_fileSize = m_stream ? 0 : info.size();
     gzFile gz = gzopen(native.constData(), "rb");
     if (!gz) { m_error = std::string("cannot open: ") + std::strerror(errno); return false; }
     gzbuffer(gz, 256 * 1024);
@@ -32,6 +35,7 @@ bool LineReader::open() {
     // gzdirect() is only meaningful after the first read.
     if (!fill() && !m_error.empty()) return false;
     m_gzip = gzdirect(gz) == 0;
+    m_head.assign(m_buf.data() + m_begin, std::min(m_end - m_begin, kHeadBytes));
     return true;
 }
 
@@ -86,6 +90,14 @@ bool LineReader::next(std::string_view& line) {
             line = std::string_view(start, len);
             return true;
         }
+        if (avail > m_maxLine && m_stream) {
+            // A stream may never break the line (/dev/zero): give up rather than read on.
+            m_error = "no line break within " + std::to_string(m_maxLine / 1024) + " KiB (line "
+                      + std::to_string(m_lineNo + 1) + "): not a text log; reading of this stream given up";
+            m_eof = true;
+            m_begin = m_end;
+            return false;
+        }
         if (avail > m_maxLine) {
             // Overlong line: keep its head for the error message, skip the rest.
             m_longLine.assign(start, std::min<std::size_t>(avail, 200));
@@ -124,6 +136,24 @@ bool LineReader::next(std::string_view& line) {
             return false;
         }
     }
+}
+
+const char* binaryKind(std::string_view head) {
+    auto starts = [&](std::string_view magic) { return head.substr(0, magic.size()) == magic; };
+    if (starts("\x7f" "ELF")) return "an ELF executable or library, not a text log";
+    if (starts("%PDF-")) return "a PDF document, not a text log";
+    if (starts(std::string_view("SQLite format 3\0", 16)))
+        return "a SQLite database (a case file belongs after --case), not a text log";
+    if (starts("PK\x03\x04")) return "a ZIP archive (or an Office document), not a text log: unpack it first";
+    if (starts("BZh")) return "bzip2-compressed: decompress it first (only gzip is read directly)";
+    if (starts("\xfd" "7zXZ")) return "xz-compressed: decompress it first (only gzip is read directly)";
+    if (starts("\x28\xb5\x2f\xfd")) return "zstd-compressed: decompress it first (only gzip is read directly)";
+    if (starts("7z\xbc\xaf\x27\x1c")) return "a 7-Zip archive, not a text log: unpack it first";
+    if (starts("\x89PNG") || starts("\xff\xd8\xff") || starts("GIF8")) return "an image, not a text log";
+    // UTF-16 text has NUL bytes by nature.
+    if (starts("\xff\xfe") || starts("\xfe\xff")) return nullptr;
+    if (head.substr(0, 4096).find('\0') != std::string_view::npos) return "binary data (NUL bytes in its first 4 KiB), not a text log";
+    return nullptr;
 }
 
 } // namespace mt

@@ -147,10 +147,26 @@ FormatGuess sniffLines(const std::vector<std::string>& lines) {
 FormatGuess sniffFile(const QString& path) {
     LineReader reader(path);
     if (!reader.open()) return {LogFormat::Auto, reader.error()};
+    return sniffHead(reader.head());
+}
+
+std::vector<std::string> headLines(std::string_view head, std::size_t maxLines, bool wholeInput) {
     std::vector<std::string> lines;
-    std::string_view line;
-    while (lines.size() < 200 && reader.next(line)) lines.emplace_back(line.substr(0, 4096));
-    return sniffLines(lines);
+    std::size_t pos = 0;
+    while (lines.size() < maxLines && pos < head.size()) {
+        const std::size_t nl = head.find('\n', pos);
+        if (nl == std::string_view::npos && !wholeInput) break; // cut by the end of the head
+        std::string_view line = head.substr(pos, nl == std::string_view::npos ? head.size() - pos : nl - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        lines.emplace_back(line.substr(0, 4096));
+        if (nl == std::string_view::npos) break;
+        pos = nl + 1;
+    }
+    return lines;
+}
+
+FormatGuess sniffHead(std::string_view head) {
+    return sniffLines(headLines(head, 200, head.size() < LineReader::kHeadBytes));
 }
 
 std::unique_ptr<TrafficParser> makeTrafficParser(LogFormat f, std::shared_ptr<ZeekFileMap> zeekFiles) {

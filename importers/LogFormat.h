@@ -26,6 +26,12 @@ struct FormatGuess {
 FormatGuess sniffLines(const std::vector<std::string>& lines);
 // Reads up to 200 lines (gzip transparently) and sniffs them.
 FormatGuess sniffFile(const QString& path);
+// The same from the first bytes of an input (LineReader::head()), for inputs that can be read
+// only once (a FIFO, process substitution).
+FormatGuess sniffHead(std::string_view head);
+// The first lines of head (at most maxLines, each cut at 4096 bytes; a last line cut by the
+// end of head is dropped unless head is the whole input).
+std::vector<std::string> headLines(std::string_view head, std::size_t maxLines, bool wholeInput);
 
 // A parser for a non-Postfix format (nullptr for Postfix, Auto, Unsupported). Zeek files.log
 // fills `zeekFiles`.

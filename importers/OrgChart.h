@@ -28,9 +28,28 @@ struct OrgChartResult {
 };
 
 // field -> source column header, e.g. {"email","E-Mail Address"},{"unit","Department Path"}.
-// Fields: email, unit (required); name, manager, workstation, server (optional).
+// Fields: email, unit (required); name, manager, workstation, server, id (optional).
 // Header comparison is case-insensitive and ignores surrounding blanks.
+// Two keys are not columns:
+//   "domain": the mail domain of e-mail cells that hold a bare user name ("SKING" with
+//             domain corp.example -> sking@corp.example), and of managers given that way;
+// and the manager column may hold the id (the "id" column) of another row (parentId,
+// MANAGER_ID) instead of an address.
 using OrgColumnMap = std::map<std::string, std::string>;
+
+// The org chart CSV fields and the header spellings recognised without a column map: ONE
+// table, used by the importer and by the GUI's column-mapping step alike.
+struct OrgFieldInfo {
+    const char* key;                  // the OrgColumnMap key: "email", "unit", ...
+    const char* label;                // for the GUI ("E-mail address (or user name)")
+    bool required;
+    std::vector<std::string> aliases; // compared after orgHeaderKey(); the field's own name first
+};
+const std::vector<OrgFieldInfo>& orgFields();
+// A header as the alias table spells it: case folded, blanks, '_', '-' and '.' removed.
+std::string orgHeaderKey(std::string_view header);
+// True when s can be the domain of --org-domain ("corp.example"; a leading '@' is allowed).
+bool validOrgDomain(std::string_view s);
 
 // CSV with a header row. Delimiter (',', ';', tab or '|') detected from the header line, or
 // taken from an Excel "sep=;" first line. RFC 4180 quoting, UTF-8 with or without BOM (UTF-16

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <unordered_map>
 
 namespace mt {
@@ -12,26 +13,10 @@ namespace orgdetail {
 
 namespace {
 
-enum Field { FEmail, FUnit, FName, FManager, FWorkstation, FServer, kFieldCount };
+// In the order of orgFields().
+enum Field { FEmail, FUnit, FName, FManager, FWorkstation, FServer, FId, kFieldCount };
 
-constexpr std::array<const char*, kFieldCount> kFieldNames = {"email", "unit", "name", "manager", "workstation", "server"};
-
-// Header spellings recognised without a column map, compared after squash() (case folded,
-// blanks, '_', '-' and '.' removed). The field's own name comes first.
-const std::vector<std::vector<std::string>>& aliases()
-{
-    static const std::vector<std::vector<std::string>> a = {
-        {"email", "mail", "emailaddress", "mailaddress", "primaryemail", "primaryemailaddress", "smtpaddress",
-         "primarysmtpaddress", "workemail"},
-        {"unit", "unitpath", "department", "departmentpath", "dept", "orgunit", "organizationalunit",
-         "organisationalunit", "ou"},
-        {"name", "displayname", "fullname", "commonname", "cn", "employeename"},
-        {"manager", "manageremail", "manageremailaddress", "managermail", "supervisoremail"},
-        {"workstation", "workstationname", "computer", "computername", "pc"},
-        {"server", "mailserver", "mailhost", "homeserver", "exchangeserver", "mailboxserver"},
-    };
-    return a;
-}
+const char* fieldName(int f) { return orgFields()[std::size_t(f)].key; }
 
 int fieldFromMapKey(std::string_view key)
 {
@@ -48,16 +33,12 @@ int fieldFromMapKey(std::string_view key)
         return FWorkstation;
     if (k == "server")
         return FServer;
+    if (k == "id")
+        return FId;
     return -1;
 }
 
-std::string squash(std::string_view s)
-{
-    std::string f = foldCase(trim(s));
-    f.erase(std::remove_if(f.begin(), f.end(), [](char c) { return c == ' ' || c == '_' || c == '-' || c == '.'; }),
-            f.end());
-    return f;
-}
+std::string squash(std::string_view s) { return orgHeaderKey(s); }
 
 // Counts physical line breaks: "\n", "\r\n" and a lone "\r" each count once.
 std::int64_t countBreaks(std::string_view s)
@@ -369,11 +350,13 @@ void parseCsv(std::string_view text, const std::string& file, const OrgColumnMap
     std::vector<bool> used(headers.size(), false);
     std::array<std::string, kFieldCount> mappedTo;
     for (const auto& [key, header] : map) {
+        if (foldCase(trim(key)) == "domain")
+            continue; // not a column: see below
         const int fld = fieldFromMapKey(key);
         if (fld < 0) {
             addIssue(r, file, 0,
                      "column map names an unknown field \"" + key
-                         + "\" (known: email, unit, name, manager, workstation, server); ignored");
+                         + "\" (known: email, unit, name, manager, workstation, server, id, and domain); ignored");
             continue;
         }
         if (trim(header).empty())
@@ -389,7 +372,7 @@ void parseCsv(std::string_view text, const std::string& file, const OrgColumnMap
             if (!sh.empty() && squashed[i] == sh)
                 found = int(i);
         if (found < 0) {
-            const std::string why = "column \"" + mappedTo[fld] + "\" (mapped to '" + kFieldNames[fld]
+            const std::string why = "column \"" + mappedTo[fld] + "\" (mapped to '" + fieldName(fld)
                                     + "') is not in the header; headers found: " + quoteList(headers);
             if (fld == FEmail || fld == FUnit) {
                 fail(why);
@@ -405,7 +388,7 @@ void parseCsv(std::string_view text, const std::string& file, const OrgColumnMap
     for (int fld = 0; fld < kFieldCount; ++fld) {
         if (col[fld] != -1)
             continue;
-        for (const std::string& alias : aliases()[fld]) {
+        for (const std::string& alias : orgFields()[std::size_t(fld)].aliases) {
             for (std::size_t i = 0; i < headers.size() && col[fld] < 0; ++i) {
                 if (!used[i] && squashed[i] == alias) {
                     col[fld] = int(i);
@@ -435,7 +418,22 @@ void parseCsv(std::string_view text, const std::string& file, const OrgColumnMap
         return fields[std::size_t(c)];
     };
 
+    // Bare user names become addresses in this domain (--org-domain).
+    std::string domain;
+    for (const auto& [key, value] : map)
+        if (foldCase(trim(key)) == "domain")
+            domain = foldCase(trim(value));
+    if (!domain.empty() && domain.front() == '@')
+        domain.erase(0, 1);
+    auto withDomain = [&](std::string_view cellValue, std::string& out) {
+        const std::string_view v = trim(cellValue);
+        if (domain.empty() || v.empty() || v.find('@') != std::string_view::npos)
+            return normaliseEmail(v, out);
+        return normaliseEmail(std::string(v) + "@" + domain, out);
+    };
+
     std::unordered_map<std::string, std::size_t> byEmail; // email -> index in r.users
+    std::unordered_map<std::string, std::size_t> byId;    // the id column -> index in r.users
     std::vector<std::string> badManager;                  // per user: a manager cell that is no address
     {
         const std::size_t expect = std::size_t(std::clamp<std::int64_t>(r.lines, 16, 500000));
@@ -458,12 +456,15 @@ void parseCsv(std::string_view text, const std::string& file, const OrgColumnMap
         if (blankRecord(fields, n))
             continue;
 
-        const bool emailOk = normaliseEmail(cell(FEmail), email);
+        const bool emailOk = withDomain(cell(FEmail), email);
         unit = normaliseUnitPath(cell(FUnit));
         if (!emailOk || unit.empty()) {
             std::string why;
-            if (!emailOk)
+            if (!emailOk) {
                 why = email.empty() ? "missing e-mail address" : "invalid e-mail address \"" + excerpt(email, 80) + "\"";
+                if (!email.empty() && domain.empty() && email.find('@') == std::string::npos)
+                    why += " (a user name? give the mail domain: --org-domain, or the domain in the column step)";
+            }
             if (unit.empty()) {
                 if (!why.empty())
                     why += "; ";
@@ -490,16 +491,36 @@ void parseCsv(std::string_view text, const std::string& file, const OrgColumnMap
         std::string badMgr;
         const std::string_view rawMgr = trim(cell(FManager));
         if (!rawMgr.empty()) {
-            if (normaliseEmail(rawMgr, mgr))
+            // An address; else the id of another row (resolved below); else a user name.
+            if (rawMgr.find('@') != std::string_view::npos && normaliseEmail(rawMgr, mgr))
+                u.manager = mgr;
+            else if (col[FId] < 0 && withDomain(rawMgr, mgr))
                 u.manager = mgr;
             else
                 badMgr = cellText(rawMgr);
+        }
+        if (col[FId] >= 0) {
+            const std::string id = cellText(cell(FId));
+            if (!id.empty())
+                byId.emplace(id, r.users.size());
         }
         byEmail.emplace(u.email, r.users.size());
         r.users.push_back(std::move(u));
         badManager.push_back(std::move(badMgr));
     }
 
+    // Managers by id (parentId, MANAGER_ID), else by user name.
+    for (std::size_t i = 0; i < r.users.size(); ++i) {
+        if (badManager[i].empty())
+            continue;
+        if (const auto it = byId.find(badManager[i]); it != byId.end()) {
+            r.users[i].manager = r.users[it->second].email;
+            badManager[i].clear();
+        } else if (col[FId] >= 0 && withDomain(badManager[i], mgr)) {
+            r.users[i].manager = mgr;
+            badManager[i].clear();
+        }
+    }
     for (std::size_t i = 0; i < r.users.size(); ++i) {
         const OrgUserRecord& u = r.users[i];
         if (!badManager[i].empty())
@@ -510,6 +531,50 @@ void parseCsv(std::string_view text, const std::string& file, const OrgColumnMap
 }
 
 } // namespace orgdetail
+
+const std::vector<OrgFieldInfo>& orgFields()
+{
+    static const std::vector<OrgFieldInfo> f = {
+        {"email", "E-mail address (or user name)", true,
+         {"email", "mail", "emailaddress", "mailaddress", "primaryemail", "primaryemailaddress", "smtpaddress",
+          "primarysmtpaddress", "workemail", "userprincipalname", "upn"}},
+        {"unit", "Unit / department", true,
+         {"unit", "unitpath", "department", "departmentpath", "dept", "orgunit", "organizationalunit",
+          "organisationalunit", "ou", "division", "team", "departmentname", "deptname", "departmentid", "deptid"}},
+        {"name", "Display name", false, {"name", "displayname", "fullname", "commonname", "cn", "employeename"}},
+        {"manager", "Manager (e-mail, user name or id)", false,
+         {"manager", "manageremail", "manageremailaddress", "managermail", "supervisoremail", "reportsto", "supervisor",
+          "linemanager", "managerid", "parentid", "supervisorid", "manageremployeeid"}},
+        {"workstation", "Workstation", false,
+         {"workstation", "workstationname", "computer", "computername", "pc", "hostname", "device"}},
+        {"server", "Mail server", false,
+         {"server", "mailserver", "mailhost", "homeserver", "exchangeserver", "mailboxserver"}},
+        {"id", "Person id (for a manager column holding ids)", false,
+         {"id", "employeeid", "employeenumber", "empid", "personid", "staffid", "personnelnumber", "userid"}},
+    };
+    return f;
+}
+
+std::string orgHeaderKey(std::string_view header)
+{
+    std::string f = orgdetail::foldCase(orgdetail::trim(header));
+    f.erase(std::remove_if(f.begin(), f.end(), [](char c) { return c == ' ' || c == '_' || c == '-' || c == '.'; }),
+            f.end());
+    return f;
+}
+
+bool validOrgDomain(std::string_view s)
+{
+    s = orgdetail::trim(s);
+    if (!s.empty() && s.front() == '@')
+        s.remove_prefix(1);
+    if (s.size() < 3 || s.find('.') == std::string_view::npos || s.front() == '.' || s.back() == '.')
+        return false;
+    for (char c : s)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'))
+            return false;
+    return true;
+}
 
 OrgChartResult readOrgChartCsv(const QString& path, const OrgColumnMap& map)
 {

@@ -207,9 +207,11 @@ std::string decodeMimeWords(std::string_view s) {
 
 // ---------------------------------------------------------------- syslog framing
 
-void SyslogFraming::setReference(int referenceYear, int referenceMonth, bool yearForced) {
+void SyslogFraming::setReference(int referenceYear, int referenceMonth, bool yearForced, int referenceDay) {
     m_year = referenceYear;
     m_refMonth = referenceMonth;
+    m_refDay = referenceDay;
+    m_classic = m_earlier = 0;
     m_forced = yearForced;
     m_lastMonth = 0;
 }
@@ -284,9 +286,11 @@ bool SyslogFraming::parse(std::string_view line, SyslogLine& out, const char*& w
         if (m_forced) {
             // A log that runs over New Year: December, then January.
             if (m_lastMonth == 12 && mon == 1) ++m_year, year = m_year;
-        } else if (mon > m_refMonth) {
+        } else if (mon > m_refMonth || (mon == m_refMonth && d > m_refDay)) {
             year = m_year - 1; // written before the file's last change, so last year
+            ++m_earlier;
         }
+        ++m_classic;
         m_lastMonth = mon;
         out.time = localToUtc(civilToMs(year, mon, d, twoDigits(&line[7]), twoDigits(&line[10]), twoDigits(&line[13]), ms));
     } else {

@@ -23,7 +23,12 @@ class SyslogFraming {
 public:
     // referenceYear: the year classic stamps belong to; referenceMonth (1-12): the month of
     // the file's last write, so that December lines in a January file go to the year before.
-    void setReference(int referenceYear, int referenceMonth, bool yearForced);
+    // referenceDay: the day of that month; a stamp after the reference date goes to the year
+    // before (never after the file's date).
+    void setReference(int referenceYear, int referenceMonth, bool yearForced, int referenceDay = 31);
+    // Classic stamps (no year) read since setReference(), and how many went to the year before.
+    std::int64_t classicStamps() const { return m_classic; }
+    std::int64_t earlierYearStamps() const { return m_earlier; }
     // Zone of stamps that carry none (classic syslog, maillog_file): an IANA id such as
     // "Europe/Berlin"; empty means UTC. RFC 3339 stamps carry their own offset.
     bool setTimeZone(const std::string& ianaId);
@@ -38,6 +43,8 @@ private:
 
     int m_year = 1970;
     int m_refMonth = 12;
+    int m_refDay = 31;
+    std::int64_t m_classic = 0, m_earlier = 0;
     bool m_forced = false;
     int m_lastMonth = 0;
 };

@@ -32,6 +32,7 @@ struct TrafficContext {
     // date unless yearForced (as for Postfix: December lines in a January file go back a year).
     int referenceYear = 1970;
     int referenceMonth = 12;
+    int referenceDay = 31;
     bool yearForced = false;
     // Zeek files.log entries (shared across the files of one import).
     std::shared_ptr<const ZeekFileMap> zeekFiles;

@@ -213,6 +213,9 @@ TrafficParser::Result ZeekSmtpParser::feed(std::string_view line, std::string& w
     if (line.empty()) return Result::Skipped;
     if (line[0] == '#') {
         m_header.feedHeader(line);
+        // A new #fields (logs of another Zeek version concatenated): its columns, not the last ones.
+        if (line.rfind("#fields", 0) == 0)
+            for (int& i : m_ix) i = -1;
         if (!m_header.path().empty() && m_header.path() != "smtp") {
             why = "a Zeek '" + m_header.path() + "' log, not smtp.log";
             return Result::Rejected;

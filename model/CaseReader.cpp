@@ -1,7 +1,10 @@
 #include "CaseReader.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QSqlError>
+#include <QUrl>
+#include <unistd.h>
 #include <QSqlQuery>
 #include <QUuid>
 #include <QVariant>
@@ -42,29 +45,80 @@ QString MessageView::client() const {
     return clientHost + QLatin1Char('[') + clientIp + QLatin1Char(']');
 }
 
+CaseReadAccess caseReadAccess(const QString& path) {
+    CaseReadAccess a;
+    const QFileInfo fi(path);
+    const bool fileRo = ::access(QFile::encodeName(fi.absoluteFilePath()).constData(), W_OK) != 0;
+    const bool dirRo = ::access(QFile::encodeName(fi.absolutePath()).constData(), W_OK) != 0;
+    if (!fileRo && !dirRo) {
+        a.databaseName = path;
+        a.connectOptions = QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000");
+        return a;
+    }
+    a.immutable = true;
+    QUrl url = QUrl::fromLocalFile(fi.absoluteFilePath());
+    url.setQuery(QStringLiteral("immutable=1"));
+    a.databaseName = url.toString(QUrl::FullyEncoded);
+    a.connectOptions = QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_OPEN_URI");
+    a.note = QStringLiteral("%1 is read-only (%2 cannot be written): opened read-only and immutable; commands that "
+                            "change the case (import, detect, recall, ...) will refuse it")
+                 .arg(path, fileRo ? QStringLiteral("the file") : QStringLiteral("its folder"));
+    const QFileInfo wal(fi.absoluteFilePath() + QStringLiteral("-wal"));
+    if (wal.exists() && wal.size() > 0)
+        a.note += QStringLiteral("; its write-ahead log %1 cannot be applied read-only, so changes still in it are not "
+                                 "shown: copy the case and its -wal file to a writable folder to see them")
+                      .arg(wal.fileName());
+    return a;
+}
+
+QString caseIdentityProblem(QSqlDatabase db, const QString& path) {
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("SELECT (SELECT application_id FROM pragma_application_id), "
+                               "(SELECT user_version FROM pragma_user_version)"))
+        || !q.next())
+        return QStringLiteral("%1 is not a MailTriage case file (not a SQLite database: %2)").arg(path, q.lastError().text());
+    const qint64 appId = q.value(0).toLongLong();
+    const int version = q.value(1).toInt();
+    bool ours = appId == CaseStore::kApplicationId;
+    if (!ours && appId == 0 && version >= 1) {
+        ours = true; // written before the application id: recognised by its tables
+        for (const char* t : CaseStore::kCoreTables) {
+            QSqlQuery t2(db);
+            t2.prepare(QStringLiteral("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"));
+            t2.addBindValue(QString::fromLatin1(t));
+            ours = ours && t2.exec() && t2.next();
+        }
+    }
+    if (!ours)
+        return appId ? QStringLiteral("%1 is not a MailTriage case file: a SQLite database of another application "
+                                      "(application_id 0x%2)")
+                           .arg(path, QString::number(quint32(appId), 16))
+                     : QStringLiteral("%1 is not a MailTriage case file: a SQLite database of another kind").arg(path);
+    if (version < 1 || version > CaseStore::kSchemaVersion)
+        return QStringLiteral("%1 is a MailTriage case this build cannot read (schema %2; this build knows 1 to %3)")
+            .arg(path)
+            .arg(version)
+            .arg(CaseStore::kSchemaVersion);
+    return {};
+}
+
 CaseReader::CaseReader(const QString& path) : m_path(path) {
     m_connection = QStringLiteral("mt-reader-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
     if (!QFile::exists(path)) {
         m_error = QStringLiteral("no such case file: %1").arg(path);
         return;
     }
+    const CaseReadAccess access = caseReadAccess(path);
     QSqlDatabase d = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
-    d.setDatabaseName(path);
-    d.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    d.setDatabaseName(access.databaseName);
+    d.setConnectOptions(access.connectOptions);
     if (!d.open()) {
-        m_error = d.lastError().text();
+        m_error = QStringLiteral("cannot open case file %1: %2").arg(path, d.lastError().text());
         return;
     }
-    QSqlQuery q(d);
-    if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next()) {
-        m_error = QStringLiteral("%1 is not a MailTriage case file: %2").arg(path, q.lastError().text());
-        return;
-    }
-    const int version = q.value(0).toInt();
-    if (version < 1 || version > CaseStore::kSchemaVersion) {
-        m_error = QStringLiteral("%1 is not a MailTriage case file this build can read (schema %2)").arg(path).arg(version);
-        return;
-    }
+    m_error = caseIdentityProblem(d, path);
+    if (!m_error.isEmpty()) return;
+    m_readOnlyNote = access.note;
     m_ok = true;
 }
 

@@ -117,6 +117,19 @@ struct AuditView {
     QString analyst, action, server, messageKey, recipient, stateFrom, stateTo, answer;
 };
 
+// How to open a case for reading. A case whose file or folder cannot be written (evidence on
+// a read-only mount) is opened read-only and immutable: SQLite then needs no lock or -shm
+// file beside it. note says so, for the user.
+struct CaseReadAccess {
+    QString databaseName;
+    QString connectOptions;
+    bool immutable = false;
+    QString note;
+};
+CaseReadAccess caseReadAccess(const QString& path);
+// Empty when db (open) is a MailTriage case this build can read, else why not (naming path).
+QString caseIdentityProblem(QSqlDatabase db, const QString& path);
+
 class CaseReader {
 public:
     explicit CaseReader(const QString& path);
@@ -127,6 +140,8 @@ public:
     bool isOpen() const { return m_ok; }
     QString error() const { return m_error; }
     QString path() const { return m_path; }
+    // Non-empty when the case was opened read-only and immutable (see CaseReadAccess).
+    QString readOnlyNote() const { return m_readOnlyNote; }
 
     CaseCounts counts();
     QVector<ImportRunView> importRuns();
@@ -181,6 +196,7 @@ private:
     QString m_path;
     QString m_connection;
     QString m_error;
+    QString m_readOnlyNote;
     bool m_ok = false;
 };
 

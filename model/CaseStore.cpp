@@ -3,7 +3,9 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <algorithm>
+#include <unistd.h>
 #include <cstdio>
 #include <unordered_set>
 
@@ -476,11 +478,25 @@ CaseStore::~CaseStore() { close(); }
 
 void CaseStore::open(const QString& path, bool create) {
     close();
-    if (!create && !QFile::exists(path)) throw SqliteError("no such case file: " + path.toStdString());
+    const QFileInfo fi(path);
+    if (!create && !fi.exists()) throw SqliteError("no such case file: " + path.toStdString());
+    if (fi.isDir()) throw SqliteError(path.toStdString() + " is a folder, not a case file");
+    if (fi.exists()) {
+        // Evidence on a read-only mount or a write-protected file: say so before SQLite does
+        // (it would report a failed PRAGMA or "attempt to write a readonly database").
+        const QByteArray native = QFile::encodeName(fi.absoluteFilePath()), dir = QFile::encodeName(fi.absolutePath());
+        const bool fileRo = ::access(native.constData(), W_OK) != 0, dirRo = ::access(dir.constData(), W_OK) != 0;
+        if (fileRo || dirRo)
+            throw SqliteError("case file " + path.toStdString() + " is read-only (" + (fileRo ? "the file" : "its folder")
+                              + " cannot be written): this command changes the case; summary, messages and export can "
+                                "read it as it is");
+    } else if (::access(QFile::encodeName(fi.absolutePath()).constData(), W_OK) != 0) {
+        throw SqliteError("cannot create case file " + path.toStdString() + ": its folder is read-only or missing");
+    }
     m_db.open(QFile::encodeName(path).toStdString(), create);
     m_path = path;
     try {
-        // A file that is not SQLite fails here with "file is not a database".
+        checkIdentity(); // before anything writes to the file
         m_db.exec("PRAGMA journal_mode=WAL");
         m_db.exec("PRAGMA foreign_keys=ON");
         m_db.exec("PRAGMA synchronous=NORMAL");
@@ -606,6 +622,41 @@ void CaseStore::close() {
 }
 
 int CaseStore::schemaVersion() { return static_cast<int>(m_db.scalar("PRAGMA user_version")); }
+
+void CaseStore::checkIdentity() {
+    const std::string path = m_path.toStdString();
+    std::int64_t appId = 0, version = 0, tables = 0;
+    try {
+        appId = m_db.scalar("PRAGMA application_id");
+        version = m_db.scalar("PRAGMA user_version");
+        tables = m_db.scalar("SELECT count(*) FROM sqlite_master");
+    } catch (const SqliteError&) {
+        throw SqliteError(path + " is not a MailTriage case file (SQLite says: file is not a database); it was left untouched");
+    }
+    if (appId == kApplicationId) return;
+    auto hasTable = [&](const char* name) {
+        auto st = m_db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+        st.bind(1, std::string_view(name));
+        return st.step();
+    };
+    bool ours = appId == 0 && tables == 0 && version == 0; // new (or empty) file
+    if (!ours && appId == 0 && version >= 1) {
+        ours = true; // a case written before the application id: recognised by its tables
+        for (const char* t : kCoreTables) ours = ours && hasTable(t);
+    }
+    if (!ours) {
+        std::string names;
+        auto st = m_db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 6");
+        while (st.step()) names += (names.empty() ? "" : ", ") + st.text(0);
+        char id[16];
+        std::snprintf(id, sizeof id, "0x%08llx", static_cast<unsigned long long>(static_cast<std::uint32_t>(appId)));
+        throw SqliteError(path + " is not a MailTriage case file: a SQLite database of " +
+                          (appId ? std::string("another application (application_id ") + id + ")"
+                                 : "another kind (tables: " + (names.empty() ? std::string("none") : names) + ")")
+                          + "; it was refused and left untouched");
+    }
+    m_db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+}
 
 void CaseStore::migrate() {
     const int version = schemaVersion();

@@ -61,12 +61,19 @@ struct CaseCounts {
 class CaseStore {
 public:
     static constexpr int kSchemaVersion = 5;
+    // PRAGMA application_id of a case ("MTrC"): set on every new case and on cases of ours
+    // written before it existed; any other database is refused and left untouched.
+    static constexpr int kApplicationId = 0x4D547243;
+    // The tables by which a case written before kApplicationId existed is recognised.
+    static constexpr const char* kCoreTables[] = {"servers", "imports", "messages", "copies", "deliveries"};
     static constexpr const char* kUnassignedUnit = "Unassigned";
 
     CaseStore();
     ~CaseStore();
 
-    // Opens (creating when asked) and migrates. Throws SqliteError with a readable reason.
+    // Opens (creating when asked) and migrates. Throws SqliteError with a readable reason: a
+    // file that is not a MailTriage case, or a case that cannot be written (read-only file or
+    // folder), is refused without a byte of it changed.
     void open(const QString& path, bool create = true);
     void close();
     bool isOpen() const { return m_db.isOpen(); }
@@ -98,6 +105,8 @@ public:
 
 private:
     void migrate();
+    // Refuses a database that is not a case of ours; marks a new or older case with kApplicationId.
+    void checkIdentity();
     std::int64_t serverId(const std::string& name);
     std::int64_t unitId(const std::string& path);
     void link();

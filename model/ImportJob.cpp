@@ -14,6 +14,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <sys/stat.h>
 #include <thread>
 
 namespace mt {
@@ -90,23 +91,77 @@ struct Peek {
     TimeMs first = kNoTime;
 };
 
-int mtimeYear(const QFileInfo& fi) { return fi.lastModified().toUTC().date().year(); }
-int mtimeMonth(const QFileInfo& fi) { return fi.lastModified().toUTC().date().month(); }
+// What the year of classic stamps ("Dec 24 09:00:01") is taken from, for one file.
+struct YearReference {
+    int year = 1970, month = 12, day = 31;
+    bool forced = false;
+    QDate date; // the reference date when inferred
+    bool stream = false;
+};
+
+// A forced year, or the file's modification date in the logs' zone (a stream's: today): a
+// stamp is never placed after that date.
+YearReference yearReference(const QString& path, int forcedYear, bool stream, const std::string& zone) {
+    YearReference r;
+    if (forcedYear) {
+        r.year = forcedYear;
+        r.forced = true;
+        return r;
+    }
+    QDateTime when = stream ? QDateTime::currentDateTimeUtc() : QFileInfo(path).lastModified().toUTC();
+    if (!zone.empty() && zone != "UTC") {
+        const QTimeZone tz(QByteArray::fromStdString(zone));
+        if (tz.isValid()) when = when.toTimeZone(tz);
+    }
+    r.date = when.date();
+    r.year = r.date.year();
+    r.month = r.date.month();
+    r.day = r.date.day();
+    r.stream = stream;
+    return r;
+}
+
+void applyReference(SyslogFraming& framing, const YearReference& r) { framing.setReference(r.year, r.month, r.forced, r.day); }
+
+void applyReference(TrafficContext& ctx, const YearReference& r) {
+    ctx.referenceYear = r.year;
+    ctx.referenceMonth = r.month;
+    ctx.referenceDay = r.day;
+    ctx.yearForced = r.forced;
+}
+
+// For the import summary: where the year of the file's classic stamps came from.
+std::string yearNotice(const YearReference& r, const SyslogFraming& framing) {
+    const std::int64_t n = framing.classicStamps();
+    if (n == 0) return {};
+    const std::string lines = std::to_string(n) + " line" + (n == 1 ? "" : "s");
+    if (r.forced)
+        return "year of classic syslog stamps (no year in the log): " + std::to_string(r.year) + " as given by --year ("
+               + lines + ")";
+    const std::string date = r.date.toString(Qt::ISODate).toStdString();
+    std::string s = "year of classic syslog stamps (no year in the log) inferred from "
+                    + std::string(r.stream ? "the date it was read, " : "the file's modification date, ") + date
+                    + ": stamps up to that day are " + std::to_string(r.year) + ", later days of the year "
+                    + std::to_string(r.year - 1) + " (" + std::to_string(framing.earlierYearStamps()) + " of " + lines
+                    + "); if that is wrong, set the year (CLI: --year FILE=YYYY)";
+    return s;
+}
 
 // The time of the first readable syslog line, to put a server's rotations in order.
-TimeMs firstStamp(const QString& path, int year, const std::string& zone) {
-    LineReader reader(path);
-    if (!reader.open()) return kNoTime;
-    const QFileInfo fi(path);
+TimeMs firstStamp(std::string_view head, const YearReference& ref, const std::string& zone) {
     SyslogFraming framing;
-    framing.setReference(year ? year : mtimeYear(fi), year ? 12 : mtimeMonth(fi), year != 0);
+    applyReference(framing, ref);
     framing.setTimeZone(zone);
-    std::string_view line;
     SyslogLine sl;
     const char* why = nullptr;
-    for (int i = 0; i < 200 && reader.next(line); ++i)
+    for (const std::string& line : headLines(head, 200, head.size() < LineReader::kHeadBytes))
         if (framing.parse(line, sl, why)) return sl.time;
     return kNoTime;
+}
+
+bool isStreamPath(const QString& path) {
+    struct stat st {};
+    return ::stat(QFile::encodeName(path).constData(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
 } // namespace
@@ -144,6 +199,59 @@ PostfixAssembler::Result LogLineFeeder::feed(std::string_view line, std::int64_t
 }
 
 ImportJob::ImportJob(CaseStore& store, ImportOptions options) : m_store(store), m_options(std::move(options)) {}
+ImportJob::~ImportJob() = default;
+
+void ImportJob::openStreams(const QStringList& paths) {
+    for (const QString& p : paths) {
+        if (m_streams.count(p) || !isStreamPath(p)) continue;
+        auto reader = std::make_unique<LineReader>(p);
+        reader->open(); // a failure is reported by openInput()
+        m_streams.emplace(p, std::move(reader));
+    }
+}
+
+std::string_view ImportJob::headOf(const QString& path, std::unique_ptr<LineReader>& holder) {
+    if (auto it = m_streams.find(path); it != m_streams.end()) return it->second->head();
+    holder = std::make_unique<LineReader>(path);
+    if (!holder->open()) return {};
+    return holder->head();
+}
+
+std::unique_ptr<LineReader> ImportJob::openInput(const QString& path, std::string& error) {
+    std::unique_ptr<LineReader> reader;
+    if (auto it = m_streams.find(path); it != m_streams.end()) {
+        reader = std::move(it->second);
+        m_streams.erase(it);
+        if (!reader->error().empty() && reader->head().empty()) {
+            error = reader->error();
+            return nullptr;
+        }
+    } else {
+        reader = std::make_unique<LineReader>(path);
+        if (!reader->open()) {
+            error = reader->error();
+            return nullptr;
+        }
+    }
+    if (const char* kind = binaryKind(reader->head())) {
+        // NUL bytes alone are not proof: a log whose disk filled with zeros after a power cut
+        // still has readable lines among them, and those are kept.
+        const bool nulOnly = std::string_view(kind).rfind("binary data", 0) == 0;
+        const LogFormat f = nulOnly ? sniffHead(reader->head()).format : LogFormat::Auto;
+        if (!nulOnly || f == LogFormat::Auto || f == LogFormat::Unsupported) {
+            error = std::string("not a log: ") + kind;
+            return nullptr;
+        }
+    }
+    return reader;
+}
+
+int ImportJob::yearFor(const QString& path) const {
+    if (auto it = m_options.yearOfFile.find(path); it != m_options.yearOfFile.end()) return it->second;
+    if (auto it = m_options.yearOfFile.find(QFileInfo(path).absoluteFilePath()); it != m_options.yearOfFile.end())
+        return it->second;
+    return m_options.year;
+}
 
 namespace {
 
@@ -225,8 +333,12 @@ ImportReport ImportJob::importPostfixLogs(const QStringList& paths) {
     // is assembled from both files. Unreadable files sort first and fail on their own.
     std::vector<Peek> order;
     std::int64_t totalBytes = 0;
+    openStreams(paths);
     for (const QString& p : paths) {
-        order.push_back({p, firstStamp(p, m_options.year, m_options.timeZone)});
+        std::unique_ptr<LineReader> holder;
+        const std::string_view head = headOf(p, holder);
+        order.push_back({p, firstStamp(head, yearReference(p, yearFor(p), isStreamPath(p), m_options.timeZone),
+                                       m_options.timeZone)});
         totalBytes += QFileInfo(p).size();
     }
     std::stable_sort(order.begin(), order.end(), [](const Peek& a, const Peek& b) { return a.first < b.first; });
@@ -248,14 +360,14 @@ ImportReport ImportJob::importPostfixLogs(const QStringList& paths) {
             report.files.push_back(std::move(fr));
             continue;
         }
-        LineReader reader(peek.path);
-        if (!reader.open()) {
-            fr.error = reader.error();
+        std::unique_ptr<LineReader> input = openInput(peek.path, fr.error);
+        if (!input) {
             report.files.push_back(std::move(fr));
             continue;
         }
-        assembler.framing().setReference(m_options.year ? m_options.year : mtimeYear(fi),
-                                         m_options.year ? 12 : mtimeMonth(fi), m_options.year != 0);
+        LineReader& reader = *input;
+        const YearReference yearRef = yearReference(peek.path, yearFor(peek.path), reader.isStream(), m_options.timeZone);
+        applyReference(assembler.framing(), yearRef);
         if (!assembler.framing().setTimeZone(m_options.timeZone)) {
             fr.error = "unknown time zone '" + m_options.timeZone + "'";
             report.files.push_back(std::move(fr));
@@ -361,6 +473,7 @@ ImportReport ImportJob::importPostfixLogs(const QStringList& paths) {
                                          + foreignSummary(outcome.foreignPrograms) + "): not a Postfix log");
             if (outcome.postfixLines == 0)
                 fr.notices.push_back("no Postfix lines; " + std::to_string(f.skipped) + " other lines skipped");
+            if (std::string n = yearNotice(yearRef, assembler.framing()); !n.empty()) fr.notices.push_back(std::move(n));
             m_store.writeRejects(assembler.rejects());
             assembler.rejects().clear();
             m_store.writeIssues(fr.issues);
@@ -405,6 +518,7 @@ std::string ImportJob::serverNameFor(const QString& path) {
 }
 
 ImportReport ImportJob::importLogs(const QStringList& paths) {
+    openStreams(paths);
     if (m_options.format == LogFormat::Postfix) return importPostfixLogs(paths);
     QStringList postfix;
     std::vector<std::pair<QString, LogFormat>> others;
@@ -412,7 +526,9 @@ ImportReport ImportJob::importLogs(const QStringList& paths) {
     for (const QString& p : paths) {
         LogFormat f = m_options.format;
         if (f == LogFormat::Auto) {
-            const FormatGuess g = sniffFile(p);
+            std::unique_ptr<LineReader> holder;
+            const std::string_view head = headOf(p, holder);
+            const FormatGuess g = head.empty() && holder ? FormatGuess{LogFormat::Auto, holder->error()} : sniffHead(head);
             f = g.format;
             if (f == LogFormat::Unsupported) {
                 FileReport fr;
@@ -458,18 +574,18 @@ ImportReport ImportJob::importTrafficLogs(const std::vector<std::pair<QString, L
     std::int64_t totalBytes = 0;
     for (const auto& [path, format] : files) {
         Item it{path, format};
-        LineReader reader(path);
-        if (reader.open()) {
+        std::unique_ptr<LineReader> holder;
+        const std::string_view head = headOf(path, holder);
+        if (!head.empty()) {
             auto probe = makeTrafficParser(format, std::make_shared<ZeekFileMap>());
             TrafficContext ctx;
             ctx.timeZone = m_options.timeZone;
-            const QFileInfo fi(path);
-            ctx.referenceYear = m_options.year ? m_options.year : mtimeYear(fi);
-            ctx.referenceMonth = m_options.year ? 12 : mtimeMonth(fi);
-            ctx.yearForced = m_options.year != 0;
+            applyReference(ctx, yearReference(path, yearFor(path), isStreamPath(path), m_options.timeZone));
             probe->beginFile(ctx);
-            std::string_view line;
-            for (int i = 0; i < 200 && reader.next(line) && it.first == kNoTime; ++i) it.first = probe->stampOf(line);
+            for (const std::string& line : headLines(head, 200, head.size() < LineReader::kHeadBytes)) {
+                it.first = probe->stampOf(line);
+                if (it.first != kNoTime) break;
+            }
         }
         totalBytes += QFileInfo(path).size();
         order.push_back(std::move(it));
@@ -494,12 +610,12 @@ ImportReport ImportJob::importTrafficLogs(const std::vector<std::pair<QString, L
             report.files.push_back(std::move(fr));
             continue;
         }
-        LineReader reader(item.path);
-        if (!reader.open()) {
-            fr.error = reader.error();
+        std::unique_ptr<LineReader> input = openInput(item.path, fr.error);
+        if (!input) {
             report.files.push_back(std::move(fr));
             continue;
         }
+        LineReader& reader = *input;
         if (!m_options.timeZone.empty() && !QTimeZone(QByteArray::fromStdString(m_options.timeZone)).isValid()) {
             fr.error = "unknown time zone '" + m_options.timeZone + "'";
             report.files.push_back(std::move(fr));
@@ -508,9 +624,7 @@ ImportReport ImportJob::importTrafficLogs(const std::vector<std::pair<QString, L
         TrafficParser& parser = parserFor(item.format);
         TrafficContext ctx;
         ctx.timeZone = m_options.timeZone;
-        ctx.referenceYear = m_options.year ? m_options.year : mtimeYear(fi);
-        ctx.referenceMonth = m_options.year ? 12 : mtimeMonth(fi);
-        ctx.yearForced = m_options.year != 0;
+        applyReference(ctx, yearReference(item.path, yearFor(item.path), reader.isStream(), m_options.timeZone));
         ctx.zeekFiles = zeekFiles;
         ctx.serverName = !m_options.serverName.empty() ? m_options.serverName
                          : item.format == LogFormat::Exim ? serverNameFor(item.path)
@@ -665,6 +779,13 @@ ImportReport ImportJob::importOrgCharts(const QStringList& paths) {
         fr.issues = r.issues;
         if (fr.issues.size() > m_options.maxIssuesPerFile) fr.issues.resize(m_options.maxIssuesPerFile);
         for (const auto& d : r.danglingManagers) fr.notices.push_back("manager does not resolve: " + d);
+        if (!r.failed && r.users.empty()) {
+            // Nothing accepted is a failed import, not an empty success.
+            r.failed = true;
+            r.failure = QFileInfo(path).fileName().toStdString() + ": no person accepted"
+                        + (r.issues.empty() ? std::string(" (no rows after the header)")
+                                            : " (" + std::to_string(r.issues.size()) + " row(s) rejected; see the reasons above)");
+        }
         if (r.failed) {
             fr.error = r.failure;
             report.files.push_back(std::move(fr));

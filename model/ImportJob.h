@@ -9,14 +9,19 @@
 
 #include <QStringList>
 #include <atomic>
+#include <map>
+#include <memory>
 #include <functional>
 #include <string>
 #include <vector>
 
 namespace mt {
 
+class LineReader;
+
 struct ImportOptions {
     int year = 0;                  // year for classic syslog stamps; 0 = from each file's date
+    std::map<QString, int> yearOfFile; // per file (as given, or its absolute path): overrides year
     std::string timeZone;          // zone of stamps without one (IANA id); empty = UTC
     OrgColumnMap orgColumns;       // CSV header mapping for org charts
     std::size_t maxIssuesPerFile = 20;
@@ -87,6 +92,7 @@ public:
     using Progress = std::function<void(std::int64_t done, std::int64_t total, const QString& file)>;
 
     ImportJob(CaseStore& store, ImportOptions options = {});
+    ~ImportJob();
 
     void setProgress(Progress p) { m_progress = std::move(p); }
     void setCancelFlag(const std::atomic_bool* cancel) { m_cancel = cancel; }
@@ -101,6 +107,17 @@ private:
     ImportReport importPostfixLogs(const QStringList& paths);
     ImportReport importTrafficLogs(const std::vector<std::pair<QString, LogFormat>>& files);
     bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
+    // Inputs that are not regular files are opened once, before anything looks at them, and
+    // kept here until their import reads them (a FIFO cannot be opened twice).
+    void openStreams(const QStringList& paths);
+    // The first bytes of path (a stream's from its kept reader); holder keeps a file's open.
+    std::string_view headOf(const QString& path, std::unique_ptr<LineReader>& holder);
+    // The reader the import reads (nullptr and error set when the input cannot be read or is
+    // plainly not a text log).
+    std::unique_ptr<LineReader> openInput(const QString& path, std::string& error);
+    // The year of classic stamps asked for this file (0: infer it from the file's date).
+    int yearFor(const QString& path) const;
+    std::map<QString, std::unique_ptr<LineReader>> m_streams;
 
     CaseStore& m_store;
     ImportOptions m_options;

@@ -4,7 +4,16 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MT_BUILD_DIR:-$root/build}
+# MAILTRIAGE_PUBLIC_DATA (environment): where the public test corpus lies (default
+# ../shared/data/public next to the clone); .ci/run sets it. Passed on every run so that an
+# existing build folder follows it too.
+corpus=()
+if [[ -n "${MAILTRIAGE_PUBLIC_DATA:-}" ]]; then
+  corpus=(-DMAILTRIAGE_PUBLIC_DATA="$MAILTRIAGE_PUBLIC_DATA")
+fi
 if [[ ! -f "$build/CMakeCache.txt" ]]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${corpus[@]}"
+elif [[ ${#corpus[@]} -gt 0 ]]; then
+  cmake -S "$root" -B "$build" "${corpus[@]}"
 fi
 cmake --build "$build" -j"$(nproc)"

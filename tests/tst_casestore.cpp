@@ -1,5 +1,6 @@
 // The case store: schema and migrations, one transaction per file, idempotent re-import,
 // the cross-server join, and bad input that must leave the case as it was.
+#include "support/PublicData.h"
 #include "model/CaseReader.h"
 #include "model/CaseStore.h"
 #include "model/ImportJob.h"
@@ -229,7 +230,8 @@ private slots:
         QCOMPARE(caseDump(path).section(QStringLiteral(" imports="), 0, 0), before);
     }
     void publicRotationSetInAnyOrder() {
-        const QString dir = QStringLiteral(MT_PUBLIC_DATA "/postfix/lightmeter/complete_logs_sample/logs_sample/");
+        MT_REQUIRE_PUBLIC_DATA();
+        const QString dir = mt::test::publicData(QStringLiteral("postfix/lightmeter/complete_logs_sample/logs_sample/"));
         const QStringList files{dir + "mail.log", dir + "mail.log.1", dir + "mail.err", dir + "mail.warn.2.gz",
                                 dir + "mail.err.4.gz", dir + "mail.warn"};
         QTemporaryDir tmp;
@@ -252,7 +254,7 @@ private slots:
         QTest::addColumn<QString>("reason");
         QByteArray garbage;
         for (int i = 0; i < 50000; ++i) garbage.append(static_cast<char>((i * 7919) % 251));
-        QTest::newRow("binary garbage") << garbage << "not a syslog or Postfix log";
+        QTest::newRow("binary garbage") << garbage << "not a log: binary data";
         QTest::newRow("another format") << QByteArray("1999-03-02 09:44:33 10HmaX-0005vi-00 <= CALLER@test.ex U=CALLER P=local S=sss\n")
                                                 .repeated(1200)
                                         << "not a syslog or Postfix log";

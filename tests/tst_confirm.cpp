@@ -2,6 +2,8 @@
 // encrypted key file, enrolment, the wrapper's message handling and criteria, and the
 // detection rule over a DetectionInput.
 #include "model/CaseStore.h"
+#include "model/ImportJob.h"
+#include "model/detection/CaseDetection.h"
 #include "model/confirm/Enrolment.h"
 #include "model/confirm/KeyStore.h"
 #include "model/confirm/OutgoingMessage.h"
@@ -9,6 +11,7 @@
 #include "model/detection/ConfirmRule.h"
 #include "model/detection/Detector.h"
 
+#include <QDateTime>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -565,6 +568,86 @@ private slots:
             if (h.rule == det::kRuleConfirm && in.messages[h.message].id == 5) replayed = h.detail.rfind("replayed", 0) == 0;
         QVERIFY(replayed);
         for (const det::Hit& h : d2.hits()) QVERIFY(in.messages[h.message].time >= t0 + 150 * 1000);
+    }
+
+    // Issue 15 item 19: the token counts and signs the recipients the user confirmed. Postfix
+    // then expands an alias (virtual_alias_maps: orig_to) and adds its journal copy
+    // (always_bcc, to every message). The case is judged by the recipients as submitted, so
+    // neither is a recipient-count mismatch; a recipient really added still is.
+    void recipientsAsSubmitted() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("c.mtcase"));
+        const SigningKey a = SigningKey::generate(Algorithm::Ed25519);
+        std::string log;
+        int seq = 0;
+        auto stamp = [](std::int64_t sec) {
+            return QDateTime::fromSecsSinceEpoch(sec, Qt::UTC).toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.000000+00:00")).toStdString();
+        };
+        // One message: deliveries as (to, orig_to); the journal copy is appended to each.
+        auto message = [&](std::int64_t sec, const std::string& sender, const std::string& mid, const std::string& token,
+                           std::vector<std::pair<std::string, std::string>> to) {
+            char qid[16];
+            std::snprintf(qid, sizeof qid, "4A%08X", ++seq);
+            const std::string t = stamp(sec), q = qid;
+            to.push_back({"journal@corp.example", ""});
+            log += t + " mx1 postfix/submission/smtpd[100]: " + q + ": client=ws.corp.example[10.0.0.5], sasl_method=PLAIN, sasl_username=" + sender + "\n";
+            log += t + " mx1 postfix/cleanup[101]: " + q + ": message-id=<" + mid + ">\n";
+            if (!token.empty())
+                log += t + " mx1 postfix/cleanup[101]: " + q + ": warning: header X-Send-Confirm: " + token
+                       + " from ws.corp.example[10.0.0.5]; from=<" + sender + "> to=<x@corp.example> proto=ESMTP helo=<ws>\n";
+            log += t + " mx1 postfix/qmgr[102]: " + q + ": from=<" + sender + ">, size=2000, nrcpt=" + std::to_string(to.size()) + " (queue active)\n";
+            for (const auto& [rcpt, orig] : to)
+                log += t + " mx1 postfix/local[103]: " + q + ": to=<" + rcpt + ">" + (orig.empty() ? "" : ", orig_to=<" + orig + ">")
+                       + ", relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to mailbox)\n";
+            log += t + " mx1 postfix/qmgr[102]: " + q + ": removed\n";
+        };
+        auto tokenFor = [&](const std::string& mid, std::vector<std::string> rcpts, std::int64_t sec) {
+            Confirmation c;
+            c.sender = "alice@corp.example";
+            c.messageId = mid;
+            c.recipients = std::move(rcpts);
+            c.time = sec;
+            c.criteria.recipients = true;
+            return makeToken(c, a).toHeaderValue();
+        };
+        const std::vector<std::string> four{"bob@corp.example", "erin@corp.example", "team@corp.example", "frank@corp.example"};
+        // 1: to an alias that expands to three people: 4 confirmed, 6 delivered (+ journal).
+        message(kT0, "alice@corp.example", "alias1@corp.example", tokenFor("alias1@corp.example", four, kT0),
+                {{"bob@corp.example", ""}, {"erin@corp.example", ""}, {"carl@corp.example", "team@corp.example"},
+                 {"dina@corp.example", "team@corp.example"}, {"ed@corp.example", "team@corp.example"}, {"frank@corp.example", ""}});
+        // 2: plain, 4 confirmed, 4 delivered (+ journal).
+        message(kT0 + 60, "alice@corp.example", "plain2@corp.example", tokenFor("plain2@corp.example", four, kT0 + 60),
+                {{"bob@corp.example", ""}, {"erin@corp.example", ""}, {"team@corp.example", ""}, {"frank@corp.example", ""}});
+        // 3: confirmed for 2, a third recipient added on the way: still a mismatch.
+        message(kT0 + 120, "alice@corp.example", "added3@corp.example",
+                tokenFor("added3@corp.example", {"bob@corp.example", "erin@corp.example"}, kT0 + 120),
+                {{"bob@corp.example", ""}, {"erin@corp.example", ""}, {"mallory@evil.example", ""}});
+        // Everyday traffic of others, journaled too (always_bcc copies every message).
+        for (int i = 0; i < 24; ++i)
+            message(kT0 + 200 + i * 30, "bob@corp.example", "daily" + std::to_string(i) + "@corp.example", "",
+                    {{"r" + std::to_string(i) + "@corp.example", ""}});
+        const QString logPath = dir.filePath(QStringLiteral("mail.log"));
+        {
+            QFile f(logPath);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QByteArray::fromStdString(log));
+        }
+        CaseStore s;
+        s.open(path);
+        storeEnrolment(s.db(), {EnrolledUser{"alice@corp.example", Algorithm::Ed25519, a.keyId(), a.publicKey()}}, "e.csv");
+        const ImportReport r = ImportJob(s).importLogs({logPath});
+        QVERIFY2(r.files.size() == 1 && r.files[0].ok, r.files.empty() ? "" : r.files[0].error.c_str());
+        det::CaseDetection::run(s, false);
+        std::map<std::string, std::string> confirmHits;
+        auto st = s.db().prepare("SELECT m.message_id, h.detail FROM hits h JOIN messages m ON m.id = h.message_id WHERE h.rule_id = ?1");
+        st.bind(1, std::string_view(det::kRuleConfirm));
+        while (st.step()) confirmHits[st.text(0)] = st.text(1);
+        QVERIFY2(!confirmHits.count("alias1@corp.example"), confirmHits["alias1@corp.example"].c_str());
+        QVERIFY2(!confirmHits.count("plain2@corp.example"), confirmHits["plain2@corp.example"].c_str());
+        QVERIFY(confirmHits.count("added3@corp.example"));
+        QVERIFY2(confirmHits["added3@corp.example"].rfind("recipient-count-mismatch", 0) == 0, confirmHits["added3@corp.example"].c_str());
+        QVERIFY2(confirmHits["added3@corp.example"].find("confirmed for 2 recipient(s), logged with 3") != std::string::npos,
+                 confirmHits["added3@corp.example"].c_str());
     }
 
     void cliEnrol() {

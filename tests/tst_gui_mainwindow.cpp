@@ -8,6 +8,10 @@
 #include "model/MessageTableModel.h"
 #include "views/MessageDetailsView.h"
 
+#include <QApplication>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QGuiApplication>
@@ -594,6 +598,50 @@ private slots:
         QCOMPARE(g.at("server"), std::string("Mail Server"));
         const OrgColumnMap none = gui::MainWindow::guessOrgColumns({QStringLiteral("a"), QStringLiteral("b")});
         QVERIFY(none.empty());
+    }
+
+    // Issue 15 item 16: the column step offers the shared table's fields (the id column for
+    // managers by id) and the mail domain of user names; what it returns imports Oracle's HR
+    // sample as addresses with managers.
+    void orgColumnStepDomainAndIds() {
+        QTemporaryDir tmp;
+        const QString csv = tmp.filePath(QStringLiteral("employees.csv"));
+        {
+            QFile f(csv);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("EMPLOYEE_ID,FIRST_NAME,LAST_NAME,EMAIL,MANAGER_ID,DEPARTMENT_ID\n"
+                    "100,Steven,King,SKING,,90\n101,Neena,Kochhar,NKOCHHAR,100,90\n");
+        }
+        const QStringList headers = orgCsvHeaders(csv);
+        OrgColumnMap map;
+        bool seen = false;
+        QTimer::singleShot(200, [&] {
+            auto* dlg = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+            QVERIFY(dlg);
+            seen = true;
+            auto* domain = dlg->findChild<QLineEdit*>(QStringLiteral("orgDomain"));
+            QVERIFY(domain);
+            auto* box = dlg->findChild<QDialogButtonBox*>();
+            domain->setText(QStringLiteral("not a domain"));
+            QVERIFY(!box->button(QDialogButtonBox::Ok)->isEnabled());
+            domain->setText(QStringLiteral("corp.example"));
+            QVERIFY(box->button(QDialogButtonBox::Ok)->isEnabled());
+            QDir().mkpath(QStringLiteral(MT_ARTEFACTS));
+            dlg->grab().save(QStringLiteral(MT_ARTEFACTS "/org-columns-domain.png"));
+            box->button(QDialogButtonBox::Ok)->click();
+        });
+        QVERIFY(gui::MainWindow::askOrgColumns(nullptr, csv, headers, map));
+        QVERIFY(seen);
+        QCOMPARE(map.at("email"), std::string("EMAIL"));
+        QCOMPARE(map.at("unit"), std::string("DEPARTMENT_ID"));
+        QCOMPARE(map.at("manager"), std::string("MANAGER_ID"));
+        QCOMPARE(map.at("id"), std::string("EMPLOYEE_ID"));
+        QCOMPARE(map.at("domain"), std::string("corp.example"));
+        const OrgChartResult r = readOrgChart(csv, map);
+        QVERIFY2(!r.failed, r.failure.c_str());
+        QCOMPARE(r.users.size(), std::size_t(2));
+        QCOMPARE(r.users[1].email, std::string("nkochhar@corp.example"));
+        QCOMPARE(r.users[1].manager, std::string("sking@corp.example"));
     }
 
     // Cancel leaves the case as it was: right away, and in the middle of a big file.

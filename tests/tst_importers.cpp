@@ -1,6 +1,7 @@
 // Traffic formats other than Postfix: Exim, Zeek smtp/files (TSV and JSON), Exchange message
 // tracking, Microsoft 365 message trace, our own CSV/JSONL; format sniffing; the joins across
-// servers and formats through ImportJob and CaseStore; the public corpus in MT_PUBLIC_DATA.
+// servers and formats through ImportJob and CaseStore; the public corpus via support/PublicData.h.
+#include "support/PublicData.h"
 #include "importers/EximLog.h"
 #include "importers/ExchangeTracking.h"
 #include "importers/GenericCsv.h"
@@ -74,7 +75,7 @@ std::string text(CaseStore& s, const std::string& sql) {
     return st.step() ? st.text(0) : std::string();
 }
 
-const QString kPublic = QStringLiteral(MT_PUBLIC_DATA);
+const QString kPublic = mt::test::publicDataRoot();
 
 // Two Exim servers: mx1 accepts from a workstation with SMTP AUTH and relays to mx2, which
 // delivers locally. mx2's reply names its queue id.
@@ -306,6 +307,26 @@ private slots:
         QCOMPARE(r.rejects.size(), std::size_t(1));
         QCOMPARE(r.rejects[0].reason, std::string("550 5.7.1 Relaying denied"));
     }
+    // Found by fuzz_zeek (issue 15 item 18): a second #fields header with fewer or other
+    // columns (smtp.log files of two Zeek versions concatenated) was read with the first
+    // header's column positions: the wrong fields, and a read past the row (ASan:
+    // heap-buffer-overflow in fromTsv). Each block is read by its own header.
+    void zeekSecondFieldsHeader() {
+        const QByteArray smtp =
+            "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tsmtp\n"
+            "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\thelo\tmailfrom\trcptto\tmsg_id\tsubject\tlast_reply\tfuids\n"
+            "1763802001.250000\tCfirst\t10.1.2.17\t1470\t10.0.0.2\t25\t1\tws-17\talice@corp.example\tbob@corp.example\t"
+            "<a-1@corp.example>\tone\t250 OK id=1vAbCe-000456-Zz\t(empty)\n"
+            "#fields\tuid\tts\tmailfrom\trcptto\tlast_reply\n"
+            "Csecond\t1763802005.000000\tcarol@corp.example\tdave@corp.example\t250 2.0.0 Ok: queued as 4B2A61C0B2\n";
+        ZeekSmtpParser p;
+        const Parsed r = parse(p, smtp);
+        QVERIFY2(r.rejected == 0, r.reasons.empty() ? "" : r.reasons[0].c_str());
+        QCOMPARE(r.copies.size(), std::size_t(2));
+        QCOMPARE(r.copies[1].queueId, std::string("Csecond/1"));
+        QCOMPARE(r.copies[1].firstSeen, TimeMs(1763802005000));
+        QCOMPARE(r.copies[1].sender, std::string("carol@corp.example"));
+    }
     void zeekJsonAndSensorToEximJoin() {
         const QByteArray json =
             "{\"_path\":\"smtp\",\"ts\":\"2026-11-22T09:00:01.900Z\",\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\",\"id.orig_p\":40000,"
@@ -531,6 +552,7 @@ private slots:
         p.start(cli, {"import", "--case", tmp.filePath("c.mtcase"), "--format", "sendmail", tmp.filePath("a/mainlog")});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 2);
+        MT_REQUIRE_PUBLIC_DATA(); // the rest reads the public corpus
         const QString qmail = kPublic + "/other/fail2ban_tests_logs_qmail";
         p.start(cli, {"import", "--case", tmp.filePath("c.mtcase"), qmail});
         QVERIFY(p.waitForFinished(60000));
@@ -540,6 +562,7 @@ private slots:
 
     // ---- public corpus ----
     void publicCorpusImports() {
+        MT_REQUIRE_PUBLIC_DATA();
         QTemporaryDir tmp;
         CaseStore s;
         s.open(tmp.filePath("p.mtcase"));
@@ -574,6 +597,7 @@ private slots:
         QVERIFY(s.counts().messages > 1000);
     }
     void otherMtasRefused() {
+        MT_REQUIRE_PUBLIC_DATA();
         QTemporaryDir tmp;
         CaseStore s;
         s.open(tmp.filePath("o.mtcase"));
@@ -589,6 +613,7 @@ private slots:
         QCOMPARE(s.counts().imports, 0);
     }
     void sniffEveryPublicFile() {
+        MT_REQUIRE_PUBLIC_DATA();
         const std::pair<const char*, LogFormat> dirs[] = {{"exim", LogFormat::Exim}, {"zeek", LogFormat::Zeek},
                                                           {"exchange", LogFormat::Exchange}};
         int n = 0;

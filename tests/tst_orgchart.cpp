@@ -1,5 +1,6 @@
 // Org-chart importers: CSV (mapping, quoting, encodings, bad rows), LDIF (OpenLDAP, 389-ds,
 // ldifde) against the public corpus, format detection, hostile input and speed.
+#include "support/PublicData.h"
 #include "importers/OrgChart.h"
 
 #include <QDir>
@@ -18,7 +19,7 @@ using namespace mt;
 namespace {
 
 const QString kOrg = QStringLiteral(MT_TEST_DATA "/org/");
-const QString kDirectory = QStringLiteral(MT_PUBLIC_DATA "/directory/");
+const QString kDirectory = mt::test::publicData(QStringLiteral("directory/"));
 
 const OrgUserRecord* findUser(const OrgChartResult& r, const std::string& email)
 {
@@ -82,6 +83,8 @@ private slots:
     void csvMissingRequiredColumn();
     void csvHeaderOnly();
     void csvHeaders();
+    void csvSharedAliasTable();
+    void csvUserNamesAndManagerIds();
 
     // ---- LDIF: the public corpus ----
     void ldifPublicCorpus_data();
@@ -393,8 +396,67 @@ void TestOrgChart::csvHeaders()
 //               the others have no manager attribute (grep -ci '^manager:' = 0)
 //   units     = a separate Python reading of the files, applying the ou/DN rules by hand.
 
+// Issue 15 item 16: the headers the GUI's column step knows (upn, division, reportsto ...)
+// are the importer's: one table.
+void TestOrgChart::csvSharedAliasTable()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("aad.csv"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("UPN,Division,Display Name,ReportsTo,Hostname\n"
+            "alice@corp.example,Sales,Alice,bob@corp.example,ws-alice\n"
+            "bob@corp.example,Sales,Bob,,ws-bob\n");
+    f.close();
+    const OrgChartResult r = readOrgChartCsv(path);
+    QVERIFY2(!r.failed, r.failure.c_str());
+    QCOMPARE(r.users.size(), std::size_t(2));
+    const OrgUserRecord* a = findUser(r, "alice@corp.example");
+    QVERIFY(a);
+    QCOMPARE(a->unitPath, std::string("Sales"));
+    QCOMPARE(a->manager, std::string("bob@corp.example"));
+    QCOMPARE(a->workstation, std::string("ws-alice"));
+    // Every alias of the table is found by the importer for its field.
+    for (const OrgFieldInfo& field : orgFields()) {
+        QVERIFY(!field.aliases.empty());
+        QCOMPARE(field.aliases.front(), std::string(field.key));
+        for (const std::string& alias : field.aliases) QCOMPARE(orgHeaderKey(alias), alias);
+    }
+}
+
+// Oracle HR: user names and manager ids; the domain and the id column make them addresses.
+void TestOrgChart::csvUserNamesAndManagerIds()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("hr.csv"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("id,name,email,parentId,department\n"
+            "1,Steven King,SKING,,Executive\n"
+            "2,Neena Kochhar,NKOCHHAR,1,Executive\n"
+            "3,Alexander Hunold,AHUNOLD,2,IT\n"
+            "4,Bruce Ernst,bernst@other.example,3,IT\n"
+            "5,Nobody,NOBODY,99,IT\n");
+    f.close();
+    const OrgChartResult r = readOrgChartCsv(path, {{"domain", "corp.example"}});
+    QVERIFY2(!r.failed, r.failure.c_str());
+    QCOMPARE(r.users.size(), std::size_t(5));
+    QCOMPARE(findUser(r, "sking@corp.example")->manager, std::string());
+    QCOMPARE(findUser(r, "nkochhar@corp.example")->manager, std::string("sking@corp.example"));
+    QCOMPARE(findUser(r, "ahunold@corp.example")->manager, std::string("nkochhar@corp.example"));
+    QCOMPARE(findUser(r, "bernst@other.example")->manager, std::string("ahunold@corp.example")); // an address stays
+    QCOMPARE(r.danglingManagers.size(), std::size_t(1));
+    QVERIFY2(r.danglingManagers[0].find("99") != std::string::npos, r.danglingManagers[0].c_str());
+    // Without the domain, user names are no addresses: the rows say why.
+    const OrgChartResult bare = readOrgChartCsv(path);
+    QCOMPARE(bare.users.size(), std::size_t(1));
+    QVERIFY(!bare.issues.empty());
+    QVERIFY2(bare.issues[0].reason.find("--org-domain") != std::string::npos, bare.issues[0].reason.c_str());
+}
+
 void TestOrgChart::ldifPublicCorpus_data()
 {
+    MT_REQUIRE_PUBLIC_DATA();
     QTest::addColumn<QString>("file");
     QTest::addColumn<int>("users");
     QTest::addColumn<int>("dangling");
@@ -415,6 +477,7 @@ void TestOrgChart::ldifPublicCorpus_data()
 
 void TestOrgChart::ldifPublicCorpus()
 {
+    MT_REQUIRE_PUBLIC_DATA();
     QFETCH(QString, file);
     QFETCH(int, users);
     QFETCH(int, dangling);
@@ -447,6 +510,7 @@ void TestOrgChart::ldifPublicCorpus()
 
 void TestOrgChart::ldifOpenLdapDanglingManagers()
 {
+    MT_REQUIRE_PUBLIC_DATA();
     const OrgChartResult r = readOrgChartLdif(kDirectory + "openldap_tests_regressions_its9282_exampledb.ldif");
     CHECK_OK(r);
     QCOMPARE(r.users.size(), std::size_t(999));
@@ -474,6 +538,7 @@ void TestOrgChart::ldifOpenLdapDanglingManagers()
 
 void TestOrgChart::ldif389dsExample()
 {
+    MT_REQUIRE_PUBLIC_DATA();
     const OrgChartResult r = readOrgChartLdif(kDirectory + "389ds_Example.ldif");
     CHECK_OK(r);
     QCOMPARE(r.users.size(), std::size_t(150));
@@ -508,6 +573,7 @@ void TestOrgChart::ldif389dsExample()
 
 void TestOrgChart::ldif389dsEuropean()
 {
+    MT_REQUIRE_PUBLIC_DATA();
     const OrgChartResult r = readOrgChartLdif(kDirectory + "389ds_European.ldif");
     CHECK_OK(r);
     QCOMPARE(r.users.size(), std::size_t(150));
@@ -539,6 +605,7 @@ void TestOrgChart::ldif389dsEuropean()
 
 void TestOrgChart::ldifOpenLdapFoldedNestedOus()
 {
+    MT_REQUIRE_PUBLIC_DATA();
     const OrgChartResult r = readOrgChartLdif(kDirectory + "openldap_tests_data_test.ldif");
     CHECK_OK(r);
     QCOMPARE(r.users.size(), std::size_t(10));
@@ -659,8 +726,9 @@ void TestOrgChart::detectByContent()
 
 void TestOrgChart::otherFormatsAreRejected()
 {
+    MT_REQUIRE_PUBLIC_DATA();
     // Mail logs of other servers are not org charts: a clear failure, no crash, no users.
-    const QDir dir(QStringLiteral(MT_PUBLIC_DATA "/other"));
+    const QDir dir(mt::test::publicData(QStringLiteral("other")));
     const QStringList files = dir.entryList(QDir::Files);
     QVERIFY(!files.isEmpty());
     for (const QString& f : files) {

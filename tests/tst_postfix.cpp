@@ -1,5 +1,6 @@
 // The Postfix parser: syslog framing, per-daemon lines, the assembler's copies, and the
-// public corpus in MT_PUBLIC_DATA/postfix.
+// public corpus (support/PublicData.h) in postfix/.
+#include "support/PublicData.h"
 #include "importers/LineReader.h"
 #include "importers/PostfixLog.h"
 
@@ -46,7 +47,7 @@ Parsed parseFiles(const QStringList& paths, int year = 2026) {
 }
 
 QString lightmeter(const char* name) {
-    return QStringLiteral(MT_PUBLIC_DATA "/postfix/lightmeter/individual_files/") + QLatin1String(name);
+    return mt::test::publicData(QStringLiteral("postfix/lightmeter/individual_files/")) + QLatin1String(name);
 }
 
 const CopyRecord* findCopy(const Parsed& p, const std::string& qid, int nth = 0) {
@@ -198,6 +199,7 @@ private slots:
         QCOMPARE(root->deliveries[0].origRecipient, std::string("root"));
     }
     void lightmeterSingleDelivery() {
+        MT_REQUIRE_PUBLIC_DATA();
         const Parsed p = parseFiles({lightmeter("11_single_successful_delivery.log")});
         QCOMPARE(p.stats.rejected, 0);
         QCOMPARE(p.copies.size(), std::size_t(2)); // submission copy and the amavis re-injection
@@ -209,6 +211,7 @@ private slots:
         QCOMPARE(out->messageId, sub->messageId);
     }
     void lightmeterBounces() {
+        MT_REQUIRE_PUBLIC_DATA();
         const Parsed p = parseFiles({lightmeter("2_multiple_recipients_some_bounces.log")});
         QCOMPARE(p.stats.rejected, 0);
         const CopyRecord* out = findCopy(p, "1310930001DB");
@@ -222,6 +225,7 @@ private slots:
         QCOMPARE(ndr->deliveries[0].transport, std::string("lmtp"));
     }
     void lightmeterQueueIdReuse() {
+        MT_REQUIRE_PUBLIC_DATA();
         const Parsed p = parseFiles({lightmeter("14_reuse_of_queueid.log")});
         QCOMPARE(p.stats.rejected, 0);
         const CopyRecord* a = findCopy(p, "BABABABABA", 0);
@@ -231,6 +235,7 @@ private slots:
         QVERIFY(a->removed && b->removed);
     }
     void lightmeterBrokenMessageIds() {
+        MT_REQUIRE_PUBLIC_DATA();
         const Parsed corrupted = parseFiles({lightmeter("16_corrupted_messageid.log")});
         bool sawInvalid = false;
         for (const auto& c : corrupted.copies) sawInvalid |= !c.messageIdValid && !c.messageId.empty();
@@ -241,6 +246,7 @@ private slots:
         QVERIFY(!e->messageIdValid);
     }
     void lightmeterTwoServers() {
+        MT_REQUIRE_PUBLIC_DATA();
         const Parsed p = parseFiles({lightmeter("29_inbound_relayed_message_server_1.log"),
                                      lightmeter("29_inbound_relayed_message_server_2.log")});
         const CopyRecord* s1 = findCopy(p, "670FCA58C8");
@@ -252,6 +258,7 @@ private slots:
         QCOMPARE(s1->deliveries[0].queuedAs, std::string("F27E789349"));
     }
     void lightmeterRejects() {
+        MT_REQUIRE_PUBLIC_DATA();
         const Parsed p = parseFiles({lightmeter("17-smtpd-reject.log")});
         QCOMPARE(p.stats.rejected, 0);
         QCOMPARE(p.rejects.size(), std::size_t(1));
@@ -260,7 +267,8 @@ private slots:
     }
     // Every file of the public Postfix corpus parses without a single unreadable line.
     void publicCorpusHasNoUnreadableLines() {
-        QDir dir(QStringLiteral(MT_PUBLIC_DATA "/postfix/lightmeter/individual_files"));
+        MT_REQUIRE_PUBLIC_DATA();
+        QDir dir(mt::test::publicData(QStringLiteral("postfix/lightmeter/individual_files")));
         const QStringList files = dir.entryList({QStringLiteral("*.log")}, QDir::Files);
         QVERIFY(files.size() >= 30);
         for (const QString& f : files) {
@@ -270,7 +278,7 @@ private slots:
             if (p.stats.rejected != expected) qWarning() << f << QString::fromStdString(p.reasons.front());
             QCOMPARE(p.stats.rejected, expected);
         }
-        QDir rot(QStringLiteral(MT_PUBLIC_DATA "/postfix/lightmeter/complete_logs_sample/logs_sample"));
+        QDir rot(mt::test::publicData(QStringLiteral("postfix/lightmeter/complete_logs_sample/logs_sample")));
         QStringList all;
         for (const QString& f : rot.entryList(QDir::Files)) all << rot.filePath(f);
         const Parsed p = parseFiles(all, 2021);
@@ -279,7 +287,8 @@ private slots:
         QVERIFY(p.copies.size() > 50);
     }
     void fail2banVariants() {
-        const QString path = QStringLiteral(MT_PUBLIC_DATA "/postfix/isolated/fail2ban_tests_logs_postfix");
+        MT_REQUIRE_PUBLIC_DATA();
+        const QString path = mt::test::publicData(QStringLiteral("postfix/isolated/fail2ban_tests_logs_postfix"));
         const Parsed p = parseFiles({path}, 2005);
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadOnly));
@@ -298,7 +307,8 @@ private slots:
     }
     // The grok-pattern corpus: message bodies without syslog framing; we give them one.
     void grokBodies() {
-        QFile f(QStringLiteral(MT_PUBLIC_DATA "/postfix/isolated/whyscream_postfix-grok-patterns_test_messages.jsonl"));
+        MT_REQUIRE_PUBLIC_DATA();
+        QFile f(mt::test::publicData(QStringLiteral("postfix/isolated/whyscream_postfix-grok-patterns_test_messages.jsonl")));
         QVERIFY(f.open(QIODevice::ReadOnly));
         PostfixAssembler a;
         a.framing().setReference(2026, 12, true);

@@ -131,51 +131,19 @@ ImportReport runImport(const QString& casePath, const QStringList& logs, const Q
 
 // ---------------------------------------------------------------- org chart column mapping
 
-QString squash(const QString& s) {
-    QString f = s.trimmed().toCaseFolded();
-    f.remove(QRegularExpression(QStringLiteral("[\\s_.\\-]")));
-    return f;
-}
-
-struct OrgField {
-    const char* key;
-    const char* label;
-    bool required;
-    QStringList aliases; // squashed; the importer's own aliases plus a few common spellings
-};
-
-const QVector<OrgField>& orgFields() {
-    static const QVector<OrgField> f = {
-        {"email", QT_TRANSLATE_NOOP("MainWindow", "E-mail address"), true,
-         {"email", "mail", "emailaddress", "mailaddress", "primaryemail", "primaryemailaddress", "smtpaddress",
-          "primarysmtpaddress", "workemail", "userprincipalname", "upn"}},
-        {"unit", QT_TRANSLATE_NOOP("MainWindow", "Unit / department"), true,
-         {"unit", "unitpath", "department", "departmentpath", "dept", "orgunit", "organizationalunit",
-          "organisationalunit", "ou", "division", "team"}},
-        {"name", QT_TRANSLATE_NOOP("MainWindow", "Display name"), false,
-         {"name", "displayname", "fullname", "commonname", "cn", "employeename"}},
-        {"manager", QT_TRANSLATE_NOOP("MainWindow", "Manager (e-mail)"), false,
-         {"manager", "manageremail", "manageremailaddress", "managermail", "supervisoremail", "reportsto",
-          "supervisor", "linemanager"}},
-        {"workstation", QT_TRANSLATE_NOOP("MainWindow", "Workstation"), false,
-         {"workstation", "workstationname", "computer", "computername", "pc", "hostname", "device"}},
-        {"server", QT_TRANSLATE_NOOP("MainWindow", "Mail server"), false,
-         {"server", "mailserver", "mailhost", "homeserver", "exchangeserver", "mailboxserver"}},
-    };
-    return f;
-}
+// The field table (keys, labels, header aliases) is the importer's: importers/OrgChart.h.
 
 // The headers pre-selected for each field: the first alias (in alias order) naming an unused header.
 QVector<int> guessOrgColumnIndexes(const QStringList& headers) {
-    QStringList squashed;
-    for (const QString& h : headers) squashed << squash(h);
+    std::vector<std::string> keys;
+    for (const QString& h : headers) keys.push_back(orgHeaderKey(h.toStdString()));
     QVector<bool> used(headers.size(), false);
     QVector<int> pick;
-    for (const OrgField& f : orgFields()) {
+    for (const OrgFieldInfo& f : orgFields()) {
         int found = -1;
-        for (const QString& alias : f.aliases) {
-            for (int i = 0; i < squashed.size() && found < 0; ++i)
-                if (!used[i] && squashed[i] == alias) found = i;
+        for (const std::string& alias : f.aliases) {
+            for (int i = 0; i < int(keys.size()) && found < 0; ++i)
+                if (!used[i] && keys[std::size_t(i)] == alias) found = i;
             if (found >= 0) break;
         }
         if (found >= 0) used[found] = true;
@@ -184,12 +152,15 @@ QVector<int> guessOrgColumnIndexes(const QStringList& headers) {
     return pick;
 }
 
-bool askOrgColumns(QWidget* parent, const QString& path, const QStringList& headers, OrgColumnMap& out) {
+} // namespace
+
+bool MainWindow::askOrgColumns(QWidget* parent, const QString& path, const QStringList& headers, OrgColumnMap& out) {
     QDialog dlg(parent);
     dlg.setWindowTitle(MainWindow::tr("Org chart columns"));
     auto* layout = new QVBoxLayout(&dlg);
     auto* intro = new QLabel(MainWindow::tr("Which column of <b>%1</b> holds what? E-mail address and unit are "
-                                            "required; the rest is optional.")
+                                            "required; the rest is optional. A manager column may hold the person id "
+                                            "of another row.")
                                  .arg(QFileInfo(path).fileName().toHtmlEscaped()));
     intro->setWordWrap(true);
     layout->addWidget(intro);
@@ -197,8 +168,8 @@ bool askOrgColumns(QWidget* parent, const QString& path, const QStringList& head
     layout->addLayout(form);
     const QVector<int> guess = guessOrgColumnIndexes(headers);
     QVector<QComboBox*> combos;
-    for (int i = 0; i < orgFields().size(); ++i) {
-        const OrgField& f = orgFields()[i];
+    for (int i = 0; i < int(orgFields().size()); ++i) {
+        const OrgFieldInfo& f = orgFields()[std::size_t(i)];
         auto* cb = new QComboBox;
         cb->addItem(f.required ? MainWindow::tr("(choose a column)") : MainWindow::tr("(not in this file)"), QString());
         for (const QString& h : headers) cb->addItem(h, h);
@@ -208,15 +179,24 @@ bool askOrgColumns(QWidget* parent, const QString& path, const QStringList& head
         form->addRow(label + QLatin1Char(':'), cb);
         combos << cb;
     }
+    // Real exports hold user names (SKING), not addresses: the domain makes them addresses.
+    auto* domain = new QLineEdit;
+    domain->setObjectName(QStringLiteral("orgDomain"));
+    domain->setPlaceholderText(MainWindow::tr("e.g. corp.example (when the e-mail column holds user names)"));
+    if (auto it = out.find("domain"); it != out.end()) domain->setText(QString::fromStdString(it->second));
+    form->addRow(MainWindow::tr("Mail domain of user names:"), domain);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     buttons->button(QDialogButtonBox::Ok)->setText(MainWindow::tr("Import"));
     layout->addWidget(buttons);
     auto validate = [&] {
         bool ok = true;
         for (int i = 0; i < combos.size(); ++i)
-            if (orgFields()[i].required && combos[i]->currentData().toString().isEmpty()) ok = false;
+            if (orgFields()[std::size_t(i)].required && combos[i]->currentData().toString().isEmpty()) ok = false;
+        const QString d = domain->text().trimmed();
+        if (!d.isEmpty() && !validOrgDomain(d.toStdString())) ok = false;
         buttons->button(QDialogButtonBox::Ok)->setEnabled(ok);
     };
+    QObject::connect(domain, &QLineEdit::textChanged, &dlg, validate);
     for (QComboBox* cb : combos) QObject::connect(cb, &QComboBox::currentIndexChanged, &dlg, validate);
     validate();
     QObject::connect(buttons, &QDialogButtonBox::accepted, &dlg, &QDialog::accept);
@@ -225,12 +205,14 @@ bool askOrgColumns(QWidget* parent, const QString& path, const QStringList& head
     out.clear();
     for (int i = 0; i < combos.size(); ++i) {
         const QString h = combos[i]->currentData().toString();
-        if (!h.isEmpty()) out[orgFields()[i].key] = h.toStdString();
+        if (!h.isEmpty()) out[orgFields()[std::size_t(i)].key] = h.toStdString();
     }
+    QString d = domain->text().trimmed().toLower();
+    if (d.startsWith(QLatin1Char('@'))) d.remove(0, 1);
+    if (!d.isEmpty()) out["domain"] = d.toStdString();
     return true;
 }
 
-} // namespace
 
 // ---------------------------------------------------------------- window
 
@@ -692,6 +674,8 @@ void MainWindow::rebuildRecentMenu() {
 void MainWindow::updateTitle() {
     if (m_reader && m_drillCase)
         setWindowTitle(tr("Drill — %1 — MailTriage").arg(QFileInfo(m_reader->path()).completeBaseName()));
+    else if (m_reader && !m_reader->readOnlyNote().isEmpty())
+        setWindowTitle(tr("%1 (read-only) — MailTriage").arg(QFileInfo(m_reader->path()).completeBaseName()));
     else if (m_reader)
         setWindowTitle(tr("%1 — MailTriage").arg(QFileInfo(m_reader->path()).completeBaseName()));
     else
@@ -700,13 +684,18 @@ void MainWindow::updateTitle() {
 
 QString MainWindow::countsText() const {
     if (!m_reader) return tr("No case open");
-    return tr("Messages: %1    Deliveries: %2    Servers: %3    Users: %4    Units: %5    Rejected attempts: %6")
+    const QString counts = tr("Messages: %1    Deliveries: %2    Servers: %3    Users: %4    Units: %5    Rejected attempts: %6")
         .arg(num(m_counts.messages), num(m_counts.deliveries), num(m_counts.servers), num(m_counts.users),
              num(m_counts.units), num(m_counts.rejectedAttempts));
+    // Evidence on a read-only mount: shown as it is, and the user told why nothing can change
+    // (the whole note in the label's tooltip).
+    if (!m_reader->readOnlyNote().isEmpty()) return tr("Read-only case (opened immutable)    ") + counts;
+    return counts;
 }
 
 void MainWindow::updateCounts() {
     m_counts = m_reader ? m_reader->counts() : CaseCounts{};
+    m_countsLabel->setToolTip(m_reader ? m_reader->readOnlyNote() : QString());
     m_countsLabel->setText(countsText());
     onIdsReloaded();
 }
@@ -874,7 +863,7 @@ OrgColumnMap MainWindow::guessOrgColumns(const QStringList& headers) {
     OrgColumnMap map;
     const QVector<int> guess = guessOrgColumnIndexes(headers);
     for (int i = 0; i < guess.size(); ++i)
-        if (guess[i] >= 0) map[orgFields()[i].key] = headers[guess[i]].toStdString();
+        if (guess[i] >= 0) map[orgFields()[std::size_t(i)].key] = headers[guess[i]].toStdString();
     return map;
 }
 

@@ -121,6 +121,9 @@ public:
     // each field's first alias (email, "E-Mail Address", "Department", "Reports To", ...) that
     // names a header not taken by an earlier field.
     static OrgColumnMap guessOrgColumns(const QStringList& headers);
+    // The org chart column step (modal): a column per field (the importer's table), and the
+    // mail domain for user names. False when cancelled.
+    static bool askOrgColumns(QWidget* parent, const QString& path, const QStringList& headers, OrgColumnMap& out);
     // Splits files the way drag-and-drop does: .csv/.tsv/.ldif are org charts, the rest logs.
     static void classifyFiles(const QStringList& files, QStringList& logs, QStringList& orgCharts);
 

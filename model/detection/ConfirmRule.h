@@ -30,6 +30,17 @@ public:
     std::int64_t signaturesChecked() const { return m_signatures; }
     std::int64_t count(confirm::Verdict v) const { return m_counts[static_cast<int>(v)]; }
 
+    // Recipients as the sender submitted them, by messages.id, where they differ from the
+    // logged final ones (alias or list expansion: orig_to; always_bcc journaling). The token
+    // counts and signs these; other messages are judged by their final recipients.
+    // withoutAdded: the same less the addresses the server adds to (nearly) every message
+    // (tried when the first does not match the token).
+    void setSubmittedRecipients(std::unordered_map<std::int64_t, std::vector<std::string>> submitted,
+                                std::unordered_map<std::int64_t, std::vector<std::string>> withoutAdded) {
+        m_submitted = std::move(submitted);
+        m_withoutAdded = std::move(withoutAdded);
+    }
+
 private:
     const confirm::VerifyKey* enrolledKey(const DetectionInput& in, const Message& m);
     void observe(const DetectionInput& in, std::uint32_t index, bool judge, EvidenceSink* sink);
@@ -44,6 +55,7 @@ private:
     std::uint32_t m_next = 0;                          // the first message not observed yet
     std::int64_t m_judged = 0, m_signatures = 0;
     std::int64_t m_counts[16] = {};
+    std::unordered_map<std::int64_t, std::vector<std::string>> m_submitted, m_withoutAdded;
 };
 
 // The rule for a case: its enrolment and, for HMAC users, secrets from

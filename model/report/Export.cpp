@@ -1,5 +1,7 @@
 #include "Export.h"
 
+#include "model/CaseReader.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSqlDatabase>
@@ -23,7 +25,9 @@ constexpr const char* kMessagesSql =
     "c.id = d.copy_id WHERE c.message_id = m.id AND d.is_final = 1) AS recipients %1 FROM messages m %2 ORDER BY m.time, m.id";
 constexpr const char* kDetectionColumns =
     ", cm.campaign_id AS campaign_id, cm.generation AS generation, cm.score AS score, "
-    "(SELECT group_concat(rule_id, ';') FROM (SELECT DISTINCT rule_id FROM hits h WHERE h.message_id = m.id ORDER BY 1)) AS rules";
+    "(SELECT group_concat(rule_id, ';') FROM (SELECT DISTINCT rule_id FROM hits h WHERE h.message_id = m.id ORDER BY 1)) AS rules, "
+    "(SELECT group_concat(rule_id || ': ' || coalesce(detail, ''), ' | ') FROM (SELECT rule_id, detail FROM hits h "
+    "WHERE h.message_id = m.id ORDER BY weight DESC, id)) AS hit_details";
 
 bool hasTable(QSqlDatabase db, const QString& name) {
     QSqlQuery q(db);
@@ -64,10 +68,14 @@ ExportResult exportTable(const QString& casePath, ExportTable table, ExportForma
     const QString name = QStringLiteral("mt-export-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        db.setDatabaseName(casePath);
-        db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"));
+        const CaseReadAccess access = caseReadAccess(casePath);
+        db.setDatabaseName(access.databaseName);
+        db.setConnectOptions(access.immutable ? access.connectOptions
+                                              : QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"));
         if (!db.open()) {
             r.error = db.lastError().text();
+        } else if (const QString problem = caseIdentityProblem(db, casePath); !problem.isEmpty()) {
+            r.error = problem; // the same check as every other reader: no SQL errors about a foreign file
         } else {
             QString sql;
             switch (table) {

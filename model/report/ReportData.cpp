@@ -1,4 +1,5 @@
 #include "ReportData.h"
+#include "model/CaseReader.h"
 
 #include <QFileInfo>
 #include <QSqlDatabase>
@@ -17,8 +18,10 @@ class Connection {
 public:
     explicit Connection(const QString& path) : m_name(QStringLiteral("mt-report-") + QUuid::createUuid().toString(QUuid::WithoutBraces)) {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
-        db.setDatabaseName(path);
-        db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"));
+        const CaseReadAccess access = caseReadAccess(path); // immutable on a read-only mount
+        db.setDatabaseName(access.databaseName);
+        db.setConnectOptions(access.immutable ? access.connectOptions
+                                              : QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000"));
         m_ok = db.open();
         if (!m_ok) m_error = db.lastError().text();
     }

@@ -1,5 +1,7 @@
 #include "ReadOnlyCase.h"
 
+#include "model/CaseReader.h"
+
 #include "model/CaseStore.h"
 
 #include <QFile>
@@ -19,8 +21,11 @@ bool ReadOnlyCase::open(const QString& path) {
         m_error = QStringLiteral("no such case file: %1").arg(path);
         return false;
     }
-    const QByteArray file = QFile::encodeName(path);
-    if (sqlite3_open_v2(file.constData(), &m_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    // A case on a read-only mount opens immutable (no -shm beside it), as CaseReader does.
+    const CaseReadAccess access = caseReadAccess(path);
+    const QByteArray file = access.immutable ? access.databaseName.toUtf8() : QFile::encodeName(path);
+    const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | (access.immutable ? SQLITE_OPEN_URI : 0);
+    if (sqlite3_open_v2(file.constData(), &m_db, flags, nullptr) != SQLITE_OK) {
         m_error = QStringLiteral("cannot open case file %1: %2").arg(path, QString::fromUtf8(m_db ? sqlite3_errmsg(m_db) : "out of memory"));
         return false;
     }
@@ -28,6 +33,12 @@ bool ReadOnlyCase::open(const QString& path) {
     try {
         SqliteStmt v(m_db, "PRAGMA user_version");
         m_version = v.step() ? int(v.int64(0)) : 0;
+        SqliteStmt id(m_db, "PRAGMA application_id");
+        const std::int64_t appId = id.step() ? id.int64(0) : 0;
+        if (appId != 0 && appId != CaseStore::kApplicationId) {
+            m_error = QStringLiteral("%1 is not a MailTriage case file: a SQLite database of another application").arg(path);
+            return false;
+        }
     } catch (const SqliteError& e) {
         m_error = QStringLiteral("%1 is not a MailTriage case file: %2").arg(path, QString::fromUtf8(e.what()));
         return false;
