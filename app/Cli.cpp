@@ -564,6 +564,9 @@ int cmdDetect(const QStringList& args, QTextStream& out, QTextStream& err) {
             arr.append(QJsonObject{{"id", c.id},
                                    {"label", c.label},
                                    {"messages", c.messages},
+                                   {"strong_evidence", c.strongMessages},
+                                   {"joined_by_link", c.messages - c.strongMessages},
+                                   {"confidence", qRound(1000 * c.confidence()) / 1000.0},
                                    {"senders", c.senders},
                                    {"recipients", c.recipients},
                                    {"patient_zero", c.patientZero},
@@ -588,6 +591,8 @@ int cmdDetect(const QStringList& args, QTextStream& out, QTextStream& err) {
             out << "  campaign " << c.id << ": " << c.label << "\n"
                 << "    " << c.messages << " messages from " << c.senders << " senders to " << c.recipients
                 << " recipients, " << c.generations << " generations, " << c.units.size() << " units\n"
+                << "    " << c.strongMessages << " on their own evidence, " << c.messages - c.strongMessages
+                << " joined by a link (confidence " << qRound(100 * c.confidence()) << " %)\n"
                 << "    patient zero " << c.patientZero << ", first seen " << isoUtc(c.firstSeen) << ", detected at "
                 << (c.detectedAt ? isoUtc(c.detectedAt) : QStringLiteral("-")) << "\n";
     }

@@ -400,7 +400,8 @@ QVector<CampaignView> CaseReader::campaigns() {
     QSqlQuery q(db());
     q.setForwardOnly(true);
     if (!q.exec(QStringLiteral("SELECT id, label, patient_zero, patient_zero_message_id, first_seen, detected_at, generations, "
-                               "messages, senders, recipients FROM campaigns ORDER BY id")))
+                               "messages, senders, recipients, (SELECT count(*) FROM campaign_messages cm "
+                               "WHERE cm.campaign_id = campaigns.id AND cm.source = 'rules') FROM campaigns ORDER BY id")))
         return out;
     while (q.next()) {
         CampaignView c;
@@ -414,6 +415,7 @@ QVector<CampaignView> CaseReader::campaigns() {
         c.messages = q.value(7).toInt();
         c.senders = q.value(8).toInt();
         c.recipients = q.value(9).toInt();
+        c.strongMessages = q.value(10).toInt();
         out.push_back(c);
     }
     QSqlQuery u(db());

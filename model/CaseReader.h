@@ -84,6 +84,10 @@ struct CampaignView {
     qint64 firstSeen = 0;            // ms since epoch UTC
     qint64 detectedAt = 0;           // 0: the rules never fired on it (all members joined afterwards)
     int generations = 0, messages = 0, senders = 0, recipients = 0;
+    // Messages the rules flagged on their own evidence; the rest joined through a link
+    // (received and sent on, or the same burst). The share is the campaign's confidence.
+    int strongMessages = 0;
+    double confidence() const { return messages > 0 ? double(strongMessages) / messages : 0; }
     QStringList units;               // unit paths, sorted
 };
 

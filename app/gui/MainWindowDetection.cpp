@@ -171,9 +171,11 @@ void MainWindow::refreshDetectionFilters() {
         m_campaignLabels.insert(c.id, c.label);
         m_campaignCombo->addItem(tr("#%1 %2 (%3)").arg(c.id).arg(c.label.left(40), num(c.messages)), c.id);
         m_campaignCombo->setItemData(m_campaignCombo->count() - 1,
-                                     tr("Campaign #%1: %2\npatient zero %3\n%4 messages, %5 senders, %6 recipients, %7 generations")
+                                     tr("Campaign #%1: %2\npatient zero %3\n%4 messages, %5 senders, %6 recipients, %7 generations\n"
+                                        "%8 on their own evidence, %9 joined by a link")
                                          .arg(c.id).arg(c.label, c.patientZero, num(c.messages), num(c.senders),
-                                                        num(c.recipients), num(c.generations)),
+                                                        num(c.recipients), num(c.generations), num(c.strongMessages),
+                                                        num(c.messages - c.strongMessages)),
                                      Qt::ToolTipRole);
     }
     for (const auto& [id, count] : m_reader->ruleHitCounts()) {

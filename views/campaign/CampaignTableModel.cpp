@@ -40,7 +40,7 @@ QVariant CampaignTableModel::data(const QModelIndex& index, int role) const {
     if (role == CampaignIdRole) return c.id;
     if (role == Qt::TextAlignmentRole) {
         switch (index.column()) {
-        case Id: case Messages: case Senders: case Recipients: case Units:
+        case Id: case Messages: case Evidence: case Senders: case Recipients: case Units:
             return int(Qt::AlignRight | Qt::AlignVCenter);
         default:
             return int(Qt::AlignLeft | Qt::AlignVCenter);
@@ -49,6 +49,11 @@ QVariant CampaignTableModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ToolTipRole) {
         if (index.column() == Units) return c.units.join(QLatin1Char('\n'));
         if (index.column() == Label) return c.label;
+        if (index.column() == Evidence)
+            return QStringLiteral("%1 of %2 messages flagged on their own evidence; %3 joined through a link "
+                                  "(received and sent on, or the same burst). Review the joined ones before a verdict.")
+                .arg(QLocale().toString(c.strongMessages), QLocale().toString(c.messages),
+                     QLocale().toString(c.messages - c.strongMessages));
         if (index.column() == DetectedAt && c.detectedAt == 0)
             return QStringLiteral("The rules never fired on this campaign itself: its messages joined it through propagation");
         return {};
@@ -58,6 +63,7 @@ QVariant CampaignTableModel::data(const QModelIndex& index, int role) const {
         case Id: return c.id;
         case Label: return c.label.toLower();
         case Messages: return c.messages;
+        case Evidence: return c.confidence();
         case Senders: return c.senders;
         case Recipients: return c.recipients;
         case PatientZero: return c.patientZero.toLower();
@@ -73,6 +79,7 @@ QVariant CampaignTableModel::data(const QModelIndex& index, int role) const {
     case Id: return c.id;
     case Label: return c.label;
     case Messages: return loc.toString(c.messages);
+    case Evidence: return QStringLiteral("%1% strong").arg(qRound(100 * c.confidence()));
     case Senders: return loc.toString(c.senders);
     case Recipients: return loc.toString(c.recipients);
     case PatientZero: return c.patientZero;
@@ -89,6 +96,7 @@ QVariant CampaignTableModel::headerData(int section, Qt::Orientation orientation
     case Id: return QStringLiteral("#");
     case Label: return QStringLiteral("Campaign");
     case Messages: return QStringLiteral("Messages");
+    case Evidence: return QStringLiteral("Evidence");
     case Senders: return QStringLiteral("Senders");
     case Recipients: return QStringLiteral("Recipients");
     case PatientZero: return QStringLiteral("Patient zero");

@@ -12,7 +12,7 @@ namespace mt {
 class CampaignTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Id, Label, Messages, Senders, Recipients, PatientZero, FirstSeen, DetectedAt, Units, ColumnCount };
+    enum Column { Id, Label, Messages, Evidence, Senders, Recipients, PatientZero, FirstSeen, DetectedAt, Units, ColumnCount };
     enum Role { SortRole = Qt::UserRole + 1, CampaignIdRole };
 
     explicit CampaignTableModel(QObject* parent = nullptr);
