@@ -60,7 +60,7 @@ struct CaseCounts {
 
 class CaseStore {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
     static constexpr const char* kUnassignedUnit = "Unassigned";
 
     CaseStore();

@@ -178,14 +178,20 @@ ConnectorResult PostfixQueueConnector::suspend(const CopyRef& copy) {
     ConnectorResult r;
     if (!find(copy, e, r)) return r;
     if (!e) return {Outcome::NotFound, "no queue file for <" + copy.messageId + "> to " + copy.recipient + " (delivered or removed)"};
-    if (e->queueName == "hold") return {Outcome::Suspended, "already on hold (queue id " + e->queueId + ")"};
-    const std::string qid = e->queueId, cmd = "postsuper -h " + qid;
+    if (e->queueName == "hold") {
+        ConnectorResult held{Outcome::Suspended, "already on hold (queue id " + e->queueId + ")"};
+        held.folder = copy.folder.empty() ? "queue:hold" : copy.folder;
+        return held;
+    }
+    const std::string qid = e->queueId, cmd = "postsuper -h " + qid, was = "queue:" + e->queueName;
     const CommandResult c = runTool(m_s.postsuper, {"-h", qid});
     if (!c.started || c.exitCode != 0) return commandFailure(cmd, c);
     if (!find(copy, e, r)) return r;
     if (!e) return {Outcome::NotFound, cmd + ": the queue file left the queue meanwhile (delivered)"};
     if (e->queueName != "hold") return {Outcome::Failed, cmd + ": still in the " + e->queueName + " queue"};
-    return {Outcome::Suspended, describe(cmd, c, "queue id " + qid + " on hold")};
+    ConnectorResult held{Outcome::Suspended, describe(cmd, c, "queue id " + qid + " on hold (was in the " + was.substr(6) + " queue)")};
+    held.folder = was;
+    return held;
 }
 
 ConnectorResult PostfixQueueConnector::remove(const CopyRef& copy) {
