@@ -3,6 +3,7 @@
 #include <QFile>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QUuid>
 #include <QVariant>
 
@@ -474,10 +475,12 @@ QVector<QPair<qint64, qint64>> CaseReader::propagationEdges(qint64 campaignId) {
     return out;
 }
 
-bool CaseReader::hasRecallTables() {
+bool CaseReader::hasRecallTables() { return schemaAtLeast(3); }
+
+bool CaseReader::schemaAtLeast(int version) {
     if (!m_ok) return false;
     QSqlQuery q(db());
-    return q.exec(QStringLiteral("PRAGMA user_version")) && q.next() && q.value(0).toInt() >= 3;
+    return q.exec(QStringLiteral("PRAGMA user_version")) && q.next() && q.value(0).toInt() >= version;
 }
 
 QVector<RecallRequestView> CaseReader::recallRequests(int limit) {
@@ -487,9 +490,11 @@ QVector<RecallRequestView> CaseReader::recallRequests(int limit) {
     q.setForwardOnly(true);
     if (!q.exec(QStringLiteral("SELECT id, message_id, coalesce(campaign_id, 0), updated_at, coalesce(approved_at, 0), message_key, "
                                "recipient, server, place, coalesce(connector, ''), coalesce(campaign_label, ''), state, "
-                               "coalesce(detail, ''), coalesce(approved_by, ''), round, attempts FROM recall_requests "
+                               "coalesce(detail, ''), coalesce(approved_by, ''), round, attempts%2 FROM recall_requests "
                                "ORDER BY updated_at DESC, id DESC%1")
-                    .arg(limit > 0 ? QStringLiteral(" LIMIT %1").arg(limit) : QString())))
+                    .arg(limit > 0 ? QStringLiteral(" LIMIT %1").arg(limit) : QString(),
+                         schemaAtLeast(6) ? QStringLiteral(", coalesce(folder, ''), coalesce(mailbox, ''), read_state, coalesce(cascaded_at, 0)")
+                                          : QString())))
         return out;
     while (q.next()) {
         RecallRequestView r;
@@ -509,6 +514,12 @@ QVector<RecallRequestView> CaseReader::recallRequests(int limit) {
         r.approvedBy = q.value(13).toString();
         r.round = q.value(14).toInt();
         r.attempts = q.value(15).toInt();
+        if (q.record().count() > 16) {
+            r.folder = q.value(16).toString();
+            r.mailbox = q.value(17).toString();
+            r.read = q.value(18).toString();
+            r.cascadedAt = q.value(19).toLongLong();
+        }
         out.push_back(r);
     }
     return out;

@@ -189,7 +189,9 @@ private slots:
         QVERIFY(judged.wait(120000));
         QVERIFY(judged.first().first().toBool());
         QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'deleted'"), suspended);
-        QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'cascaded'"), retrieved);
+        // Already read stays visible after the verdict (issue 16); the cascade followed each copy.
+        QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'already-retrieved' AND cascaded_at IS NOT NULL"), retrieved);
+        QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'cascaded'"), 0);
         QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'suspended'"), 0);
         const qint64 proposed = sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'proposed' AND round > 0");
         QCOMPARE(w.lastProposedRound(), proposed);

@@ -131,6 +131,16 @@ ReadState readStateFromName(std::string_view n) {
     return ReadState::Unread;
 }
 
+std::string copyStatusSql() {
+    std::string sql = "(CASE state";
+    for (std::size_t i = 0; i < kStateNames.size(); ++i)
+        sql += std::string(" WHEN '") + kStateNames[i] + "' THEN '" + kStateLabels[i] + "'";
+    sql += " ELSE state END || CASE WHEN read_state = 'while-suspended' THEN '; read while suspended' "
+           "WHEN read_state = 'before-recall' AND state NOT IN ('already-retrieved', 'cascaded') THEN '; already read' ELSE '' END "
+           "|| CASE WHEN cascaded_at IS NOT NULL THEN '; cascade followed' ELSE '' END)";
+    return sql;
+}
+
 std::string copyStatus(State s, ReadState read, bool cascaded) {
     std::string out = stateLabel(s);
     if (read == ReadState::WhileSuspended) out += "; read while suspended";

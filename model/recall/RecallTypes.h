@@ -37,6 +37,8 @@ ReadState readStateFromName(std::string_view n);
 // The status of one copy in words: the state's label, plus the read fact when there is one
 // ("deleted; read while suspended", "already read; cascade followed").
 std::string copyStatus(State s, ReadState read, bool cascaded);
+// The same as an SQL expression over recall_requests' state, read_state and cascaded_at (exports).
+std::string copyStatusSql();
 std::optional<State> stateFromName(std::string_view name);
 // The state graph. Unreachable -> Requested is the retry; NotRecallable and Proposed can be
 // planned again (a connector was added to the directory).
@@ -79,6 +81,8 @@ enum class Outcome {
 const char* outcomeName(Outcome o);
 
 struct ConnectorResult {
+    ConnectorResult() = default;
+    ConnectorResult(Outcome o, std::string a) : outcome(o), answer(std::move(a)) {}
     Outcome outcome = Outcome::Failed;
     std::string answer; // the server's answer (or the reason), for the audit trail
     std::string folder; // where the copy was found (IMAP folder; "queue:deferred", ...)
