@@ -6,6 +6,7 @@
 #include "model/confirm/Enrolment.h"
 #include "model/detection/CaseDetection.h"
 #include "model/live/LiveIngest.h"
+#include "model/recall/Keyring.h"
 #include "model/recall/RecallPlan.h"
 #include "model/recall/RecallRun.h"
 #include "model/recall/Verdict.h"
@@ -74,6 +75,9 @@ const char* const kUsageText =
     "  verdict   --case FILE --campaign ID (virus|clean) --approve-as NAME [--servers servers.json|demo] [--json]\n"
     "            virus: delete the suspended copies and propose the next cascade round for retrieved ones;\n"
     "            clean: release the suspended copies and add allow entries that detection respects.\n"
+    "  keyring   --host HOST (--set | --delete)\n"
+    "            Store (the password is read from standard input) or remove the IMAP password of a server\n"
+    "            directory entry with \"password_keyring\": true in the desktop keyring (QtKeychain).\n"
     "  audit     --case FILE [--csv OUT]\n"
     "            Print the audit trail of recall actions (or write it as CSV).\n"
     "  enrol     --case FILE [--json] [ENROLMENT.csv|.json]...\n"
@@ -781,6 +785,11 @@ bool loadServers(const QString& value, recall::ServerDirectory& dir, QTextStream
         err << "mailtriage-cli: servers: " << error << "\n";
         return false;
     }
+    // Passwords kept in the desktop keyring are read into memory only.
+    if (!recall::loadKeyringSecrets(dir, &error)) {
+        err << "mailtriage-cli: servers: " << value << ": " << error << "\n";
+        return false;
+    }
     // Settings that would fail every request are refused now, with the reason (plan-only too).
     if (!dir.checkSecrets(&error)) {
         err << "mailtriage-cli: servers: " << value << ": " << error << "\n";
@@ -1057,6 +1066,38 @@ int cmdVerdict(const QStringList& args, QTextStream& out, QTextStream& err) {
     return kOk;
 }
 
+int cmdKeyring(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption hostOpt(QStringLiteral("host"), QStringLiteral("Server (host of the directory entry)."), QStringLiteral("HOST"));
+    QCommandLineOption setOpt(QStringLiteral("set"), QStringLiteral("Store the password read from standard input."));
+    QCommandLineOption deleteOpt(QStringLiteral("delete"), QStringLiteral("Remove the password."));
+    p.addOptions({hostOpt, setOpt, deleteOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    const std::string host = p.value(hostOpt).trimmed().toStdString();
+    if (host.empty()) return usage(err, QStringLiteral("keyring: --host HOST is required"));
+    if (p.isSet(setOpt) == p.isSet(deleteOpt)) return usage(err, QStringLiteral("keyring: say --set or --delete"));
+    QString error;
+    if (p.isSet(deleteOpt)) {
+        if (!recall::keyringDelete(host, &error)) {
+            err << "mailtriage-cli: keyring: " << error << "\n";
+            return kInputFailed;
+        }
+        out << "removed the IMAP password of " << QString::fromStdString(host) << " from the desktop keyring\n";
+        return kOk;
+    }
+    QTextStream in(stdin);
+    const QString secret = in.readLine();
+    if (secret.isEmpty()) return usage(err, QStringLiteral("keyring: --set reads the password from standard input (one line)"));
+    if (!recall::keyringWrite(host, secret.toStdString(), &error)) {
+        err << "mailtriage-cli: keyring: " << error << "\n";
+        return kInputFailed;
+    }
+    out << "stored the IMAP password of " << QString::fromStdString(host) << " in the desktop keyring (service \""
+        << recall::keyringService() << "\", key \"" << recall::keyringKey(host) << "\")\n";
+    return kOk;
+}
+
 int cmdAudit(const QStringList& args, QTextStream& out, QTextStream& err) {
     QCommandLineParser p;
     QCommandLineOption caseOpt(QStringLiteral("case"), QStringLiteral("Case file."), QStringLiteral("FILE"));
@@ -1158,6 +1199,7 @@ int run(const QStringList& args, QTextStream& out, QTextStream& err) {
     if (cmd == QLatin1String("detect")) return cmdDetect(rest, out, err);
     if (cmd == QLatin1String("rules")) return cmdRules(rest, out, err);
     if (cmd == QLatin1String("recall")) return cmdRecall(rest, out, err);
+    if (cmd == QLatin1String("keyring")) return cmdKeyring(rest, out, err);
     if (cmd == QLatin1String("verdict")) return cmdVerdict(rest, out, err);
     if (cmd == QLatin1String("audit")) return cmdAudit(rest, out, err);
     if (cmd == QLatin1String("enrol")) return cmdEnrol(rest, out, err);

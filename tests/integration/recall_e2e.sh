@@ -43,7 +43,7 @@ say()  { printf '[recall %3ds] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 skip() { echo "SKIP: $*"; exit 77; }
 
 [[ $(id -u) -eq 0 ]] || skip "must run as root (starts Postfix and Dovecot, runs postsuper)"
-for tool in postfix postconf postqueue postsuper postcat dovecot doveconf swaks curl openssl python3; do
+for tool in postfix postconf postqueue postsuper postcat dovecot doveconf swaks curl openssl python3 dbus-run-session gnome-keyring-daemon; do
   command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (scripts/install-deps.sh --test)"
 done
 [[ -x /usr/lib/dovecot/lmtp && -x /usr/lib/dovecot/imap ]] || skip "dovecot-lmtpd / dovecot-imapd not installed"
@@ -544,8 +544,32 @@ WORM_C2=$(campaign_of "$(mid worm-alice)")
 [[ -n $WORM_C2 ]] || fail "re-detection lost the worm"
 check "alice's forward is in the worm campaign" "$WORM_C2" "$(campaign_of "$(mid worm-alice-frank)")"
 check "erin's forward is in the worm campaign" "$WORM_C2" "$(campaign_of "$(mid worm-erin-hank)")"
-say "the case now shows luke's delivery: a new plan reopens his not-found request"
-recall r-luke2.json --message "$(mid worm-luke)" --servers "$TMP/servers.json" --approve-as "Ann Analyst"
+say "the case now shows luke's delivery: a new plan reopens his not-found request (admin password from the desktop keyring)"
+# Issue 16, item 6: the secret in a real Secret Service (gnome-keyring on a private D-Bus, its
+# keyring files under $TMP), written and read through QtKeychain; servers-keyring.json names no secret.
+sed -e "s|\"password_file\": \"$TMP/imap-secret\"|\"password_keyring\": true|" "$TMP/servers.json" >"$TMP/servers-keyring.json"
+mkdir -p "$TMP/keyring-home"; chmod 700 "$TMP/keyring-home"
+cat >"$TMP/keyring-run.sh" <<EOF
+set -u
+echo -n keyring-unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+"$CLI" recall --case "$CASE" --json --message "$(mid worm-luke)" --servers "$TMP/servers-keyring.json" --approve-as "Ann Analyst" \
+  >"$TMP/out/r-luke-nokey.json" 2>"$TMP/out/r-luke-nokey.json.err"; echo \$? >"$TMP/out/nokey.rc"
+printf '%s\n' "$ADMIN_SECRET" | "$CLI" keyring --host mx1 --set >"$TMP/out/keyring-set.out" 2>&1; echo \$? >"$TMP/out/keyring-set.rc"
+"$CLI" recall --case "$CASE" --json --message "$(mid worm-luke)" --servers "$TMP/servers-keyring.json" --approve-as "Ann Analyst" \
+  >"$TMP/out/r-luke2.json" 2>"$TMP/out/r-luke2.json.err"; echo \$? >"$TMP/out/r-luke2.rc"
+EOF
+HOME="$TMP/keyring-home" XDG_DATA_HOME="$TMP/keyring-home/data" XDG_CONFIG_HOME="$TMP/keyring-home/config" \
+  XDG_CACHE_HOME="$TMP/keyring-home/cache" XDG_RUNTIME_DIR="$TMP/keyring-home/run" \
+  timeout 120 dbus-run-session -- bash "$TMP/keyring-run.sh" 2>"$TMP/out/keyring-session.err" || true
+check "keyring: no password in the keyring yet: refused when loaded (exit 1)" 1 "$(cat "$TMP/out/nokey.rc" 2>/dev/null)"
+check "keyring: the refusal names the keyring" yes "$(grep -qi 'keyring' "$TMP/out/r-luke-nokey.json.err" && echo yes || echo no)"
+check "keyring: mailtriage-cli keyring --set stored it" 0 "$(cat "$TMP/out/keyring-set.rc" 2>/dev/null)"
+check "keyring: recall with the keyring's password" 0 "$(cat "$TMP/out/r-luke2.rc" 2>/dev/null)"
+[[ -s $TMP/out/r-luke2.json ]] || { cat "$TMP/out/r-luke2.json.err" "$TMP/out/keyring-session.err" "$TMP/out/keyring-set.out"; fail "the keyring run wrote nothing"; }
+check "keyring: the secret is not in servers-keyring.json" 0 "$(grep -c -F "$ADMIN_SECRET" "$TMP/servers-keyring.json" || true)"
+check "keyring: the secret is not in the case file" 0 "$(grep -c -a -F "$ADMIN_SECRET" "$CASE" || true)"
+check "keyring: the secret is in the keyring's own (encrypted) files only, not in plain text" 0 \
+      "$(grep -r -l -a -F "$ADMIN_SECRET" "$TMP/keyring-home" 2>/dev/null | wc -l)"
 check "luke: request reopened and suspended" suspended "$(copy_field r-luke2.json "$(mid worm-luke)" state)"
 check "IMAP: luke's copy in the quarantine account" 1 "$(qcount luke@example.test "$(mid worm-luke)")"
 check "IMAP: luke cannot reach it with his own password" 0 "$(user_total luke@example.test "$(mid worm-luke)")"
