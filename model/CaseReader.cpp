@@ -566,10 +566,15 @@ QVector<CaseReader::UnitRecall> CaseReader::recallByUnit() {
     QVector<UnitRecall> out;
     if (!hasRecallTables()) return out;
     QSqlQuery q(db());
+    // "failed" is every copy the recipient read or that was not recalled: already read, read
+    // while suspended (issue 16: whatever happened to it afterwards), not found, unreachable,
+    // login refused, refused.
+    const QString read = schemaAtLeast(6) ? QStringLiteral("r.read_state = 'while-suspended'") : QStringLiteral("0");
     if (!q.exec(QStringLiteral(
-            "SELECT u.unit_id, sum(r.state = 'suspended'), sum(r.state IN ('already-retrieved','not-found','unreachable','cascaded')), "
-            "sum(r.state = 'deleted') FROM recall_requests r JOIN users u ON u.email = r.recipient WHERE u.unit_id IS NOT NULL "
-            "GROUP BY u.unit_id")))
+            "SELECT u.unit_id, sum(r.state = 'suspended' AND NOT %1), "
+            "sum(r.state IN ('already-retrieved','not-found','unreachable','auth-failed','refused','cascaded') OR %1), "
+            "sum(r.state = 'deleted' AND NOT %1) FROM recall_requests r JOIN users u ON u.email = r.recipient "
+            "WHERE u.unit_id IS NOT NULL GROUP BY u.unit_id").arg(read)))
         return out;
     while (q.next()) out.push_back({q.value(0).toLongLong(), q.value(1).toInt(), q.value(2).toInt(), q.value(3).toInt()});
     return out;
