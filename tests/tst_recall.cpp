@@ -926,6 +926,19 @@ private slots:
         QVERIFY2(b.err.contains("secrets are not kept"), b.err.constData());
         QCOMPARE(cli({"recall", c, path, "--campaign", "77", "--servers", "demo", "--approve-as", "ann"}).code, 1);
         QCOMPARE(cli({"recall", c, path, "--message", "<nope@x>", "--servers", "demo", "--approve-as", "ann"}).code, 1);
+        // Issue 16: a run in which no request reached its server exits 3 (and plans nothing
+        // approved stays approved: the requests are unreachable, retried by the next run).
+        const QString down = m_tmp.filePath(QStringLiteral("down-servers.json"));
+        {
+            QFile f(down);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(R"({"retry": {"attempts": 1, "backoff_ms": 0}, "servers": [{"host": "*", "demo": {"unreachable": true}}]})");
+        }
+        const QString downCase = freshDemo();
+        const CliResult d = cli({"recall", c, downCase, "--campaign", "1", "--servers", down, "--approve-as", "ann", "--json"});
+        QCOMPARE(d.code, 3);
+        QVERIFY2(d.err.contains("reached its server"), d.err.constData());
+        QVERIFY(QJsonDocument::fromJson(d.out).object().value("states").toObject().value("unreachable").toInt() > 0);
         // Plan only: nothing approved, nothing asked.
         const CliResult p = cli({"recall", c, path, "--campaign", "1", "--servers", "demo", "--plan-only", "--json"});
         QCOMPARE(p.code, 0);

@@ -202,6 +202,8 @@ RunReport RecallRunner::run(const RunOptions& o) {
                 const ReadState read = r.readWhileSuspended ? ReadState::WhileSuspended
                                      : (o.action == RunAction::Recall && r.outcome == Outcome::AlreadyRetrieved) ? ReadState::BeforeRecall
                                                                                                                   : ReadState::Unread;
+                // What was found and the new state in one transaction (one commit per request).
+                Transaction tx(m_db);
                 if (!r.folder.empty() || !r.mailbox.empty() || read != ReadState::Unread)
                     store.recordFinding(req.id, r.folder, r.mailbox, read);
                 res.outcome = r.outcome;
@@ -216,6 +218,7 @@ RunReport RecallRunner::run(const RunOptions& o) {
                     store.audit({0, 0, o.analyst, std::string(action) + "-failed", req.server, req.id, req.messageKey,
                                  req.recipient, stateName(res.from), stateName(res.from), res.answer});
                 }
+                tx.commit();
                 ++rep.outcomes[res.to != res.from ? stateName(res.to) : "failed"];
                 if (r.outcome == Outcome::Suspended || r.outcome == Outcome::AlreadyRetrieved || r.outcome == Outcome::NotFound
                     || r.outcome == Outcome::Deleted || r.outcome == Outcome::Released)
