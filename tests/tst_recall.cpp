@@ -382,6 +382,23 @@ private slots:
         QCOMPARE(copyStatus(State::AlreadyRetrieved, ReadState::BeforeRecall, true), std::string("already read; cascade followed"));
         QCOMPARE(copyStatus(State::Deleted, ReadState::WhileSuspended, false), std::string("deleted; read while suspended"));
         QCOMPARE(copyStatus(State::AuthFailed, ReadState::Unread, false), std::string("login refused"));
+        QCOMPARE(copyStatus(State::AlreadyRetrieved, ReadState::WhileSuspended, true), std::string("read while suspended; cascade followed"));
+        // The exports' SQL says the same words as the panel and the CLI, for every combination.
+        {
+            CaseStore cs;
+            cs.open(freshDemo());
+            SqliteStmt st = cs.db().prepare("SELECT " + copyStatusSql() + " FROM (SELECT ?1 AS state, ?2 AS read_state, ?3 AS cascaded_at)");
+            for (int i = 0; i <= static_cast<int>(State::Cascaded); ++i)
+                for (ReadState rd : {ReadState::Unread, ReadState::BeforeRecall, ReadState::WhileSuspended})
+                    for (bool cascaded : {false, true}) {
+                        const State stt = static_cast<State>(i);
+                        st.bind(1, std::string_view(stateName(stt))).bind(2, std::string_view(readStateName(rd)));
+                        if (cascaded) st.bind(3, std::int64_t(5)); else st.bindNull(3);
+                        QVERIFY(st.step());
+                        QCOMPARE(st.text(0), copyStatus(stt, rd, cascaded));
+                        st.reset();
+                    }
+        }
         for (int i = 0; i <= static_cast<int>(State::Cascaded); ++i) {
             const State st = static_cast<State>(i);
             QCOMPARE(stateFromName(stateName(st)), std::optional<State>(st));

@@ -583,10 +583,13 @@ ConnectorResult ImapConnector::remove(const CopyRef& copy) {
             if (!u->search(f, copy.messageId, uids) || uids.empty()) continue;
             Session::Copy c;
             if (!u->fetch(f, uids.front(), false, c)) return u->failure("FETCH " + f);
-            out.outcome = Outcome::Failed;
             out.folder = f;
             out.readWhileSuspended = flagsSeen("FLAGS (" + c.flags + ")");
-            out.answer = "not in quarantine but back in " + mailbox + "/" + f + " (FLAGS (" + c.flags + ")): not deleted";
+            // Out of quarantine (someone moved it back): never deleted from the user's folder
+            // unasked; read there, the recipient has it and the cascade follows.
+            out.outcome = out.readWhileSuspended ? Outcome::AlreadyRetrieved : Outcome::Failed;
+            out.answer = "not in quarantine but back in " + mailbox + "/" + f + " (FLAGS (" + c.flags + "))"
+                + (out.readWhileSuspended ? ": read while it should have been suspended; not deleted" : ": not deleted");
             return out;
         }
         out.outcome = Outcome::Deleted;

@@ -198,7 +198,11 @@ ConnectorResult PostfixQueueConnector::remove(const CopyRef& copy) {
     const QueueEntry* e = nullptr;
     ConnectorResult r;
     if (!find(copy, e, r)) return r;
-    if (!e) return {Outcome::Deleted, "no longer in the queue (deleted earlier)"};
+    if (!e) {
+        ConnectorResult gone{Outcome::Deleted, "no longer in the queue (deleted earlier, or released and delivered)"};
+        gone.absent = true;
+        return gone;
+    }
     if (e->queueName != "hold")
         return {Outcome::Failed, "queue id " + e->queueId + " is in the " + e->queueName + " queue, not on hold: not deleted"};
     // Restricted to the hold queue: only what we suspended can go.
@@ -215,7 +219,11 @@ ConnectorResult PostfixQueueConnector::release(const CopyRef& copy) {
     const QueueEntry* e = nullptr;
     ConnectorResult r;
     if (!find(copy, e, r)) return r;
-    if (!e) return {Outcome::Released, "no longer in the queue (released and delivered earlier)"};
+    if (!e) {
+        ConnectorResult gone{Outcome::Released, "no longer in the queue (released and delivered earlier)"};
+        gone.absent = true;
+        return gone;
+    }
     if (e->queueName != "hold") return {Outcome::Released, "not on hold (in the " + e->queueName + " queue)"};
     const std::string qid = e->queueId, cmd = "postsuper -H " + qid;
     const CommandResult c = runTool(m_s.postsuper, {"-H", qid});

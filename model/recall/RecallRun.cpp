@@ -26,8 +26,9 @@ State targetOf(RunAction a, Outcome o) {
         case Outcome::Unreachable: return State::Unreachable;
         default: return State::Refused;
         }
-    case RunAction::Delete: return o == Outcome::Deleted ? State::Deleted : State::Suspended;
-    case RunAction::Release: return o == Outcome::Released ? State::Released : State::Suspended;
+    // The recheck before acting found the copy back with the recipient and read.
+    case RunAction::Delete: return o == Outcome::Deleted ? State::Deleted : o == Outcome::AlreadyRetrieved ? State::AlreadyRetrieved : State::Suspended;
+    case RunAction::Release: return o == Outcome::Released ? State::Released : o == Outcome::AlreadyRetrieved ? State::AlreadyRetrieved : State::Suspended;
     }
     return State::Suspended;
 }
@@ -194,6 +195,23 @@ RunReport RecallRunner::run(const RunOptions& o) {
                                 + placeName(other) + ": " + r2.answer;
                         } else {
                             r.answer += "; not in the " + std::string(placeName(other)) + " either (" + r2.answer + ")";
+                        }
+                    }
+                }
+                // A held copy no longer in the queue may have been released and delivered:
+                // before calling it gone, the recheck looks in the mailbox too.
+                if (o.action == RunAction::Delete && r.absent && req.place == Place::Queue) {
+                    const std::string kind = m_dir.connectorKindFor(req.server, Place::Mailbox);
+                    if (kind == "imap") {
+                        Slot& os = connectors[{req.server, Place::Mailbox}];
+                        if (!os.connector && os.error.empty()) os.connector = m_dir.makeConnector(req.server, Place::Mailbox, nullptr, &os.error);
+                        CopyRef moved = ref;
+                        moved.place = Place::Mailbox;
+                        const ConnectorResult r2 = ask(os, moved);
+                        if (!r2.absent) {
+                            const std::string before = r.answer;
+                            r = r2;
+                            r.answer = "not in the queue (" + before + "); in the mailbox: " + r2.answer;
                         }
                     }
                 }

@@ -132,19 +132,22 @@ ReadState readStateFromName(std::string_view n) {
 }
 
 std::string copyStatusSql() {
-    std::string sql = "(CASE state";
+    std::string sql = "(CASE WHEN state IN ('already-retrieved', 'cascaded') AND read_state = 'while-suspended' "
+                      "THEN 'read while suspended' ELSE (CASE state";
     for (std::size_t i = 0; i < kStateNames.size(); ++i)
         sql += std::string(" WHEN '") + kStateNames[i] + "' THEN '" + kStateLabels[i] + "'";
-    sql += " ELSE state END || CASE WHEN read_state = 'while-suspended' THEN '; read while suspended' "
-           "WHEN read_state = 'before-recall' AND state NOT IN ('already-retrieved', 'cascaded') THEN '; already read' ELSE '' END "
+    sql += " ELSE state END || CASE WHEN state IN ('already-retrieved', 'cascaded') THEN '' "
+           "WHEN read_state = 'while-suspended' THEN '; read while suspended' "
+           "WHEN read_state = 'before-recall' THEN '; already read' ELSE '' END) END "
            "|| CASE WHEN cascaded_at IS NOT NULL THEN '; cascade followed' ELSE '' END)";
     return sql;
 }
 
 std::string copyStatus(State s, ReadState read, bool cascaded) {
-    std::string out = stateLabel(s);
-    if (read == ReadState::WhileSuspended) out += "; read while suspended";
-    else if (read == ReadState::BeforeRecall && s != State::AlreadyRetrieved && s != State::Cascaded) out += "; already read";
+    const bool readState = s == State::AlreadyRetrieved || s == State::Cascaded;
+    std::string out = readState && read == ReadState::WhileSuspended ? "read while suspended" : stateLabel(s);
+    if (read == ReadState::WhileSuspended && !readState) out += "; read while suspended";
+    else if (read == ReadState::BeforeRecall && !readState) out += "; already read";
     if (cascaded) out += "; cascade followed";
     return out;
 }
@@ -172,7 +175,8 @@ bool transitionAllowed(State from, State to) {
     case S::Unreachable:
     case S::AuthFailed:
     case S::Refused: return to == S::Requested || to == S::Proposed;
-    case S::Suspended: return to == S::Deleted || to == S::Released;
+    // Or back with the recipient and read (found so on the recheck before delete / release).
+    case S::Suspended: return to == S::Deleted || to == S::Released || to == S::AlreadyRetrieved;
     case S::AlreadyRetrieved: return to == S::Cascaded;
     case S::NotFound: return to == S::Proposed; // a new plan: the copy has moved (queue -> mailbox)
     case S::Deleted:

@@ -15,6 +15,7 @@ LOGIN is either a user ("carol@example.test", with their own password) or a mast
   read FOLDER MID           read the copy (FETCH BODY[]: sets \\Seen)
   move FOLDER MID TO        move the copy to TO (created when missing)
   flag FOLDER MID FLAG      add a flag (e.g. \\Flagged)
+  transfer FOLDER MID LOGIN TO  move the copy to another account's folder (same password)
   select FOLDER             exit 0 when FOLDER can be selected
 Exit status: 0 done, 1 refused / not found, 3 login refused.
 """
@@ -113,6 +114,18 @@ def main():
             sys.exit(1)
         typ, _ = m.uid("STORE", str(u[0]), "+FLAGS", "(" + args[2] + ")")
         sys.exit(0 if typ == "OK" else 1)
+    elif cmd == "transfer":  # transfer FOLDER MID DEST_LOGIN DEST_FOLDER: move to another account (same password)
+        u = uids(m, args[0], args[1], readonly=False)
+        if not u:
+            sys.exit(1)
+        typ, data = m.uid("FETCH", str(u[0]), "(BODY.PEEK[])")
+        body = data[0][1]
+        d = connect(port, cafile, args[2], password)
+        typ, _ = d.append(q(args[3]), None, None, body)
+        if typ != "OK":
+            sys.exit(1)
+        m.uid("STORE", str(u[0]), "+FLAGS", "(\\Deleted)")
+        m.expunge()
     elif cmd == "select":
         typ, _ = m.select(q(args[0]), readonly=True)
         sys.exit(0 if typ == "OK" else 1)
