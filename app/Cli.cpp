@@ -6,12 +6,14 @@
 #include "model/confirm/Enrolment.h"
 #include "model/detection/CaseDetection.h"
 #include "model/live/LiveIngest.h"
+#include "model/recall/Keyring.h"
 #include "model/recall/RecallPlan.h"
 #include "model/recall/RecallRun.h"
 #include "model/recall/Verdict.h"
 #include "model/simulator/Simulator.h"
 #include "importers/PostfixLog.h"
 
+#include <algorithm>
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QTimer>
@@ -30,7 +32,7 @@ namespace mt::cli {
 
 namespace {
 
-constexpr int kOk = 0, kInputFailed = 1, kUsage = 2;
+constexpr int kOk = 0, kInputFailed = 1, kUsage = 2, kNothingDone = 3;
 
 const char* const kUsageText =
     "Usage: mailtriage-cli <command> [options]\n"
@@ -80,10 +82,14 @@ const char* const kUsageText =
     "            Plan a recall of the campaign's (or the messages') copies per destination server, approve it\n"
     "            as NAME and run it: unread copies are moved to quarantine (IMAP) or held (Postfix queue), read\n"
     "            ones are already-retrieved. --proposed runs the cascade round a virus verdict proposed.\n"
+    "            Every folder of the mailbox is searched; the JSON's copies say where each copy was found.\n"
     "            Requests already decided are never sent twice; an interrupted run is resumed.\n"
     "  verdict   --case FILE --campaign ID (virus|clean) --approve-as NAME [--servers servers.json|demo] [--json]\n"
     "            virus: delete the suspended copies and propose the next cascade round for retrieved ones;\n"
     "            clean: release the suspended copies and add allow entries that detection respects.\n"
+    "  keyring   --host HOST (--set | --delete)\n"
+    "            Store (the password is read from standard input) or remove the IMAP password of a server\n"
+    "            directory entry with \"password_keyring\": true in the desktop keyring (QtKeychain).\n"
     "  audit     --case FILE [--csv OUT]\n"
     "            Print the audit trail of recall actions (or write it as CSV).\n"
     "  enrol     --case FILE [--json] [ENROLMENT.csv|.json]...\n"
@@ -93,7 +99,8 @@ const char* const kUsageText =
     "  export    --case FILE --table messages|campaigns|recall|audit [--format csv|json] [--output FILE]\n"
     "            Write a table of the case as CSV or JSON.\n"
     "\n"
-    "Exit status: 0 success, 1 an input could not be imported, 2 bad usage.\n";
+    "Exit status: 0 success, 1 an input could not be imported (or the server directory was refused), 2 bad usage,\n"
+    "3 a recall or verdict in which no request reached its server (unreachable, login refused, TLS refused).\n";
 
 // std::int64_t is long here, and QJsonValue has no constructor for it.
 QJsonValue jint(std::int64_t v) { return QJsonValue(static_cast<qint64>(v)); }
@@ -797,7 +804,7 @@ QJsonObject stateCountsJson(const std::map<std::string, std::int64_t>& m) {
     // Every state is present (0 when none), in JSON spelling (already_retrieved).
     QJsonObject o;
     for (const char* n : {"proposed", "approved", "requested", "suspended", "already-retrieved", "not-found", "unreachable",
-                          "not-recallable", "deleted", "released", "cascaded"}) {
+                          "auth-failed", "refused", "not-recallable", "deleted", "released", "cascaded"}) {
         const auto it = m.find(n);
         o.insert(QString::fromLatin1(n).replace(QLatin1Char('-'), QLatin1Char('_')), jint(it == m.end() ? 0 : it->second));
     }
@@ -829,8 +836,45 @@ QJsonArray resultsJson(const std::vector<recall::RequestResult>& results) {
                                {"from", QString::fromLatin1(recall::stateName(r.from))},
                                {"to", QString::fromLatin1(recall::stateName(r.to))},
                                {"attempts", r.attempts},
+                               {"folder", QString::fromStdString(r.folder)},
+                               {"read_while_suspended", r.readWhileSuspended},
                                {"answer", QString::fromStdString(r.answer)}});
     return arr;
+}
+
+// Each copy of the selection: where it is, in the one vocabulary of states.
+QJsonArray copiesJson(recall::RecallStore& rs, const std::vector<std::int64_t>& ids) {
+    QJsonArray arr;
+    if (ids.empty()) return arr;
+    recall::RequestFilter f;
+    f.ids = ids;
+    for (const recall::Request& r : rs.requests(f))
+        arr.append(QJsonObject{{"request", jint(r.id)},
+                               {"message_id", QString::fromStdString(r.messageKey)},
+                               {"recipient", QString::fromStdString(r.recipient)},
+                               {"mailbox", QString::fromStdString(r.mailbox)},
+                               {"server", QString::fromStdString(r.server)},
+                               {"place", QString::fromLatin1(recall::placeName(r.place))},
+                               {"folder", QString::fromStdString(r.folder)},
+                               {"state", QString::fromLatin1(recall::stateName(r.state))},
+                               {"read", QString::fromLatin1(recall::readStateName(r.read))},
+                               {"cascaded", r.cascadedAt != 0},
+                               {"status", QString::fromStdString(r.status())}});
+    return arr;
+}
+
+// A run in which no request got an answer about its copy: say why and exit non-zero.
+int nothingDone(const recall::RunReport& run, QTextStream& err, const char* cmd) {
+    if (run.processed == 0 || run.reached > 0) return kOk;
+    std::string why;
+    for (const recall::RequestResult& r : run.results)
+        if (!r.answer.empty()) {
+            why = r.answer;
+            break;
+        }
+    err << "mailtriage-cli: " << cmd << ": none of the " << run.processed << " requests reached its server"
+        << (why.empty() ? QString() : QStringLiteral(" (%1)").arg(QString::fromStdString(why))) << "\n";
+    return kNothingDone;
 }
 
 // --servers FILE, or "demo" for the in-process simulation everywhere. False: message printed.
@@ -842,6 +886,16 @@ bool loadServers(const QString& value, recall::ServerDirectory& dir, QTextStream
     QString error;
     if (!dir.loadFile(value, &error)) {
         err << "mailtriage-cli: servers: " << error << "\n";
+        return false;
+    }
+    // Passwords kept in the desktop keyring are read into memory only.
+    if (!recall::loadKeyringSecrets(dir, &error)) {
+        err << "mailtriage-cli: servers: " << value << ": " << error << "\n";
+        return false;
+    }
+    // Settings that would fail every request are refused now, with the reason (plan-only too).
+    if (!dir.checkSecrets(&error)) {
+        err << "mailtriage-cli: servers: " << value << ": " << error << "\n";
         return false;
     }
     return true;
@@ -963,6 +1017,7 @@ int cmdRecall(const QStringList& args, QTextStream& out, QTextStream& err) {
             o.insert(QStringLiteral("run_id"), run.runId ? jint(run.runId) : QJsonValue());
             o.insert(QStringLiteral("processed"), jint(run.processed));
             o.insert(QStringLiteral("results"), resultsJson(run.results));
+            o.insert(QStringLiteral("copies"), copiesJson(rs, requestIds));
             out << QJsonDocument(o).toJson(QJsonDocument::Compact) << "\n";
         } else {
             out << "recall plan: " << plan.messages << " messages, " << plan.copies << " copies, " << plan.recallable
@@ -980,11 +1035,16 @@ int cmdRecall(const QStringList& args, QTextStream& out, QTextStream& err) {
                     << " requests in " << run.elapsedMs << " ms\n";
                 for (const recall::RequestResult& r : run.results)
                     out << "  " << QString::fromStdString(r.server) << " " << QString::fromStdString(r.recipient) << " <"
-                        << QString::fromStdString(r.messageKey) << ">: " << recall::stateName(r.to) << " - "
-                        << QString::fromStdString(r.answer) << "\n";
+                        << QString::fromStdString(r.messageKey) << ">: " << recall::stateName(r.to)
+                        << (r.folder.empty() ? QString() : QStringLiteral(" (found in %1)").arg(QString::fromStdString(r.folder)))
+                        << " - " << QString::fromStdString(r.answer) << "\n";
                 out << "states:\n";
                 printCounts(out, counts);
             }
+        }
+        if (const int rc = nothingDone(run, err, "recall"); rc != kOk) {
+            out.flush();
+            return rc;
         }
         if (const auto it = run.outcomes.find("unreachable"); it != run.outcomes.end() && it->second > 0)
             err << "mailtriage-cli: recall: " << it->second << " requests could not reach their server (see the answers); "
@@ -1073,6 +1133,12 @@ int cmdVerdict(const QStringList& args, QTextStream& out, QTextStream& err) {
                                                             {"next_round", rep.cascade.nextRound},
                                                             {"servers", countsJson(next).value(QStringLiteral("servers"))}});
             o2.insert(QStringLiteral("results"), resultsJson(rep.run.results));
+            std::vector<std::int64_t> ids;
+            for (const recall::Request& r : rs.requests(sel)) ids.push_back(r.id);
+            o2.insert(QStringLiteral("copies"), copiesJson(rs, ids));
+            o2.insert(QStringLiteral("read_while_suspended"),
+                      jint(static_cast<std::int64_t>(std::count_if(rep.run.results.begin(), rep.run.results.end(),
+                                                                   [](const recall::RequestResult& r) { return r.readWhileSuspended; }))));
             out << QJsonDocument(o2).toJson(QJsonDocument::Compact) << "\n";
         } else {
             out << "verdict " << pos[0] << " on campaign " << campaign << " (" << QString::fromStdString(label) << ", "
@@ -1091,11 +1157,47 @@ int cmdVerdict(const QStringList& args, QTextStream& out, QTextStream& err) {
             out << "states:\n";
             printCounts(out, counts);
         }
+        if (const int rc = nothingDone(rep.run, err, "verdict"); rc != kOk) {
+            out.flush();
+            return rc;
+        }
     } catch (const std::exception& e) {
         err << "mailtriage-cli: verdict: " << e.what() << "\n";
         return kInputFailed;
     }
     out.flush();
+    return kOk;
+}
+
+int cmdKeyring(const QStringList& args, QTextStream& out, QTextStream& err) {
+    QCommandLineParser p;
+    QCommandLineOption hostOpt(QStringLiteral("host"), QStringLiteral("Server (host of the directory entry)."), QStringLiteral("HOST"));
+    QCommandLineOption setOpt(QStringLiteral("set"), QStringLiteral("Store the password read from standard input."));
+    QCommandLineOption deleteOpt(QStringLiteral("delete"), QStringLiteral("Remove the password."));
+    p.addOptions({hostOpt, setOpt, deleteOpt});
+    int code = kOk;
+    if (!parse(p, args, err, code)) return code;
+    const std::string host = p.value(hostOpt).trimmed().toStdString();
+    if (host.empty()) return usage(err, QStringLiteral("keyring: --host HOST is required"));
+    if (p.isSet(setOpt) == p.isSet(deleteOpt)) return usage(err, QStringLiteral("keyring: say --set or --delete"));
+    QString error;
+    if (p.isSet(deleteOpt)) {
+        if (!recall::keyringDelete(host, &error)) {
+            err << "mailtriage-cli: keyring: " << error << "\n";
+            return kInputFailed;
+        }
+        out << "removed the IMAP password of " << QString::fromStdString(host) << " from the desktop keyring\n";
+        return kOk;
+    }
+    QTextStream in(stdin);
+    const QString secret = in.readLine();
+    if (secret.isEmpty()) return usage(err, QStringLiteral("keyring: --set reads the password from standard input (one line)"));
+    if (!recall::keyringWrite(host, secret.toStdString(), &error)) {
+        err << "mailtriage-cli: keyring: " << error << "\n";
+        return kInputFailed;
+    }
+    out << "stored the IMAP password of " << QString::fromStdString(host) << " in the desktop keyring (service \""
+        << recall::keyringService() << "\", key \"" << recall::keyringKey(host) << "\")\n";
     return kOk;
 }
 
@@ -1200,6 +1302,7 @@ int run(const QStringList& args, QTextStream& out, QTextStream& err) {
     if (cmd == QLatin1String("detect")) return cmdDetect(rest, out, err);
     if (cmd == QLatin1String("rules")) return cmdRules(rest, out, err);
     if (cmd == QLatin1String("recall")) return cmdRecall(rest, out, err);
+    if (cmd == QLatin1String("keyring")) return cmdKeyring(rest, out, err);
     if (cmd == QLatin1String("verdict")) return cmdVerdict(rest, out, err);
     if (cmd == QLatin1String("audit")) return cmdAudit(rest, out, err);
     if (cmd == QLatin1String("enrol")) return cmdEnrol(rest, out, err);

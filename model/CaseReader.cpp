@@ -6,6 +6,7 @@
 #include <QUrl>
 #include <unistd.h>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QUuid>
 #include <QVariant>
 
@@ -530,10 +531,12 @@ QVector<QPair<qint64, qint64>> CaseReader::propagationEdges(qint64 campaignId) {
     return out;
 }
 
-bool CaseReader::hasRecallTables() {
+bool CaseReader::hasRecallTables() { return schemaAtLeast(3); }
+
+bool CaseReader::schemaAtLeast(int version) {
     if (!m_ok) return false;
     QSqlQuery q(db());
-    return q.exec(QStringLiteral("PRAGMA user_version")) && q.next() && q.value(0).toInt() >= 3;
+    return q.exec(QStringLiteral("PRAGMA user_version")) && q.next() && q.value(0).toInt() >= version;
 }
 
 QVector<RecallRequestView> CaseReader::recallRequests(int limit) {
@@ -543,9 +546,11 @@ QVector<RecallRequestView> CaseReader::recallRequests(int limit) {
     q.setForwardOnly(true);
     if (!q.exec(QStringLiteral("SELECT id, message_id, coalesce(campaign_id, 0), updated_at, coalesce(approved_at, 0), message_key, "
                                "recipient, server, place, coalesce(connector, ''), coalesce(campaign_label, ''), state, "
-                               "coalesce(detail, ''), coalesce(approved_by, ''), round, attempts FROM recall_requests "
+                               "coalesce(detail, ''), coalesce(approved_by, ''), round, attempts%2 FROM recall_requests "
                                "ORDER BY updated_at DESC, id DESC%1")
-                    .arg(limit > 0 ? QStringLiteral(" LIMIT %1").arg(limit) : QString())))
+                    .arg(limit > 0 ? QStringLiteral(" LIMIT %1").arg(limit) : QString(),
+                         schemaAtLeast(6) ? QStringLiteral(", coalesce(folder, ''), coalesce(mailbox, ''), read_state, coalesce(cascaded_at, 0)")
+                                          : QString())))
         return out;
     while (q.next()) {
         RecallRequestView r;
@@ -565,6 +570,12 @@ QVector<RecallRequestView> CaseReader::recallRequests(int limit) {
         r.approvedBy = q.value(13).toString();
         r.round = q.value(14).toInt();
         r.attempts = q.value(15).toInt();
+        if (q.record().count() > 16) {
+            r.folder = q.value(16).toString();
+            r.mailbox = q.value(17).toString();
+            r.read = q.value(18).toString();
+            r.cascadedAt = q.value(19).toLongLong();
+        }
         out.push_back(r);
     }
     return out;
@@ -611,10 +622,15 @@ QVector<CaseReader::UnitRecall> CaseReader::recallByUnit() {
     QVector<UnitRecall> out;
     if (!hasRecallTables()) return out;
     QSqlQuery q(db());
+    // "failed" is every copy the recipient read or that was not recalled: already read, read
+    // while suspended (issue 16: whatever happened to it afterwards), not found, unreachable,
+    // login refused, refused.
+    const QString read = schemaAtLeast(6) ? QStringLiteral("r.read_state = 'while-suspended'") : QStringLiteral("0");
     if (!q.exec(QStringLiteral(
-            "SELECT u.unit_id, sum(r.state = 'suspended'), sum(r.state IN ('already-retrieved','not-found','unreachable','cascaded')), "
-            "sum(r.state = 'deleted') FROM recall_requests r JOIN users u ON u.email = r.recipient WHERE u.unit_id IS NOT NULL "
-            "GROUP BY u.unit_id")))
+            "SELECT u.unit_id, sum(r.state = 'suspended' AND NOT %1), "
+            "sum(r.state IN ('already-retrieved','not-found','unreachable','auth-failed','refused','cascaded') OR %1), "
+            "sum(r.state = 'deleted' AND NOT %1) FROM recall_requests r JOIN users u ON u.email = r.recipient "
+            "WHERE u.unit_id IS NOT NULL GROUP BY u.unit_id").arg(read)))
         return out;
     while (q.next()) out.push_back({q.value(0).toLongLong(), q.value(1).toInt(), q.value(2).toInt(), q.value(3).toInt()});
     return out;

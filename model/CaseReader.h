@@ -114,6 +114,8 @@ struct RecallRequestView {
     qint64 id = 0, messageId = 0, campaignId = 0, updatedAt = 0, approvedAt = 0;
     QString messageKey, recipient, server, place, connector, campaignLabel, state, detail, approvedBy;
     int round = 0, attempts = 0;
+    QString folder, mailbox, read; // issue 16: where the copy was found, the mailbox, "before-recall" / "while-suspended"
+    qint64 cascadedAt = 0;
 };
 
 struct AuditView {
@@ -195,6 +197,7 @@ private:
     // Schema 2 or later (a v1 case opened read-only has no detection tables).
     bool hasDetectionTables();
     bool hasRecallTables();
+    bool schemaAtLeast(int version);
     int m_detectionTables = -1;
 
     QString m_path;

@@ -346,6 +346,56 @@ CREATE TABLE IF NOT EXISTS live_alerts(
 );
 CREATE INDEX IF NOT EXISTS live_alerts_anchor ON live_alerts(anchor_message_id);
 )SQL",
+    // 5 -> 6: recall that truly blocks (issue 16). Two new states (a login the server refused,
+    // settings the connector refused), where each copy was found (folder or queue), the
+    // mailbox the connector logged in to, whether the recipient had read the copy (before the
+    // recall, or while it was suspended: a fact kept after any verdict) and when the cascade
+    // followed it. Old 'cascaded' rows become 'already-retrieved' with cascaded_at set: the
+    // state no longer hides that the copy had been read. SQLite cannot change a CHECK, so the
+    // table is rebuilt.
+    R"SQL(
+CREATE TABLE recall_requests_v6(
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL,
+  message_key TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  server TEXT NOT NULL,
+  place TEXT NOT NULL,
+  queue_id TEXT,
+  delivered_at INTEGER,
+  connector TEXT,
+  campaign_id INTEGER,
+  campaign_label TEXT,
+  round INTEGER NOT NULL DEFAULT 0,
+  parent_request_id INTEGER,
+  state TEXT NOT NULL CHECK(state IN ('proposed','approved','requested','suspended','already-retrieved','not-found',
+                                      'unreachable','auth-failed','refused','not-recallable','deleted','released','cascaded')),
+  detail TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  approved_by TEXT,
+  approved_at INTEGER,
+  run_id INTEGER REFERENCES recall_runs(id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  folder TEXT,                       -- where the connector found the copy: IMAP folder, or 'queue:hold' etc.
+  mailbox TEXT,                      -- the mailbox logged in to (recipient without its +extension)
+  read_state TEXT NOT NULL DEFAULT '' CHECK(read_state IN ('', 'before-recall', 'while-suspended')),
+  cascaded_at INTEGER,               -- when the cascade followed this read copy
+  UNIQUE(message_id, recipient, server)
+);
+INSERT INTO recall_requests_v6(id, message_id, message_key, recipient, server, place, queue_id, delivered_at, connector,
+  campaign_id, campaign_label, round, parent_request_id, state, detail, attempts, approved_by, approved_at, run_id,
+  created_at, updated_at, read_state, cascaded_at)
+SELECT id, message_id, message_key, recipient, server, place, queue_id, delivered_at, connector, campaign_id,
+  campaign_label, round, parent_request_id, CASE state WHEN 'cascaded' THEN 'already-retrieved' ELSE state END, detail,
+  attempts, approved_by, approved_at, run_id, created_at, updated_at,
+  CASE WHEN state IN ('already-retrieved', 'cascaded') THEN 'before-recall' ELSE '' END,
+  CASE state WHEN 'cascaded' THEN updated_at END
+FROM recall_requests;
+DROP TABLE recall_requests;
+ALTER TABLE recall_requests_v6 RENAME TO recall_requests;
+CREATE INDEX IF NOT EXISTS recall_requests_state ON recall_requests(state);
+)SQL",
 };
 
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));

@@ -60,7 +60,7 @@ struct CaseCounts {
 
 class CaseStore {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
     // PRAGMA application_id of a case ("MTrC"): set on every new case and on cases of ours
     // written before it existed; any other database is refused and left untouched.
     static constexpr int kApplicationId = 0x4D547243;

@@ -9,12 +9,14 @@ build_pkgs=(
   qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-charts-dev libqt6opengl6-dev
   libqt6svg6 qt6-qpa-plugins
   libboost-graph-dev libsqlite3-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
+  qtkeychain-qt6-dev
   fonts-dejavu-core
 )
 test_pkgs=(
   postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks pflogsumm
   curl openssl python3
   poppler-utils xvfb xauth time
+  dbus gnome-keyring
 )
 
 want=("${build_pkgs[@]}")

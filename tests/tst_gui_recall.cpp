@@ -14,6 +14,8 @@
 #include <QApplication>
 #include <QDialog>
 #include <QDir>
+#include <QProcess>
+#include <csignal>
 #include <QLabel>
 #include <QTimer>
 #include <QSignalSpy>
@@ -56,6 +58,7 @@ class TestGuiRecall : public QObject {
     Q_OBJECT
     QTemporaryDir m_dir;
     QString m_case;
+    qint64 m_busPid = 0;
 
 private slots:
     void initTestCase() {
@@ -93,6 +96,94 @@ private slots:
         QVERIFY(!w.startRecall(campaignMessages(m_case, 1), "Dana"));
         QVERIFY2(w.lastError().contains("cannot be used"), qPrintable(w.lastError()));
         QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests"), 0);
+    }
+
+    // Issue 16: settings that would fail every request are refused when the directory is loaded,
+    // with the reason (nothing is planned); an IMAP password kept in the desktop keyring, in a
+    // real Secret Service (gnome-keyring on a private D-Bus session of this test), written and
+    // read through QtKeychain, never in the case or the settings.
+    void refusedSettingsAndKeyring() {
+        gui::MainWindow w;
+        w.setInteractive(false);
+        w.setPersistSettings(false);
+        QVERIFY(w.openCase(m_case));
+        const QString secretFile = m_dir.filePath("imap-secret");
+        {
+            QFile f(secretFile);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("file-s3cret\n");
+        }
+        QFile::setPermissions(secretFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+        auto writeDir = [&](const QString& name, const QString& secretKey) {
+            const QString path = m_dir.filePath(name);
+            QFile f(path);
+            f.open(QIODevice::WriteOnly);
+            f.write(QStringLiteral("{\"servers\": [{\"host\": \"mx1\", \"imap\": {\"url\": \"imaps://127.0.0.1:1\", \"admin_user\": \"admin\", "
+                                   "\"quarantine_account\": \"quarantine@example.test\", %1}}, {\"host\": \"*\", \"demo\": {}}]}")
+                        .arg(secretKey)
+                        .toUtf8());
+            return path;
+        };
+        w.setServerDirectorySetting(writeDir("servers-world.json", QStringLiteral("\"password_file\": \"%1\"").arg(secretFile)));
+        QVERIFY(!w.startRecall(campaignMessages(m_case, 1), "Dana"));
+        QVERIFY2(w.lastError().contains("readable by others"), qPrintable(w.lastError()));
+        QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests"), 0);
+
+        // A private session bus and Secret Service for this test.
+        if (QStandardPaths::findExecutable("dbus-daemon").isEmpty() || QStandardPaths::findExecutable("gnome-keyring-daemon").isEmpty())
+            QSKIP("dbus-daemon / gnome-keyring-daemon not installed (scripts/install-deps.sh --test)");
+        QProcess bus;
+        bus.start("dbus-daemon", {"--session", "--fork", "--print-address=1", "--print-pid=1"});
+        QVERIFY(bus.waitForFinished(10000));
+        const QStringList busOut = QString::fromUtf8(bus.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts);
+        QVERIFY2(busOut.size() >= 2, qPrintable(QString::fromUtf8(bus.readAllStandardError())));
+        m_busPid = busOut[1].trimmed().toLongLong();
+        qputenv("DBUS_SESSION_BUS_ADDRESS", busOut[0].trimmed().toUtf8());
+        const QString home = m_dir.filePath("keyring-home");
+        QDir().mkpath(home);
+        QProcess gk;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("HOME", home);
+        env.insert("XDG_DATA_HOME", home + "/data");
+        env.insert("XDG_RUNTIME_DIR", home + "/run");
+        QDir().mkpath(home + "/run");
+        gk.setProcessEnvironment(env);
+        gk.start("gnome-keyring-daemon", {"--unlock", "--components=secrets"});
+        QVERIFY(gk.waitForStarted(10000));
+        gk.write("unlock-me");
+        gk.closeWriteChannel();
+        QVERIFY(gk.waitForFinished(20000));
+
+        w.setServerDirectorySetting(writeDir("servers-keyring.json", QStringLiteral("\"password_keyring\": true")));
+        QVERIFY(!w.startRecall(campaignMessages(m_case, 1), "Dana")); // nothing in the keyring yet
+        QVERIFY2(w.lastError().contains("keyring"), qPrintable(w.lastError()));
+        QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests"), 0);
+        QVERIFY2(w.storeKeyringPassword("mx1", "k3yring-s3cret"), qPrintable(w.lastError()));
+        // The server dialog reads it back from the keyring (grabbed as an artefact).
+        w.setInteractive(true);
+        QString status;
+        QTimer::singleShot(300, [&status] {
+            QWidget* dlg = QApplication::activeModalWidget();
+            if (!dlg) return;
+            QDir().mkpath(MT_ARTEFACTS);
+            dlg->grab().save(QStringLiteral(MT_ARTEFACTS "/dialog-servers-keyring.png"));
+            for (QLabel* l : dlg->findChildren<QLabel*>()) status += l->text() + '\n';
+            static_cast<QDialog*>(dlg)->reject();
+        });
+        w.serverDirectoryDialog();
+        QVERIFY2(status.contains("every password available"), qPrintable(status));
+        // Never in the case file or the directory.
+        QFile c(m_case);
+        QVERIFY(c.open(QIODevice::ReadOnly));
+        QVERIFY(!c.readAll().contains("k3yring-s3cret"));
+        QFile j(m_dir.filePath("servers-keyring.json"));
+        QVERIFY(j.open(QIODevice::ReadOnly));
+        QVERIFY(!j.readAll().contains("k3yring-s3cret"));
+        w.setServerDirectorySetting(QString());
+    }
+
+    void cleanupTestCase() {
+        if (m_busPid > 0) ::kill(static_cast<pid_t>(m_busPid), SIGTERM);
     }
 
     // The dialogs an analyst sees, grabbed while open (kept as artefacts) and dismissed: the
@@ -189,12 +280,33 @@ private slots:
         QVERIFY(judged.wait(120000));
         QVERIFY(judged.first().first().toBool());
         QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'deleted'"), suspended);
-        QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'cascaded'"), retrieved);
+        // Already read stays visible after the verdict (issue 16); the cascade followed each copy.
+        QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'already-retrieved' AND cascaded_at IS NOT NULL"), retrieved);
+        QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'cascaded'"), 0);
         QCOMPARE(sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'suspended'"), 0);
         const qint64 proposed = sqlCount(m_case, "SELECT count(*) FROM recall_requests WHERE state = 'proposed' AND round > 0");
         QCOMPARE(w.lastProposedRound(), proposed);
         for (int u = 0; u < int(w.orgMapPanel()->map()->data()->units().size()); ++u)
             QCOMPARE(w.orgMapPanel()->map()->recallCounts(u).suspended, 0);
+        // The panel says it in the one vocabulary: every read copy "already read; cascade followed".
+        {
+            recall::RecallRequestModel* m = w.recallModel();
+            QTRY_COMPARE_WITH_TIMEOUT(qint64(m->rowCount()), sqlCount(m_case, "SELECT count(*) FROM recall_requests"), 10000);
+            qint64 readFollowed = 0, deleted = 0;
+            for (int r = 0; r < m->rowCount(); ++r) {
+                const QString st = m->data(m->index(r, recall::RecallRequestModel::State)).toString();
+                if (st.endsWith(QLatin1String("already read; cascade followed"))) ++readFollowed;
+                if (st.endsWith(QLatin1String(" deleted"))) ++deleted;
+            }
+            QCOMPARE(readFollowed, retrieved);
+            QCOMPARE(deleted, suspended);
+            QCOMPARE(m->headerData(recall::RecallRequestModel::Folder, Qt::Horizontal).toString(), QStringLiteral("Found in"));
+            QDir().mkpath(MT_ARTEFACTS);
+            w.resize(1400, 900);
+            w.show();
+            QTest::qWait(200);
+            w.grab().save(QStringLiteral(MT_ARTEFACTS "/recall-panel-after-verdict.png"));
+        }
 
         // The next round, approved by Dana, runs the proposed requests.
         if (proposed > 0) {

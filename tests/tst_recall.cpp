@@ -99,13 +99,21 @@ private slots:
         QVERIFY(transitionAllowed(State::Unreachable, State::Requested)); // retry
         QVERIFY(transitionAllowed(State::Suspended, State::Deleted));
         QVERIFY(transitionAllowed(State::Suspended, State::Released));
-        QVERIFY(transitionAllowed(State::AlreadyRetrieved, State::Cascaded));
+        QVERIFY(transitionAllowed(State::AlreadyRetrieved, State::Cascaded)); // legacy cases
+        // Issue 16: a refused login or refused settings are retried; a not-found copy that has
+        // moved is planned again.
+        QVERIFY(transitionAllowed(State::Requested, State::AuthFailed));
+        QVERIFY(transitionAllowed(State::Requested, State::Refused));
+        QVERIFY(transitionAllowed(State::AuthFailed, State::Requested));
+        QVERIFY(transitionAllowed(State::Refused, State::Requested));
+        QVERIFY(transitionAllowed(State::NotFound, State::Proposed));
+        QVERIFY(!transitionAllowed(State::NotFound, State::Requested));
         // Nothing skips approval, nothing deletes what was not suspended, final is final.
         QVERIFY(!transitionAllowed(State::Proposed, State::Requested));
         QVERIFY(!transitionAllowed(State::AlreadyRetrieved, State::Deleted));
         QVERIFY(!transitionAllowed(State::Requested, State::Deleted));
         QVERIFY(!transitionAllowed(State::NotRecallable, State::Approved));
-        for (State f : {State::Deleted, State::Released, State::Cascaded, State::NotFound})
+        for (State f : {State::Deleted, State::Released, State::Cascaded})
             for (int i = 0; i <= static_cast<int>(State::Cascaded); ++i) QVERIFY(!transitionAllowed(f, static_cast<State>(i)));
 
         CaseStore cs;
@@ -167,6 +175,46 @@ private slots:
 
     // ------------------------------------------------------------ the server directory
     // (URLs in raw strings are written "imap:\/\/host": moc takes "//" there for a comment.)
+    // Schema 6 (issue 16): 'cascaded' hid that the copy had been read; old rows keep the fact.
+    void migrationToV6KeepsTheReadFact() {
+        const QString path = m_tmp.filePath(QStringLiteral("v5.mtcase"));
+        {
+            CaseStore s;
+            s.open(path);
+            s.db().exec(
+                "DROP TABLE recall_requests;\n"
+                "CREATE TABLE recall_requests(id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, message_key TEXT NOT NULL,\n"
+                "  recipient TEXT NOT NULL, server TEXT NOT NULL, place TEXT NOT NULL, queue_id TEXT, delivered_at INTEGER, connector TEXT,\n"
+                "  campaign_id INTEGER, campaign_label TEXT, round INTEGER NOT NULL DEFAULT 0, parent_request_id INTEGER,\n"
+                "  state TEXT NOT NULL CHECK(state IN ('proposed','approved','requested','suspended','already-retrieved','not-found',\n"
+                "                                      'unreachable','not-recallable','deleted','released','cascaded')),\n"
+                "  detail TEXT, attempts INTEGER NOT NULL DEFAULT 0, approved_by TEXT, approved_at INTEGER, run_id INTEGER,\n"
+                "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE(message_id, recipient, server));\n"
+                "INSERT INTO recall_requests(message_id, message_key, recipient, server, place, state, created_at, updated_at) VALUES\n"
+                "  (1, 'a@x', 'alice@x', 'mx1', 'mailbox', 'cascaded', 1, 7),\n"
+                "  (1, 'a@x', 'bob@x', 'mx1', 'mailbox', 'already-retrieved', 1, 8),\n"
+                "  (1, 'a@x', 'carol@x', 'mx1', 'mailbox', 'deleted', 1, 9);\n"
+                "PRAGMA user_version = 5;\n");
+        }
+        CaseStore s;
+        s.open(path);
+        QCOMPARE(s.schemaVersion(), CaseStore::kSchemaVersion);
+        RecallStore store(s.db());
+        std::map<std::string, Request> by;
+        for (const Request& r : store.requests()) by[r.recipient] = r;
+        QCOMPARE(by.size(), std::size_t(3));
+        QCOMPARE(by["alice@x"].state, State::AlreadyRetrieved);
+        QCOMPARE(by["alice@x"].cascadedAt, std::int64_t(7));
+        QCOMPARE(by["alice@x"].status(), std::string("already read; cascade followed"));
+        QCOMPARE(by["bob@x"].read, ReadState::BeforeRecall);
+        QCOMPARE(by["bob@x"].cascadedAt, std::int64_t(0));
+        QCOMPARE(by["carol@x"].read, ReadState::Unread);
+        QCOMPARE(by["carol@x"].status(), std::string("deleted"));
+        // The new states are accepted by the table.
+        s.db().exec("UPDATE recall_requests SET state = 'auth-failed' WHERE recipient = 'carol@x'");
+        QVERIFY_THROWS_EXCEPTION(SqliteError, s.db().exec("UPDATE recall_requests SET state = 'bogus'"));
+    }
+
     void serverDirectoryParsing_data() {
         QTest::addColumn<QByteArray>("json");
         QTest::addColumn<QString>("error"); // a fragment of the expected error
@@ -182,7 +230,7 @@ private slots:
             << "secrets are not kept in this file";
         QTest::newRow("no secret")
             << QByteArray(R"({"servers": [{"host": "mx1", "imap": {"url": "imaps:\/\/h", "admin_user": "a"}}]})")
-            << "exactly one of password_env or password_file";
+            << "exactly one of password_env, password_file or password_keyring";
         QTest::newRow("bad url")
             << QByteArray(R"({"servers": [{"host": "mx1", "imap": {"url": "http:\/\/h", "admin_user": "a", "password_env": "X"}}]})")
             << "servers[0] (mx1).imap.url";
@@ -203,6 +251,15 @@ private slots:
         QTest::newRow("timeout")
             << QByteArray(R"({"servers": [{"host": "mx1", "imap": {"url": "imaps:\/\/h", "admin_user": "a", "password_env": "X", "timeout_s": 0}}]})")
             << "timeout_s: expected an integer";
+        QTest::newRow("imap:// without tls")
+            << QByteArray(R"({"servers": [{"host": "mx1", "imap": {"url": "imap:\/\/h", "admin_user": "a", "password_env": "X", "quarantine_account": "q@h"}}]})")
+            << "needs \"tls\": \"starttls\"";
+        QTest::newRow("no quarantine account")
+            << QByteArray(R"({"servers": [{"host": "mx1", "imap": {"url": "imaps:\/\/h", "admin_user": "a", "password_env": "X"}}]})")
+            << "quarantine_account: required";
+        QTest::newRow("two secrets")
+            << QByteArray(R"({"servers": [{"host": "mx1", "imap": {"url": "imaps:\/\/h", "admin_user": "a", "password_env": "X", "password_keyring": true, "quarantine_account": "q@h"}}]})")
+            << "exactly one of password_env, password_file or password_keyring";
         QTest::newRow("prefix type") << QByteArray(R"({"servers": [{"host": "mx1", "postfix": {"command_prefix": 5}}]})") << "command_prefix";
         QTest::newRow("demo mixed") << QByteArray(R"({"servers": [{"host": "mx1", "postfix": {}, "demo": {}}]})") << "demo cannot be combined";
         QTest::newRow("retry") << QByteArray(R"({"retry": {"attempts": 0}, "servers": []})") << "retry.attempts";
@@ -224,9 +281,11 @@ private slots:
         }
         ::chmod(QFile::encodeName(secret).constData(), 0644);
         const QByteArray json = QStringLiteral(R"({"retry": {"attempts": 4, "backoff_ms": 10}, "servers": [
-          {"host": "mx1", "imap": {"url": "imaps:\/\/mx1.example.org:993", "admin_user": "admin", "password_file": "%1"},
+          {"host": "mx1", "imap": {"url": "imaps:\/\/mx1.example.org:993", "admin_user": "admin", "password_file": "%1",
+                                   "quarantine_account": "quarantine@example.org"},
                           "postfix": {"command_prefix": "ssh root@mx1", "config_dir": "/etc/postfix"}},
-          {"host": "mx2", "imap": {"url": "imap:\/\/mx2:143", "admin_user": "admin", "login": "authzid", "password_env": "MT_TST_RECALL_PW"}},
+          {"host": "mx2", "imap": {"url": "imap:\/\/mx2:143", "tls": "starttls", "admin_user": "admin", "login": "authzid",
+                                   "password_env": "MT_TST_RECALL_PW", "quarantine_account": "q@example.org", "recipient_delimiter": "+-"}},
           {"host": "*", "demo": {"fail_first": 1}}]})").arg(secret).toUtf8();
         ServerDirectory d;
         QString e;
@@ -238,10 +297,16 @@ private slots:
         QCOMPARE(d.connectorKindFor("mx9", Place::Mailbox), std::string("demo")); // the "*" entry
         QCOMPARE(d.entryFor("mx1")->postfix->commandPrefix, (std::vector<std::string>{"ssh", "root@mx1"}));
         QVERIFY(d.entryFor("mx1")->imap->tls == ImapSettings::Tls::Implicit);
-        QVERIFY(d.entryFor("mx2")->imap->tls == ImapSettings::Tls::StartTls); // TLS unless said otherwise
+        QVERIFY(d.entryFor("mx2")->imap->tls == ImapSettings::Tls::StartTls);
+        QCOMPARE(d.entryFor("mx1")->imap->recipientDelimiter, std::string("+")); // Dovecot's default
+        QCOMPARE(d.entryFor("mx2")->imap->quarantineAccount, std::string("q@example.org"));
         QVERIFY(d.entryFor("mx2")->imap->login == ImapSettings::Login::AuthzId);
         std::string err;
-        // A password file others can read is refused; 0600 is accepted.
+        // A password file others can read is refused, when the directory is checked (before
+        // anything is planned) and when a connector is made; 0600 is accepted.
+        qputenv("MT_TST_RECALL_PW", "x");
+        QVERIFY(!d.checkSecrets(&e));
+        QVERIFY2(e.contains(QStringLiteral("servers[0] (mx1).imap")) && e.contains(QStringLiteral("readable by others")), qPrintable(e));
         QVERIFY(!d.makeConnector("mx1", Place::Mailbox, nullptr, &err));
         QVERIFY2(QString::fromStdString(err).contains(QStringLiteral("readable by others")), err.c_str());
         ::chmod(QFile::encodeName(secret).constData(), 0600);
@@ -249,7 +314,10 @@ private slots:
         QVERIFY(readSecret(*d.entryFor("mx1")->imap, pw, &err));
         QCOMPARE(pw, std::string("s3cret"));
         QVERIFY(d.makeConnector("mx1", Place::Mailbox, nullptr, &err) != nullptr);
+        QVERIFY2(d.checkSecrets(&e), qPrintable(e));
         qunsetenv("MT_TST_RECALL_PW");
+        QVERIFY(!d.checkSecrets(&e));
+        QVERIFY2(e.contains(QStringLiteral("servers[1] (mx2)")) && e.contains(QStringLiteral("MT_TST_RECALL_PW")), qPrintable(e));
         QVERIFY(!d.makeConnector("mx2", Place::Mailbox, nullptr, &err));
         QVERIFY(QString::fromStdString(err).contains(QStringLiteral("MT_TST_RECALL_PW")));
         qputenv("MT_TST_RECALL_PW", "x");
@@ -268,6 +336,74 @@ private slots:
         QVERIFY(!d.toJson().contains("s3cret"));
         QVERIFY(!d.loadFile(m_tmp.filePath(QStringLiteral("missing.json")), &e));
         QVERIFY(e.contains(QStringLiteral("missing.json")));
+    }
+
+    // Issue 16: the keyring secret is held in memory only, never written with the directory.
+    void keyringSecretInMemoryOnly() {
+        ServerDirectory d;
+        QString e;
+        QVERIFY2(d.loadJson("{\"servers\": [{\"host\": \"mx1\", \"imap\": {\"url\": \"imaps:\\/\\/h\", \"admin_user\": \"a\",\n                 \"password_keyring\": true, \"quarantine_account\": \"q@h\"}}]}", &e), qPrintable(e));
+        QVERIFY(!d.checkSecrets(&e));
+        QVERIFY2(e.contains(QStringLiteral("keyring")), qPrintable(e));
+        std::string err;
+        QVERIFY(!d.makeConnector("mx1", Place::Mailbox, nullptr, &err));
+        d.setSecret("mx1", "k3yring-s3cret");
+        QVERIFY2(d.checkSecrets(&e), qPrintable(e));
+        QVERIFY(d.makeConnector("mx1", Place::Mailbox, nullptr, &err) != nullptr);
+        QVERIFY(!d.toJson().contains("k3yring-s3cret"));
+        QVERIFY(d.toJson().contains("\"password_keyring\": true"));
+    }
+
+    // Issue 16: plus-addressing, LIST answers, FETCH answers, quarantine folder names.
+    void mailboxesAndFolders() {
+        QCOMPARE(mailboxOf("dave+news@corp.example", "+"), std::string("dave@corp.example"));
+        QCOMPARE(mailboxOf("dave-news@corp.example", "+-"), std::string("dave@corp.example"));
+        QCOMPARE(mailboxOf("dave+news@corp.example", ""), std::string("dave+news@corp.example"));
+        QCOMPARE(mailboxOf("+x@corp.example", "+"), std::string("+x@corp.example")); // no local part left: kept
+        QCOMPARE(mailboxOf("dave@corp+x.example", "+"), std::string("dave@corp+x.example")); // only in the local part
+        ImapConnector::ListEntry l;
+        QVERIFY(ImapConnector::parseList("(\\HasNoChildren) \".\" INBOX", l));
+        QCOMPARE(l.name, std::string("INBOX"));
+        QCOMPARE(l.delimiter, std::string("."));
+        QVERIFY(l.selectable);
+        QVERIFY(ImapConnector::parseList("(\\HasNoChildren \\Junk) \"/\" \"Old Mail/Junk \\\"x\\\"\"", l));
+        QCOMPARE(l.name, std::string("Old Mail/Junk \"x\""));
+        QVERIFY(ImapConnector::parseList("(\\Noselect \\HasChildren) \".\" Archive", l));
+        QVERIFY(!l.selectable);
+        QVERIFY(ImapConnector::parseList("(\\HasNoChildren) NIL {5}Notes", l));
+        QCOMPARE(l.name, std::string("Notes"));
+        QCOMPARE(l.delimiter, std::string());
+        const std::string fetch = "* 3 FETCH (UID 9 FLAGS (\\Flagged $Label1) INTERNALDATE \"06-Dec-2026 06:00:01 +0000\" BODY[] {12}";
+        QCOMPARE(ImapConnector::fetchFlags(fetch), std::string("\\Flagged $Label1"));
+        QCOMPARE(ImapConnector::fetchInternalDate(fetch), std::string("06-Dec-2026 06:00:01 +0000"));
+        QCOMPARE(ImapConnector::quarantineFolder("Quarantine", ".", "carol@example.test"), std::string("Quarantine.carol@example_test"));
+        QCOMPARE(ImapConnector::quarantineFolder("Quarantine", "/", "a.b%*@x"), std::string("Quarantine/a.b__@x"));
+        // One vocabulary: the read fact stays beside whatever happened to the copy afterwards.
+        QCOMPARE(copyStatus(State::AlreadyRetrieved, ReadState::BeforeRecall, true), std::string("already read; cascade followed"));
+        QCOMPARE(copyStatus(State::Deleted, ReadState::WhileSuspended, false), std::string("deleted; read while suspended"));
+        QCOMPARE(copyStatus(State::AuthFailed, ReadState::Unread, false), std::string("login refused"));
+        QCOMPARE(copyStatus(State::AlreadyRetrieved, ReadState::WhileSuspended, true), std::string("read while suspended; cascade followed"));
+        // The exports' SQL says the same words as the panel and the CLI, for every combination.
+        {
+            CaseStore cs;
+            cs.open(freshDemo());
+            SqliteStmt st = cs.db().prepare("SELECT " + copyStatusSql() + " FROM (SELECT ?1 AS state, ?2 AS read_state, ?3 AS cascaded_at)");
+            for (int i = 0; i <= static_cast<int>(State::Cascaded); ++i)
+                for (ReadState rd : {ReadState::Unread, ReadState::BeforeRecall, ReadState::WhileSuspended})
+                    for (bool cascaded : {false, true}) {
+                        const State stt = static_cast<State>(i);
+                        st.bind(1, std::string_view(stateName(stt))).bind(2, std::string_view(readStateName(rd)));
+                        if (cascaded) st.bind(3, std::int64_t(5)); else st.bindNull(3);
+                        QVERIFY(st.step());
+                        QCOMPARE(st.text(0), copyStatus(stt, rd, cascaded));
+                        st.reset();
+                    }
+        }
+        for (int i = 0; i <= static_cast<int>(State::Cascaded); ++i) {
+            const State st = static_cast<State>(i);
+            QCOMPARE(stateFromName(stateName(st)), std::optional<State>(st));
+            QVERIFY(std::string(stateDescription(st)).size() > 10);
+        }
     }
 
     // ------------------------------------------------------------ connector parsers
@@ -623,8 +759,11 @@ private slots:
         QCOMPARE(rep.run.outcomes.at("deleted"), suspended);
         QCOMPARE(countState(store, State::Deleted), suspended);
         QCOMPARE(countState(store, State::Suspended), std::int64_t(0));
-        QCOMPARE(countState(store, State::Cascaded), retrieved);
-        QCOMPARE(countState(store, State::AlreadyRetrieved), std::int64_t(0));
+        // The read copies stay "already read" (issue 16); the cascade followed each of them.
+        QCOMPARE(countState(store, State::Cascaded), std::int64_t(0));
+        QCOMPARE(countState(store, State::AlreadyRetrieved), retrieved);
+        QCOMPARE(cs.db().scalar("SELECT count(*) FROM recall_requests WHERE state = 'already-retrieved' AND cascaded_at IS NULL "
+                                "AND round = 0"), std::int64_t(0));
         QCOMPARE(countState(store, State::NotRecallable), notRecallable); // untouched
         QCOMPARE(countState(store, State::Released), std::int64_t(0));
         QCOMPARE(rep.cascade.retrieved, retrieved);
@@ -776,7 +915,7 @@ private slots:
         QVERIFY(db.scalar("SELECT max(round) FROM recall_requests") >= 2);
         QCOMPARE(db.scalar("SELECT count(*) FROM recall_requests WHERE round > 0 AND parent_request_id IS NULL"), std::int64_t(0));
         QCOMPARE(db.scalar("SELECT count(*) FROM recall_requests r JOIN recall_requests p ON p.id = r.parent_request_id "
-                           "WHERE p.state <> 'cascaded'"),
+                           "WHERE p.cascaded_at IS NULL OR p.read_state = ''"),
                  std::int64_t(0));
         QCOMPARE(countState(store, State::Suspended), std::int64_t(0)); // all judged
     }
@@ -804,6 +943,19 @@ private slots:
         QVERIFY2(b.err.contains("secrets are not kept"), b.err.constData());
         QCOMPARE(cli({"recall", c, path, "--campaign", "77", "--servers", "demo", "--approve-as", "ann"}).code, 1);
         QCOMPARE(cli({"recall", c, path, "--message", "<nope@x>", "--servers", "demo", "--approve-as", "ann"}).code, 1);
+        // Issue 16: a run in which no request reached its server exits 3 (and plans nothing
+        // approved stays approved: the requests are unreachable, retried by the next run).
+        const QString down = m_tmp.filePath(QStringLiteral("down-servers.json"));
+        {
+            QFile f(down);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(R"({"retry": {"attempts": 1, "backoff_ms": 0}, "servers": [{"host": "*", "demo": {"unreachable": true}}]})");
+        }
+        const QString downCase = freshDemo();
+        const CliResult d = cli({"recall", c, downCase, "--campaign", "1", "--servers", down, "--approve-as", "ann", "--json"});
+        QCOMPARE(d.code, 3);
+        QVERIFY2(d.err.contains("reached its server"), d.err.constData());
+        QVERIFY(QJsonDocument::fromJson(d.out).object().value("states").toObject().value("unreachable").toInt() > 0);
         // Plan only: nothing approved, nothing asked.
         const CliResult p = cli({"recall", c, path, "--campaign", "1", "--servers", "demo", "--plan-only", "--json"});
         QCOMPARE(p.code, 0);
@@ -830,7 +982,12 @@ private slots:
         QVERIFY2(v.code == 0, v.err.constData());
         const QJsonObject vj = QJsonDocument::fromJson(v.out).object();
         QCOMPARE(vj.value("deleted").toInt(), states.value("suspended").toInt());
-        QCOMPARE(vj.value("states").toObject().value("cascaded").toInt(), states.value("already_retrieved").toInt());
+        QCOMPARE(vj.value("states").toObject().value("already_retrieved").toInt(), states.value("already_retrieved").toInt());
+        QCOMPARE(vj.value("states").toObject().value("cascaded").toInt(), 0);
+        int followed = 0;
+        for (const QJsonValue& cp : vj.value("copies").toArray())
+            if (cp.toObject().value("status").toString() == QLatin1String("already read; cascade followed")) ++followed;
+        QCOMPARE(followed, states.value("already_retrieved").toInt());
         QVERIFY(vj.value("cascade").toObject().contains("next_round"));
         // Audit.
         const CliResult a = cli({"audit", c, path});

@@ -182,6 +182,9 @@ public:
     // it and runs it on a worker thread; recallFinished tells how it went. False
     // (lastError()) when something else runs, no directory is set, or nothing is recallable.
     bool startRecall(const QVector<qint64>& messageIds, const QString& approver, bool confirm = false);
+    // Keeps a server's IMAP password in the desktop keyring (QtKeychain), for directory entries
+    // with "password_keyring": true. False with lastError().
+    bool storeKeyringPassword(const QString& host, const QString& password);
     // Runs the next cascade round a virus verdict proposed.
     bool startProposedRound(const QString& approver);
     // The analyst's verdict on a campaign, on a worker thread (verdictFinished).

@@ -9,6 +9,7 @@
 
 #include "model/AnalysisSelection.h"
 #include "model/CaseStore.h"
+#include "model/recall/Keyring.h"
 #include "model/recall/RecallPlan.h"
 #include "model/recall/RecallRequestModel.h"
 #include "model/recall/RecallRun.h"
@@ -241,8 +242,23 @@ bool MainWindow::loadServerDirectory(recall::ServerDirectory& out) {
         return true;
     }
     QString error;
-    if (!out.loadFile(v, &error)) {
+    // Passwords kept in the desktop keyring are read into memory; settings that would fail every
+    // request (a password file others can read, a missing secret) are refused here, with the reason.
+    if (!out.loadFile(v, &error) || !recall::loadKeyringSecrets(out, &error) || !out.checkSecrets(&error)) {
         m_lastError = tr("The server directory %1 cannot be used: %2").arg(QDir::toNativeSeparators(v), error);
+        return false;
+    }
+    return true;
+}
+
+bool MainWindow::storeKeyringPassword(const QString& host, const QString& password) {
+    QString error;
+    if (host.trimmed().isEmpty() || password.isEmpty()) {
+        m_lastError = tr("A keyring password needs the server and the password.");
+        return false;
+    }
+    if (!recall::keyringWrite(host.trimmed().toStdString(), password.toStdString(), &error)) {
+        m_lastError = error;
         return false;
     }
     return true;
@@ -267,15 +283,23 @@ void MainWindow::serverDirectoryDialog() {
                                    "[\"ssh\", \"root@mx1\"]}}]}"));
     auto* status = new QLabel(&dlg);
     status->setWordWrap(true);
-    auto* note = new QLabel(tr("Passwords are never stored by MailTriage: the directory names an environment variable or a file "
-                               "readable only by you (mode 0600)."), &dlg);
+    auto* note = new QLabel(tr("Passwords are never stored in the case, the settings or the directory: an entry names an "
+                               "environment variable, a file readable only by you (mode 0600), or says \"password_keyring\": true "
+                               "to keep it in the desktop keyring."), &dlg);
     note->setWordWrap(true);
+    auto* keyring = new QPushButton(tr("Store a server's password in the &keyring…"), &dlg);
+    keyring->setObjectName(QStringLiteral("storeKeyringPassword"));
+    auto* keyringRow = new QHBoxLayout;
+    keyringRow->addWidget(keyring);
+    keyringRow->addStretch(1);
+    QStringList keyringHosts;
     layout->addWidget(demo);
     layout->addWidget(file);
     layout->addLayout(row);
     layout->addWidget(preview, 1);
     layout->addWidget(status);
     layout->addWidget(note);
+    layout->addLayout(keyringRow);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dlg);
     layout->addWidget(buttons);
     const QString current = serverDirectorySetting();
@@ -298,15 +322,38 @@ void MainWindow::serverDirectoryDialog() {
                 const QByteArray json = f.readAll();
                 preview->setPlainText(QString::fromUtf8(json));
                 ok = dir.loadJson(json, &error);
-                status->setText(ok ? tr("✓ %n server entries", nullptr, int(dir.entries().size()))
-                                   : tr("<span style='color:#b00020'>✗ %1</span>").arg(error.toHtmlEscaped()));
+                keyringHosts.clear();
+                if (ok)
+                    for (const recall::ServerEntry& e : dir.entries())
+                        if (e.imap && e.imap->passwordKeyring) keyringHosts << QString::fromStdString(e.host);
+                // The secrets are checked as a run would (keyring, file mode, variables).
+                QString secretProblem;
+                if (ok && !(recall::loadKeyringSecrets(dir, &secretProblem) && dir.checkSecrets(&secretProblem))) ok = false;
+                status->setText(ok ? tr("✓ %n server entries, every password available", nullptr, int(dir.entries().size()))
+                                   : tr("<span style='color:#b00020'>✗ %1</span>")
+                                         .arg((error.isEmpty() ? secretProblem : error).toHtmlEscaped()));
             }
         } else {
             status->setText(tr("Every server is simulated: recipients read their copy after a delay drawn from the case."));
             preview->clear();
         }
         buttons->button(QDialogButtonBox::Ok)->setEnabled(ok);
+        keyring->setEnabled(!keyringHosts.isEmpty());
+        keyring->setToolTip(keyringHosts.isEmpty() ? tr("No entry of this directory says \"password_keyring\": true")
+                                                   : tr("Entries with their password in the keyring: %1").arg(keyringHosts.join(QStringLiteral(", "))));
     };
+    connect(keyring, &QPushButton::clicked, &dlg, [&] {
+        bool ok = false;
+        const QString host = keyringHosts.size() == 1 ? keyringHosts.first()
+                                                      : QInputDialog::getItem(&dlg, tr("Keyring"), tr("Server:"), keyringHosts, 0, false, &ok);
+        if (host.isEmpty()) return;
+        const QString pw = QInputDialog::getText(&dlg, tr("Keyring"), tr("IMAP admin password of %1:").arg(host), QLineEdit::Password,
+                                                 QString(), &ok);
+        if (!ok || pw.isEmpty()) return;
+        if (!storeKeyringPassword(host, pw))
+            QMessageBox::warning(&dlg, tr("Keyring"), m_lastError);
+        validate();
+    });
     connect(demo, &QRadioButton::toggled, &dlg, validate);
     connect(path, &QLineEdit::textChanged, &dlg, validate);
     connect(browse, &QToolButton::clicked, &dlg, [&] {

@@ -1,11 +1,22 @@
 #pragma once
-// Mailbox-level recall over IMAP (libcurl). The connector logs in as the recipient through an
-// admin (master) user - Dovecot's "user*admin", or SASL PLAIN with an authorization id - finds
-// the copy by Message-ID (UID SEARCH HEADER), reads its flags (\Seen: the recipient has it,
-// recall failed) and otherwise moves it to the quarantine folder (created when missing).
-// Delete expunges it from quarantine; release moves it back to the inbox. It looks in the
-// quarantine folder first on every operation, so repeating one never moves twice. TLS
-// (imaps:// or STARTTLS) with certificate verification is the default.
+// Mailbox-level recall over IMAP (libcurl). libcurl makes the connection: TLS (imaps:// or
+// STARTTLS, certificate verified by default) and the login as the recipient through an admin
+// (master) user - Dovecot's "user*admin", or SASL PLAIN with an authorization id - and the
+// connector then speaks IMAP on it (CURLOPT_CONNECT_ONLY + curl_easy_send/recv), because
+// libcurl's own APPEND always sets \Seen and cannot give the internal date.
+//
+// Suspension takes the copy out of the recipient's reach (issue 16): the copy is looked for by
+// Message-ID in every selectable folder of the recipient's mailbox (LIST "" "*"); if it has
+// been read (\Seen) it is already retrieved and stays; otherwise its bytes, flags and internal
+// date are fetched (BODY.PEEK[]: reading it does not mark it), APPENDed to the recipient's
+// folder in the quarantine account (a service mailbox only the admin can open), and expunged
+// from the recipient's folder. Delete expunges it from the quarantine account; release
+// APPENDs it back to the folder it came from with its flags and internal date (byte for byte)
+// and expunges it from quarantine. Before deleting or releasing, the quarantined copy's flags
+// are read again: \Seen there means someone read it while it was suspended, which is reported.
+// Every operation looks for its own earlier work first, so repeating one never acts twice.
+// This needs nothing on the server but a master user (or SASL authorization ids): no ACLs,
+// no plugins, no shared namespaces; it works the same on any IMAP4rev1 server.
 #include "Connector.h"
 #include "ServerDirectory.h"
 
@@ -24,17 +35,30 @@ public:
     ConnectorResult remove(const CopyRef& copy) override;
     ConnectorResult release(const CopyRef& copy) override;
 
-    // One IMAP exchange's outcome (public for tests of the parsers).
+    // Parsers of server answers (public for the unit tests).
     static std::vector<long> parseSearch(const std::string& body);
     static bool flagsSeen(const std::string& body);
+    struct ListEntry {
+        std::string name, delimiter;
+        bool selectable = true;
+    };
+    // One untagged LIST line after "* LIST " (a literal name already inlined as a quoted string).
+    static bool parseList(const std::string& line, ListEntry& out);
+    // The flags of a FETCH answer ("\\Seen $Label1"), and its INTERNALDATE ("" when absent).
+    static std::string fetchFlags(const std::string& line);
+    static std::string fetchInternalDate(const std::string& line);
+    // The quarantine account's folder for a recipient's mailbox.
+    static std::string quarantineFolder(const std::string& base, const std::string& delimiter, const std::string& mailbox);
+
+    class Session;
 
 private:
-    class Session;
-    Session& session(const std::string& recipient);
+    Session* user(const std::string& mailbox, ConnectorResult& r);
+    Session* quarantine(ConnectorResult& r);
     ImapSettings m_s;
     std::string m_password;
-    std::unique_ptr<Session> m_session;
-    std::string m_sessionUser;
+    std::unique_ptr<Session> m_user, m_quarantine;
+    std::string m_userMailbox, m_qDelimiter;
 };
 
 } // namespace mt::recall

@@ -178,21 +178,31 @@ ConnectorResult PostfixQueueConnector::suspend(const CopyRef& copy) {
     ConnectorResult r;
     if (!find(copy, e, r)) return r;
     if (!e) return {Outcome::NotFound, "no queue file for <" + copy.messageId + "> to " + copy.recipient + " (delivered or removed)"};
-    if (e->queueName == "hold") return {Outcome::Suspended, "already on hold (queue id " + e->queueId + ")"};
-    const std::string qid = e->queueId, cmd = "postsuper -h " + qid;
+    if (e->queueName == "hold") {
+        ConnectorResult held{Outcome::Suspended, "already on hold (queue id " + e->queueId + ")"};
+        held.folder = copy.folder.empty() ? "queue:hold" : copy.folder;
+        return held;
+    }
+    const std::string qid = e->queueId, cmd = "postsuper -h " + qid, was = "queue:" + e->queueName;
     const CommandResult c = runTool(m_s.postsuper, {"-h", qid});
     if (!c.started || c.exitCode != 0) return commandFailure(cmd, c);
     if (!find(copy, e, r)) return r;
     if (!e) return {Outcome::NotFound, cmd + ": the queue file left the queue meanwhile (delivered)"};
     if (e->queueName != "hold") return {Outcome::Failed, cmd + ": still in the " + e->queueName + " queue"};
-    return {Outcome::Suspended, describe(cmd, c, "queue id " + qid + " on hold")};
+    ConnectorResult held{Outcome::Suspended, describe(cmd, c, "queue id " + qid + " on hold (was in the " + was.substr(6) + " queue)")};
+    held.folder = was;
+    return held;
 }
 
 ConnectorResult PostfixQueueConnector::remove(const CopyRef& copy) {
     const QueueEntry* e = nullptr;
     ConnectorResult r;
     if (!find(copy, e, r)) return r;
-    if (!e) return {Outcome::Deleted, "no longer in the queue (deleted earlier)"};
+    if (!e) {
+        ConnectorResult gone{Outcome::Deleted, "no longer in the queue (deleted earlier, or released and delivered)"};
+        gone.absent = true;
+        return gone;
+    }
     if (e->queueName != "hold")
         return {Outcome::Failed, "queue id " + e->queueId + " is in the " + e->queueName + " queue, not on hold: not deleted"};
     // Restricted to the hold queue: only what we suspended can go.
@@ -209,7 +219,11 @@ ConnectorResult PostfixQueueConnector::release(const CopyRef& copy) {
     const QueueEntry* e = nullptr;
     ConnectorResult r;
     if (!find(copy, e, r)) return r;
-    if (!e) return {Outcome::Released, "no longer in the queue (released and delivered earlier)"};
+    if (!e) {
+        ConnectorResult gone{Outcome::Released, "no longer in the queue (released and delivered earlier)"};
+        gone.absent = true;
+        return gone;
+    }
     if (e->queueName != "hold") return {Outcome::Released, "not on hold (in the " + e->queueName + " queue)"};
     const std::string qid = e->queueId, cmd = "postsuper -H " + qid;
     const CommandResult c = runTool(m_s.postsuper, {"-H", qid});

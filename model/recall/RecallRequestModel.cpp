@@ -4,6 +4,10 @@
 #include <QDateTime>
 #include <QTimeZone>
 
+#include "RecallTypes.h"
+
+#include <optional>
+
 namespace mt::recall {
 
 RecallRequestModel::RecallRequestModel(QObject* parent) : QAbstractTableModel(parent) {}
@@ -22,23 +26,20 @@ int RecallRequestModel::rowCount(const QModelIndex& parent) const { return paren
 int RecallRequestModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 QString RecallRequestModel::stateTitle(const QString& s) {
-    if (s == QLatin1String("proposed")) return tr("proposed");
-    if (s == QLatin1String("approved")) return tr("approved");
-    if (s == QLatin1String("requested")) return tr("requested");
-    if (s == QLatin1String("suspended")) return tr("suspended");
-    if (s == QLatin1String("already-retrieved")) return tr("already read");
-    if (s == QLatin1String("not-found")) return tr("not found");
-    if (s == QLatin1String("unreachable")) return tr("unreachable");
-    if (s == QLatin1String("not-recallable")) return tr("not recallable");
-    if (s == QLatin1String("deleted")) return tr("deleted");
-    if (s == QLatin1String("released")) return tr("released");
-    if (s == QLatin1String("cascaded")) return tr("cascaded");
-    return s;
+    const std::optional<recall::State> st = stateFromName(s.toStdString());
+    return st ? QString::fromLatin1(stateLabel(*st)) : s;
+}
+
+QString RecallRequestModel::statusTitle(const RecallRequestView& r) {
+    const std::optional<recall::State> st = stateFromName(r.state.toStdString());
+    if (!st) return r.state;
+    return QString::fromStdString(copyStatus(*st, readStateFromName(r.read.toStdString()), r.cascadedAt != 0));
 }
 
 RecallRequestModel::Tone RecallRequestModel::stateTone(const QString& s) {
     if (s == QLatin1String("suspended")) return Tone::Good;
-    if (s == QLatin1String("already-retrieved") || s == QLatin1String("not-found") || s == QLatin1String("unreachable"))
+    if (s == QLatin1String("already-retrieved") || s == QLatin1String("not-found") || s == QLatin1String("unreachable")
+        || s == QLatin1String("auth-failed") || s == QLatin1String("refused"))
         return Tone::Bad;
     if (s == QLatin1String("deleted") || s == QLatin1String("released") || s == QLatin1String("cascaded") ||
         s == QLatin1String("not-recallable"))
@@ -53,6 +54,7 @@ QVariant RecallRequestModel::data(const QModelIndex& index, int role) const {
     if (role == MessageIdRole) return r.messageId;
     if (role == StateRole) return r.state;
     if (role == Qt::ForegroundRole && index.column() == State) {
+        if (r.read == QLatin1String("while-suspended")) return QColor(0xb0, 0x00, 0x20); // read: the cascade follows
         switch (stateTone(r.state)) {
         case Tone::Good: return QColor(0x1b, 0x7a, 0x1b);
         case Tone::Bad: return QColor(0xb0, 0x00, 0x20);
@@ -63,8 +65,11 @@ QVariant RecallRequestModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::TextAlignmentRole && (index.column() == Id || index.column() == Round || index.column() == Attempts))
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ToolTipRole && index.column() == Answer) return r.detail;
-    if (role == Qt::ToolTipRole && index.column() == State)
-        return r.approvedBy.isEmpty() ? stateTitle(r.state) : tr("%1; approved by %2").arg(stateTitle(r.state), r.approvedBy);
+    if (role == Qt::ToolTipRole && index.column() == State) {
+        const std::optional<recall::State> st = stateFromName(r.state.toStdString());
+        const QString what = statusTitle(r) + (st ? QStringLiteral(": ") + QString::fromLatin1(stateDescription(*st)) : QString());
+        return r.approvedBy.isEmpty() ? what : tr("%1; approved by %2").arg(what, r.approvedBy);
+    }
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
     case Id: return r.id;
@@ -72,8 +77,9 @@ QVariant RecallRequestModel::data(const QModelIndex& index, int role) const {
         // A marker besides the colour: ✓ blocked, ✗ not recalled, · still open.
         const Tone t = stateTone(r.state);
         const QString mark = t == Tone::Good ? QStringLiteral("✓ ") : t == Tone::Bad ? QStringLiteral("✗ ") : t == Tone::Open ? QStringLiteral("… ") : QStringLiteral("■ ");
-        return mark + stateTitle(r.state);
+        return mark + statusTitle(r);
     }
+    case Folder: return r.folder.isEmpty() ? r.place : r.folder;
     case Server: return r.connector.isEmpty() ? r.server : QStringLiteral("%1 (%2)").arg(r.server, r.connector);
     case Recipient: return r.recipient;
     case Message: return r.messageKey;
@@ -95,6 +101,7 @@ QVariant RecallRequestModel::headerData(int section, Qt::Orientation orientation
     case State: return tr("State");
     case Server: return tr("Server");
     case Recipient: return tr("Recipient");
+    case Folder: return tr("Found in");
     case Message: return tr("Message-ID");
     case Campaign: return tr("Campaign");
     case Round: return tr("Round");

@@ -11,7 +11,7 @@ namespace mt::recall {
 class RecallRequestModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Id, State, Server, Recipient, Message, Campaign, Round, Attempts, Answer, Updated, ColumnCount };
+    enum Column { Id, State, Server, Recipient, Folder, Message, Campaign, Round, Attempts, Answer, Updated, ColumnCount };
     enum Role { RequestIdRole = Qt::UserRole + 1, MessageIdRole, StateRole };
 
     explicit RecallRequestModel(QObject* parent = nullptr);
@@ -23,9 +23,12 @@ public:
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
-    // Words for a state ("already-retrieved" -> "already read"), and whether it is a success,
+    // Words for a state ("already-retrieved" -> "already read": recall::stateLabel, the one
+    // vocabulary of the plan, panel, map, report and exports), and whether it is a success,
     // a failure to recall, or still open: drawn with a marker as well as a colour.
     static QString stateTitle(const QString& state);
+    // The copy's status in those words, with the read fact ("deleted; read while suspended").
+    static QString statusTitle(const RecallRequestView& r);
     enum class Tone { Open, Good, Bad, Final };
     static Tone stateTone(const QString& state);
 

@@ -22,10 +22,13 @@ State targetOf(RunAction a, Outcome o) {
         case Outcome::Suspended: return State::Suspended;
         case Outcome::AlreadyRetrieved: return State::AlreadyRetrieved;
         case Outcome::NotFound: return State::NotFound;
-        default: return State::Unreachable;
+        case Outcome::AuthFailed: return State::AuthFailed;
+        case Outcome::Unreachable: return State::Unreachable;
+        default: return State::Refused;
         }
-    case RunAction::Delete: return o == Outcome::Deleted ? State::Deleted : State::Suspended;
-    case RunAction::Release: return o == Outcome::Released ? State::Released : State::Suspended;
+    // The recheck before acting found the copy back with the recipient and read.
+    case RunAction::Delete: return o == Outcome::Deleted ? State::Deleted : o == Outcome::AlreadyRetrieved ? State::AlreadyRetrieved : State::Suspended;
+    case RunAction::Release: return o == Outcome::Released ? State::Released : o == Outcome::AlreadyRetrieved ? State::AlreadyRetrieved : State::Suspended;
     }
     return State::Suspended;
 }
@@ -56,7 +59,7 @@ RecallRunner::RecallRunner(SqliteDb& db, const ServerDirectory& directory) : m_d
 RecallRunner::~RecallRunner() = default;
 
 std::vector<State> RecallRunner::eligibleStates(RunAction a) {
-    if (a == RunAction::Recall) return {State::Approved, State::Requested, State::Unreachable};
+    if (a == RunAction::Recall) return {State::Approved, State::Requested, State::Unreachable, State::AuthFailed, State::Refused};
     return {State::Suspended};
 }
 
@@ -90,6 +93,7 @@ RunReport RecallRunner::run(const RunOptions& o) {
         std::unique_ptr<Connector> connector;
         std::string error;      // no connector: why
         bool down = false;      // gave up on this server in this run
+        Outcome downOutcome = Outcome::Unreachable;
         std::string downAnswer;
     };
     std::map<std::pair<std::string, Place>, Slot> connectors;
@@ -132,7 +136,7 @@ RunReport RecallRunner::run(const RunOptions& o) {
             if (o.action == RunAction::Recall) {
                 // Committed before the server is asked: a crash from here on resumes this request.
                 const std::string note = req.state == State::Requested ? "resumed after an interrupted run"
-                                       : req.state == State::Unreachable ? "retry"
+                                       : req.state == State::Unreachable || req.state == State::AuthFailed || req.state == State::Refused ? "retry"
                                        : "asking " + req.server + " (" + res.connector + ")";
                 if (!store.transition(req.id, req.state, State::Requested, o.analyst, "request", note, rep.runId)) {
                     res.answer = "skipped: changed by someone else meanwhile";
@@ -142,28 +146,84 @@ RunReport RecallRunner::run(const RunOptions& o) {
                 res.from = State::Requested;
             }
             {
-                ConnectorResult r;
-                if (!slot.connector) {
-                    r = {Outcome::Failed, slot.error};
-                } else if (slot.down) {
-                    r = {Outcome::Unreachable, "not tried: " + req.server + " did not answer earlier in this run (" + slot.downAnswer + ")"};
-                } else {
-                    for (int attempt = 1;; ++attempt) {
-                        res.attempts = attempt;
-                        switch (o.action) {
-                        case RunAction::Recall: r = slot.connector->suspend(ref); break;
-                        case RunAction::Delete: r = slot.connector->remove(ref); break;
-                        case RunAction::Release: r = slot.connector->release(ref); break;
+                auto ask = [&](Slot& sl, const CopyRef& cr) {
+                    ConnectorResult r;
+                    if (!sl.connector) {
+                        r = {Outcome::Failed, sl.error};
+                    } else if (sl.down) {
+                        r = {sl.downOutcome, "not tried: " + req.server + " refused or did not answer earlier in this run (" + sl.downAnswer + ")"};
+                    } else {
+                        for (int attempt = 1;; ++attempt) {
+                            res.attempts = attempt;
+                            switch (o.action) {
+                            case RunAction::Recall: r = sl.connector->suspend(cr); break;
+                            case RunAction::Delete: r = sl.connector->remove(cr); break;
+                            case RunAction::Release: r = sl.connector->release(cr); break;
+                            }
+                            if (r.outcome != Outcome::Unreachable || attempt >= retry.attempts) break;
+                            if (!backoff(retry.backoffMs << std::min(attempt - 1, 16), o.cancel)) break;
                         }
-                        if (r.outcome != Outcome::Unreachable || attempt >= retry.attempts) break;
-                        if (!backoff(retry.backoffMs << std::min(attempt - 1, 16), o.cancel)) break;
+                        if (r.outcome == Outcome::Unreachable) {
+                            sl.down = true;
+                            sl.downOutcome = r.outcome;
+                            sl.downAnswer = r.answer;
+                        }
+                        if (r.outcome == Outcome::Unreachable)
+                            r.answer += " (after " + std::to_string(res.attempts) + " attempt" + (res.attempts == 1 ? "" : "s") + ")";
                     }
-                    if (r.outcome == Outcome::Unreachable) {
-                        slot.down = true;
-                        slot.downAnswer = r.answer;
-                        r.answer += " (after " + std::to_string(res.attempts) + " attempt" + (res.attempts == 1 ? "" : "s") + ")";
+                    return r;
+                };
+                ConnectorResult r = ask(slot, ref);
+                // The copy moves on its own: a queued copy is delivered, a held one released.
+                // Not where the request looked: look at the other place of the same server.
+                if (o.action == RunAction::Recall && r.outcome == Outcome::NotFound
+                    && (req.place == Place::Mailbox || req.place == Place::Queue)) {
+                    const Place other = req.place == Place::Queue ? Place::Mailbox : Place::Queue;
+                    const std::string kind = m_dir.connectorKindFor(req.server, other);
+                    if (!kind.empty() && kind != "demo") {
+                        Slot& os = connectors[{req.server, other}];
+                        if (!os.connector && os.error.empty()) os.connector = m_dir.makeConnector(req.server, other, nullptr, &os.error);
+                        CopyRef moved = ref;
+                        moved.place = other;
+                        const ConnectorResult r2 = ask(os, moved);
+                        if (r2.outcome != Outcome::NotFound) {
+                            store.relocate(req.id, other, kind);
+                            res.connector = kind;
+                            const std::string before = r.answer;
+                            r = r2;
+                            r.answer = std::string("not in the ") + placeName(req.place) + " (" + before + "); found in the "
+                                + placeName(other) + ": " + r2.answer;
+                        } else {
+                            r.answer += "; not in the " + std::string(placeName(other)) + " either (" + r2.answer + ")";
+                        }
                     }
                 }
+                // A held copy no longer in the queue may have been released and delivered:
+                // before calling it gone, the recheck looks in the mailbox too.
+                if (o.action == RunAction::Delete && r.absent && req.place == Place::Queue) {
+                    const std::string kind = m_dir.connectorKindFor(req.server, Place::Mailbox);
+                    if (kind == "imap") {
+                        Slot& os = connectors[{req.server, Place::Mailbox}];
+                        if (!os.connector && os.error.empty()) os.connector = m_dir.makeConnector(req.server, Place::Mailbox, nullptr, &os.error);
+                        CopyRef moved = ref;
+                        moved.place = Place::Mailbox;
+                        const ConnectorResult r2 = ask(os, moved);
+                        if (!r2.absent) {
+                            const std::string before = r.answer;
+                            r = r2;
+                            r.answer = "not in the queue (" + before + "); in the mailbox: " + r2.answer;
+                        }
+                    }
+                }
+                res.folder = r.folder;
+                res.readWhileSuspended = r.readWhileSuspended;
+                const ReadState read = r.readWhileSuspended ? ReadState::WhileSuspended
+                                     : (o.action == RunAction::Recall && r.outcome == Outcome::AlreadyRetrieved) ? ReadState::BeforeRecall
+                                                                                                                  : ReadState::Unread;
+                // What was found and the new state in one transaction (one commit per request).
+                Transaction tx(m_db);
+                if (!r.folder.empty() || !r.mailbox.empty() || read != ReadState::Unread)
+                    store.recordFinding(req.id, r.folder, r.mailbox, read);
                 res.outcome = r.outcome;
                 res.answer = r.outcome == Outcome::Failed ? "failed: " + r.answer : r.answer;
                 const State to = targetOf(o.action, r.outcome);
@@ -176,7 +236,11 @@ RunReport RecallRunner::run(const RunOptions& o) {
                     store.audit({0, 0, o.analyst, std::string(action) + "-failed", req.server, req.id, req.messageKey,
                                  req.recipient, stateName(res.from), stateName(res.from), res.answer});
                 }
+                tx.commit();
                 ++rep.outcomes[res.to != res.from ? stateName(res.to) : "failed"];
+                if (r.outcome == Outcome::Suspended || r.outcome == Outcome::AlreadyRetrieved || r.outcome == Outcome::NotFound
+                    || r.outcome == Outcome::Deleted || r.outcome == Outcome::Released)
+                    ++rep.reached;
             }
         } while (false);
         ++rep.processed;

@@ -30,6 +30,8 @@ struct RequestResult {
     Outcome outcome = Outcome::Failed;
     std::string answer;
     int attempts = 0;
+    std::string folder;              // where the copy was found (IMAP folder, "queue:deferred")
+    bool readWhileSuspended = false; // the recheck before delete / release found it read
 };
 
 struct RunProgress {
@@ -51,6 +53,9 @@ struct RunReport {
     std::int64_t runId = 0;
     std::vector<RequestResult> results;
     std::map<std::string, std::int64_t> outcomes; // target state name (or "failed") -> count
+    // Requests that got an answer about their copy from its server (suspended, already read,
+    // not found, deleted, released): 0 with processed > 0 means nothing could be done.
+    std::int64_t reached = 0;
     std::int64_t processed = 0;
     bool cancelled = false;
     std::int64_t elapsedMs = 0;

@@ -10,15 +10,33 @@ namespace mt::recall {
 
 namespace {
 
-constexpr std::array<const char*, 11> kStateNames = {
+constexpr std::array<const char*, 13> kStateNames = {
     "proposed", "approved", "requested", "suspended", "already-retrieved", "not-found",
-    "unreachable", "not-recallable", "deleted", "released", "cascaded"};
+    "unreachable", "auth-failed", "refused", "not-recallable", "deleted", "released", "cascaded"};
+// The words every view uses (issue 16: one vocabulary).
+constexpr std::array<const char*, 13> kStateLabels = {
+    "proposed", "approved", "requested", "suspended", "already read", "not found",
+    "unreachable", "login refused", "refused", "not recallable", "deleted", "released", "already read"};
+constexpr std::array<const char*, 13> kStateDescriptions = {
+    "in a plan, waiting for approval",
+    "approved, not yet sent to the server",
+    "sent to the server, no answer recorded yet",
+    "blocked: held in the queue or moved to the quarantine mailbox, out of the recipient's reach",
+    "the recipient had read it before the recall: the cascade follows what they sent on",
+    "the server has no such copy in any folder or queue",
+    "the server did not answer; the next run retries",
+    "the server refused the connector's login (check the admin user and its password)",
+    "the connector refused the server (certificate, TLS) or its settings; nothing was done",
+    "external recipient, not delivered, or no connector for the server",
+    "deleted after the virus verdict",
+    "released after the clean verdict, with its original flags and date",
+    "the recipient had read it before the recall: the cascade follows what they sent on"};
 
 constexpr const char* kRequestColumns =
     "SELECT id, message_id, message_key, recipient, server, place, coalesce(queue_id, ''), coalesce(delivered_at, 0), "
     "coalesce(connector, ''), coalesce(campaign_id, 0), coalesce(campaign_label, ''), round, coalesce(parent_request_id, 0), "
     "state, coalesce(detail, ''), attempts, coalesce(approved_by, ''), coalesce(approved_at, 0), coalesce(run_id, 0), "
-    "updated_at FROM recall_requests";
+    "updated_at, coalesce(folder, ''), coalesce(mailbox, ''), read_state, coalesce(cascaded_at, 0) FROM recall_requests";
 
 Request readRequest(const SqliteStmt& st) {
     Request r;
@@ -42,6 +60,10 @@ Request readRequest(const SqliteStmt& st) {
     r.approvedAt = st.int64(17);
     r.runId = st.int64(18);
     r.updatedAt = st.int64(19);
+    r.folder = st.text(20);
+    r.mailbox = st.text(21);
+    r.read = readStateFromName(st.text(22));
+    r.cascadedAt = st.int64(23);
     return r;
 }
 
@@ -70,6 +92,8 @@ std::string whereClause(const RequestFilter& f) {
     if (!f.ids.empty()) parts.push_back("id IN " + inList(f.ids));
     if (!f.caseMessageIds.empty()) parts.push_back("message_id IN " + inList(f.caseMessageIds));
     if (f.round >= 0) parts.push_back("round = " + std::to_string(f.round));
+    if (f.readNotCascaded)
+        parts.push_back("(state = 'already-retrieved' OR read_state = 'while-suspended') AND cascaded_at IS NULL");
     std::string w;
     for (std::size_t i = 0; i < parts.size(); ++i) w += (i ? " AND " : " WHERE ") + parts[i];
     return w;
@@ -89,6 +113,44 @@ QString csvField(const std::string& s) {
 std::int64_t nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 
 const char* stateName(State s) { return kStateNames[static_cast<std::size_t>(s)]; }
+const char* stateLabel(State s) { return kStateLabels[static_cast<std::size_t>(s)]; }
+const char* stateDescription(State s) { return kStateDescriptions[static_cast<std::size_t>(s)]; }
+
+const char* readStateName(ReadState r) {
+    switch (r) {
+    case ReadState::Unread: return "";
+    case ReadState::BeforeRecall: return "before-recall";
+    case ReadState::WhileSuspended: return "while-suspended";
+    }
+    return "";
+}
+
+ReadState readStateFromName(std::string_view n) {
+    if (n == "before-recall") return ReadState::BeforeRecall;
+    if (n == "while-suspended") return ReadState::WhileSuspended;
+    return ReadState::Unread;
+}
+
+std::string copyStatusSql() {
+    std::string sql = "(CASE WHEN state IN ('already-retrieved', 'cascaded') AND read_state = 'while-suspended' "
+                      "THEN 'read while suspended' ELSE (CASE state";
+    for (std::size_t i = 0; i < kStateNames.size(); ++i)
+        sql += std::string(" WHEN '") + kStateNames[i] + "' THEN '" + kStateLabels[i] + "'";
+    sql += " ELSE state END || CASE WHEN state IN ('already-retrieved', 'cascaded') THEN '' "
+           "WHEN read_state = 'while-suspended' THEN '; read while suspended' "
+           "WHEN read_state = 'before-recall' THEN '; already read' ELSE '' END) END "
+           "|| CASE WHEN cascaded_at IS NOT NULL THEN '; cascade followed' ELSE '' END)";
+    return sql;
+}
+
+std::string copyStatus(State s, ReadState read, bool cascaded) {
+    const bool readState = s == State::AlreadyRetrieved || s == State::Cascaded;
+    std::string out = readState && read == ReadState::WhileSuspended ? "read while suspended" : stateLabel(s);
+    if (read == ReadState::WhileSuspended && !readState) out += "; read while suspended";
+    else if (read == ReadState::BeforeRecall && !readState) out += "; already read";
+    if (cascaded) out += "; cascade followed";
+    return out;
+}
 
 std::optional<State> stateFromName(std::string_view name) {
     for (std::size_t i = 0; i < kStateNames.size(); ++i)
@@ -109,11 +171,14 @@ bool transitionAllowed(State from, State to) {
     case S::Approved: return to == S::Requested;
     case S::Requested: // the answer; or Requested again when a run resumes after a crash
         return to == S::Suspended || to == S::AlreadyRetrieved || to == S::NotFound || to == S::Unreachable
-            || to == S::Requested;
-    case S::Unreachable: return to == S::Requested;
-    case S::Suspended: return to == S::Deleted || to == S::Released;
+            || to == S::AuthFailed || to == S::Refused || to == S::Requested;
+    case S::Unreachable:
+    case S::AuthFailed:
+    case S::Refused: return to == S::Requested || to == S::Proposed;
+    // Or back with the recipient and read (found so on the recheck before delete / release).
+    case S::Suspended: return to == S::Deleted || to == S::Released || to == S::AlreadyRetrieved;
     case S::AlreadyRetrieved: return to == S::Cascaded;
-    case S::NotFound:
+    case S::NotFound: return to == S::Proposed; // a new plan: the copy has moved (queue -> mailbox)
     case S::Deleted:
     case S::Released:
     case S::Cascaded: return false;
@@ -149,6 +214,7 @@ const char* outcomeName(Outcome o) {
     case Outcome::AlreadyRetrieved: return "already-retrieved";
     case Outcome::NotFound: return "not-found";
     case Outcome::Unreachable: return "unreachable";
+    case Outcome::AuthFailed: return "auth-failed";
     case Outcome::Deleted: return "deleted";
     case Outcome::Released: return "released";
     case Outcome::Failed: return "failed";
@@ -166,6 +232,7 @@ CopyRef Request::copyRef() const {
     c.place = place;
     c.queueId = queueId;
     c.deliveredAt = deliveredAt;
+    c.folder = folder;
     return c;
 }
 
@@ -207,14 +274,24 @@ std::int64_t RecallStore::propose(const PlannedCopy& c, const std::string& analy
     if (created) *created = false;
     const State want = c.recallable ? State::Proposed : State::NotRecallable;
     Transaction tx(m_db);
-    SqliteStmt& sel = cached("SELECT id, state FROM recall_requests WHERE message_id = ?1 AND recipient = ?2 AND server = ?3");
+    SqliteStmt& sel = cached("SELECT id, state, place FROM recall_requests WHERE message_id = ?1 AND recipient = ?2 AND server = ?3");
     sel.bind(1, c.caseMessageId).bind(2, std::string_view(c.recipient)).bind(3, std::string_view(c.server));
     const std::int64_t now = nowMs();
     std::int64_t id = 0;
     if (sel.step()) {
         id = sel.int64(0);
-        const State cur = stateFromName(sel.text(1)).value_or(State::Proposed);
+        State cur = stateFromName(sel.text(1)).value_or(State::Proposed);
+        const std::string wasPlace = sel.text(2);
         sel.reset();
+        // Not found where it was looked for, and the case now says it is elsewhere (the queued
+        // copy has been delivered meanwhile): the request follows its copy.
+        if (cur == State::NotFound && c.recallable && wasPlace != placeName(c.place)) {
+            audit({0, now, analyst, "plan", c.server, id, c.messageKey, c.recipient, stateName(cur), stateName(State::Proposed),
+                   "reopened: the copy has moved (" + wasPlace + " -> " + placeName(c.place) + ")"});
+            SqliteStmt& re = cached("UPDATE recall_requests SET state = 'proposed', approved_by = NULL, approved_at = NULL WHERE id = ?1");
+            re.bind(1, id).exec();
+            cur = State::Proposed;
+        }
         if (cur != State::Proposed && cur != State::NotRecallable) {
             tx.commit();
             return id; // in flight or decided: a plan never resets it
@@ -291,6 +368,23 @@ bool RecallStore::transition(std::int64_t id, State from, State to, const std::s
     audit({0, now, analyst, action, server, id, key, rcpt, stateName(from), stateName(to), ans});
     tx.commit();
     return true;
+}
+
+void RecallStore::recordFinding(std::int64_t id, const std::string& folder, const std::string& mailbox, ReadState read) {
+    SqliteStmt& up = cached(
+        "UPDATE recall_requests SET folder = coalesce(?2, folder), mailbox = coalesce(?3, mailbox), "
+        "read_state = CASE WHEN ?4 = '' THEN read_state ELSE ?4 END WHERE id = ?1");
+    up.bind(1, id).bindTextOrNull(2, folder).bindTextOrNull(3, mailbox).bind(4, std::string_view(readStateName(read))).exec();
+}
+
+void RecallStore::relocate(std::int64_t id, Place place, const std::string& connector) {
+    SqliteStmt& up = cached("UPDATE recall_requests SET place = ?2, connector = ?3 WHERE id = ?1");
+    up.bind(1, id).bind(2, std::string_view(placeName(place))).bindTextOrNull(3, connector).exec();
+}
+
+void RecallStore::markCascaded(std::int64_t id) {
+    SqliteStmt& up = cached("UPDATE recall_requests SET cascaded_at = ?2 WHERE id = ?1 AND cascaded_at IS NULL");
+    up.bind(1, id).bind(2, nowMs()).exec();
 }
 
 bool RecallStore::approve(std::int64_t id, const std::string& analyst) {

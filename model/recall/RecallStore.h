@@ -36,7 +36,12 @@ struct Request {
     std::int64_t approvedAt = 0;
     std::int64_t runId = 0;
     std::int64_t updatedAt = 0;
+    std::string folder;          // where the connector found the copy ("Archive", "queue:deferred")
+    std::string mailbox;         // the mailbox the connector logged in to
+    ReadState read = ReadState::Unread;
+    std::int64_t cascadedAt = 0; // when the cascade followed this read copy (0: not yet)
 
+    std::string status() const { return copyStatus(state, read, cascadedAt != 0); }
     CopyRef copyRef() const;
 };
 
@@ -45,6 +50,9 @@ struct RequestFilter {
     std::vector<std::int64_t> ids;            // these requests (empty: all)
     std::vector<std::int64_t> caseMessageIds; // requests for these messages (empty: all)
     int round = -1;                           // -1: any
+    // Only copies the recipient read (already read, or read while suspended) that the cascade
+    // has not followed yet.
+    bool readNotCascaded = false;
 };
 
 struct AuditEntry {
@@ -94,6 +102,13 @@ public:
     // written) when the request is no longer in `from`. Throws on a move the graph forbids.
     bool transition(std::int64_t id, State from, State to, const std::string& analyst, const std::string& action,
                     const std::string& answer, std::int64_t runId = 0, bool countAttempt = false);
+    // What the connector saw (where the copy was, who it logged in as, whether it had been read),
+    // kept beside the state. Empty strings leave a value as it was; read never goes back to unread.
+    void recordFinding(std::int64_t id, const std::string& folder, const std::string& mailbox, ReadState read);
+    // The copy is found at another place than planned (the queued copy was delivered): from now
+    // on the request acts there.
+    void relocate(std::int64_t id, Place place, const std::string& connector);
+    void markCascaded(std::int64_t id);
     // Approval records who approved, then moves proposed -> approved.
     bool approve(std::int64_t id, const std::string& analyst);
 

@@ -17,13 +17,28 @@ enum class State {
     AlreadyRetrieved, // the recipient had read it: recall failed, the cascade follows
     NotFound,         // the server has no such copy (gone, or never there)
     Unreachable,      // the server did not answer (after retries); can be requested again
+    AuthFailed,       // the server refused the connector's login; can be requested again
+    Refused,          // the connector refused to go on (certificate, TLS, secret); can be requested again
     NotRecallable,    // external recipient, bounced, or no connector for the server
     Deleted,          // virus verdict: removed from quarantine / queue
     Released,         // clean verdict: back in the inbox / released from hold
-    Cascaded,         // virus verdict on a retrieved copy: what the recipient sent on is proposed
+    Cascaded,         // legacy (schema < 6): now already-retrieved with Request::cascadedAt set
 };
 
 const char* stateName(State s);
+// The one vocabulary shown for a copy in the plan, the panel, the map, the report and the
+// exports: a short label ("already read") and a sentence.
+const char* stateLabel(State s);
+const char* stateDescription(State s);
+// Whether the recipient read the copy: a fact kept whatever happens to the copy afterwards.
+enum class ReadState { Unread, BeforeRecall, WhileSuspended };
+const char* readStateName(ReadState r); // "", "before-recall", "while-suspended"
+ReadState readStateFromName(std::string_view n);
+// The status of one copy in words: the state's label, plus the read fact when there is one
+// ("deleted; read while suspended", "already read; cascade followed").
+std::string copyStatus(State s, ReadState read, bool cascaded);
+// The same as an SQL expression over recall_requests' state, read_state and cascaded_at (exports).
+std::string copyStatusSql();
 std::optional<State> stateFromName(std::string_view name);
 // The state graph. Unreachable -> Requested is the retry; NotRecallable and Proposed can be
 // planned again (a connector was added to the directory).
@@ -50,6 +65,7 @@ struct CopyRef {
     Place place = Place::Mailbox;
     std::string queueId;             // the queue id the case knows (Place::Queue)
     std::int64_t deliveredAt = 0;    // ms since epoch UTC
+    std::string folder;              // where the copy was found when suspended (release puts it back there)
 };
 
 enum class Outcome {
@@ -59,13 +75,20 @@ enum class Outcome {
     Unreachable, // transient: worth a retry
     Deleted,
     Released,
+    AuthFailed,  // the server refused the login
     Failed,      // the server answered, but refused (not retried); the request keeps its state
 };
 const char* outcomeName(Outcome o);
 
 struct ConnectorResult {
+    ConnectorResult() = default;
+    ConnectorResult(Outcome o, std::string a) : outcome(o), answer(std::move(a)) {}
     Outcome outcome = Outcome::Failed;
     std::string answer; // the server's answer (or the reason), for the audit trail
+    std::string folder; // where the copy was found (IMAP folder; "queue:deferred", ...)
+    std::string mailbox; // the mailbox logged in to (IMAP)
+    bool readWhileSuspended = false; // a suspended copy found \\Seen on the recheck before delete / release
+    bool absent = false; // remove/release: the copy is not where this connector looks at all
 };
 
 } // namespace mt::recall

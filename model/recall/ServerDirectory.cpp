@@ -71,7 +71,8 @@ bool parseImap(const QJsonValue& v, ImapSettings& s, const QString& where, QStri
     }
     const QJsonObject o = v.toObject();
     if (unknownKeys(o, {"url", "tls", "ca_file", "insecure", "admin_user", "login", "master_separator", "password_env",
-                        "password_file", "password", "quarantine", "inbox", "timeout_s"}, where, error))
+                        "password_file", "password_keyring", "password", "quarantine_account", "quarantine",
+                        "recipient_delimiter", "inbox", "timeout_s"}, where, error))
         return false;
     if (o.contains(QLatin1String("password"))) {
         if (error) *error = where + QStringLiteral(".password: secrets are not kept in this file; use password_env or password_file");
@@ -83,6 +84,9 @@ bool parseImap(const QJsonValue& v, ImapSettings& s, const QString& where, QStri
         || !getString(o, "admin_user", s.adminUser, where, error) || !getString(o, "login", login, where, error)
         || !getString(o, "master_separator", s.masterSeparator, where, error)
         || !getString(o, "password_env", s.passwordEnv, where, error) || !getString(o, "password_file", s.passwordFile, where, error)
+        || !getBool(o, "password_keyring", s.passwordKeyring, where, error)
+        || !getString(o, "quarantine_account", s.quarantineAccount, where, error)
+        || !getString(o, "recipient_delimiter", s.recipientDelimiter, where, error)
         || !getString(o, "quarantine", s.quarantine, where, error) || !getString(o, "inbox", s.inbox, where, error)
         || !getInt(o, "timeout_s", s.timeoutS, 1, 3600, where, error))
         return false;
@@ -95,7 +99,13 @@ bool parseImap(const QJsonValue& v, ImapSettings& s, const QString& where, QStri
         if (error) *error = where + QStringLiteral(".url: no mailbox path, please (the connector picks the folders)");
         return false;
     }
-    if (tls.empty()) s.tls = implicitScheme ? ImapSettings::Tls::Implicit : ImapSettings::Tls::StartTls;
+    if (tls.empty() && !implicitScheme) {
+        // A plain imap:// url is ambiguous: refused here rather than failing every request later.
+        if (error) *error = where + QStringLiteral(".tls: an imap:// url needs \"tls\": \"starttls\" (upgrade to TLS, "
+                                                   "certificate verified) or \"tls\": \"none\" (plain text)");
+        return false;
+    }
+    if (tls.empty()) s.tls = ImapSettings::Tls::Implicit;
     else if (tls == "implicit") s.tls = ImapSettings::Tls::Implicit;
     else if (tls == "starttls") s.tls = ImapSettings::Tls::StartTls;
     else if (tls == "none") s.tls = ImapSettings::Tls::None;
@@ -121,8 +131,13 @@ bool parseImap(const QJsonValue& v, ImapSettings& s, const QString& where, QStri
         if (error) *error = where + QStringLiteral(".admin_user: required");
         return false;
     }
-    if (s.passwordEnv.empty() == s.passwordFile.empty()) {
-        if (error) *error = where + QStringLiteral(": give exactly one of password_env or password_file");
+    if (int(!s.passwordEnv.empty()) + int(!s.passwordFile.empty()) + int(s.passwordKeyring) != 1) {
+        if (error) *error = where + QStringLiteral(": give exactly one of password_env, password_file or password_keyring");
+        return false;
+    }
+    if (s.quarantineAccount.empty() || s.quarantineAccount.find_first_of(" \t\"") != std::string::npos) {
+        if (error) *error = where + QStringLiteral(".quarantine_account: required: the mailbox suspended copies are moved to, "
+                                                   "out of their recipients' reach (e.g. \"quarantine@example.org\")");
         return false;
     }
     if (s.quarantine.empty() || s.inbox.empty() || s.quarantine == s.inbox) {
@@ -291,6 +306,9 @@ QByteArray ServerDirectory::toJson() const {
             if (s.insecure) i.insert(QStringLiteral("insecure"), true);
             if (!s.passwordEnv.empty()) i.insert(QStringLiteral("password_env"), QString::fromStdString(s.passwordEnv));
             if (!s.passwordFile.empty()) i.insert(QStringLiteral("password_file"), QString::fromStdString(s.passwordFile));
+            if (s.passwordKeyring) i.insert(QStringLiteral("password_keyring"), true);
+            i.insert(QStringLiteral("quarantine_account"), QString::fromStdString(s.quarantineAccount));
+            i.insert(QStringLiteral("recipient_delimiter"), QString::fromStdString(s.recipientDelimiter));
             o.insert(QStringLiteral("imap"), i);
         }
         if (e.postfix) {
@@ -384,8 +402,45 @@ std::unique_ptr<Connector> ServerDirectory::makeConnector(const std::string& hos
     }
     if (kind == "postfix") return std::make_unique<PostfixQueueConnector>(*e->postfix);
     std::string password;
-    if (!readSecret(*e->imap, password, error)) return nullptr;
+    if (!secretFor(*e, password, error)) return nullptr;
     return std::make_unique<ImapConnector>(*e->imap, password);
+}
+
+bool ServerDirectory::secretFor(const ServerEntry& e, std::string& out, std::string* error) const {
+    if (!e.imap) return false;
+    if (e.imap->passwordKeyring) {
+        const auto it = m_secrets.find(e.host);
+        if (it == m_secrets.end() || it->second.empty()) {
+            if (error) *error = "the IMAP password of " + e.host + " is kept in the desktop keyring; set it in the GUI "
+                                "(Recall > Server directory), or use password_env / password_file for the command line";
+            return false;
+        }
+        out = it->second;
+        return true;
+    }
+    return readSecret(*e.imap, out, error);
+}
+
+bool ServerDirectory::checkSecrets(QString* error) const {
+    int i = 0;
+    for (const ServerEntry& e : m_entries) {
+        const QString where = QStringLiteral("servers[%1] (%2).imap").arg(i++).arg(QString::fromStdString(e.host));
+        if (!e.imap) continue;
+        std::string secret, why;
+        if (!secretFor(e, secret, &why)) {
+            if (error) *error = where + QStringLiteral(": ") + QString::fromStdString(why);
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string mailboxOf(const std::string& recipient, const std::string& delimiters) {
+    const std::size_t at = recipient.rfind('@');
+    if (delimiters.empty() || at == std::string::npos) return recipient;
+    const std::size_t d = recipient.find_first_of(delimiters);
+    if (d == std::string::npos || d >= at || d == 0) return recipient;
+    return recipient.substr(0, d) + recipient.substr(at);
 }
 
 bool readSecret(const ImapSettings& s, std::string& out, std::string* error) {
@@ -404,7 +459,7 @@ bool readSecret(const ImapSettings& s, std::string& out, std::string* error) {
         return false;
     }
     if ((st.st_mode & 077) != 0) {
-        if (error) *error = "password file " + s.passwordFile + " is readable by others (chmod 600 it)";
+        if (error) *error = "password file " + s.passwordFile + " is readable by others (chmod 600 it); refused";
         return false;
     }
     std::ifstream in(s.passwordFile);

@@ -9,8 +9,10 @@
 //      "imap": {"url": "imaps://mx1.example.org", "tls": "implicit|starttls|none",
 //               "ca_file": "/etc/ssl/our-ca.pem", "insecure": false,
 //               "admin_user": "admin", "login": "master|authzid", "master_separator": "*",
-//               "password_env": "MT_IMAP_PASSWORD" | "password_file": "/root/.mt-imap" (mode 0600),
-//               "quarantine": "Quarantine", "inbox": "INBOX", "timeout_s": 20},
+//               "password_env": "MT_IMAP_PASSWORD" | "password_file": "/root/.mt-imap" (mode 0600)
+//                 | "password_keyring": true (the GUI: the desktop keyring through QtKeychain),
+//               "quarantine_account": "quarantine@example.org", "quarantine": "Quarantine",
+//               "recipient_delimiter": "+", "inbox": "INBOX", "timeout_s": 20},
 //      "postfix": {"command_prefix": ["ssh", "root@mx1"], "config_dir": "/etc/postfix",
 //                  "postqueue": "postqueue", "postsuper": "postsuper", "postcat": "postcat", "timeout_s": 30}},
 //     {"host": "*", "demo": {}}           // every other server: the in-process simulation
@@ -43,7 +45,14 @@ struct ImapSettings {
     enum class Login { MasterSeparator, AuthzId } login = Login::MasterSeparator;
     std::string masterSeparator = "*";
     std::string passwordEnv, passwordFile;
+    bool passwordKeyring = false; // the secret is in the desktop keyring (GUI); see ServerDirectory::setSecret
+    // Suspension moves the copy out of the recipient's mailbox into this account's mailbox
+    // (logged in to the same way as a recipient's: master user or authorization id). Each
+    // recipient has a folder there: <quarantine><delimiter><recipient>.
+    std::string quarantineAccount;
     std::string quarantine = "Quarantine";
+    // Plus-addressing: dave+news@corp is dave@corp's mailbox ("" turns it off).
+    std::string recipientDelimiter = "+";
     std::string inbox = "INBOX";
     int timeoutS = 20;
 };
@@ -97,14 +106,25 @@ public:
     const std::vector<ServerEntry>& entries() const { return m_entries; }
     void addEntry(ServerEntry e) { m_entries.push_back(std::move(e)); }
     bool usesDemo() const;
+    // Everything a run will need, checked before anything is planned or asked: every IMAP
+    // entry's secret can be read (set, file not readable by others, keyring entry given).
+    // False with the reason ("servers[0] (mx1).imap: password file ... is readable by others").
+    bool checkSecrets(QString* error) const;
+    // A secret held in memory for one host's IMAP entry (the GUI fetched it from the keyring).
+    void setSecret(const std::string& host, const std::string& secret) { m_secrets[host] = secret; }
+    bool secretFor(const ServerEntry& e, std::string& out, std::string* error) const;
 
 private:
     std::vector<ServerEntry> m_entries;
     RetryPolicy m_retry;
+    std::map<std::string, std::string> m_secrets; // host -> secret (never written anywhere)
 };
 
 // The secret of an IMAP entry: from password_env or password_file (which must not be readable
 // by group or others). False with `error`.
 bool readSecret(const ImapSettings& s, std::string& out, std::string* error);
+// The mailbox a copy for `recipient` was delivered to: the recipient without its extension
+// ("dave+news@corp" -> "dave@corp" with delimiter "+"; each character of `delimiters` is one).
+std::string mailboxOf(const std::string& recipient, const std::string& delimiters);
 
 } // namespace mt::recall

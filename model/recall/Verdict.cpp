@@ -12,7 +12,7 @@ CascadeReport cascade(SqliteDb& db, const ServerDirectory& dir, const std::strin
     CascadeReport rep;
     RecallStore store(db);
     RequestFilter f;
-    f.states = {State::AlreadyRetrieved};
+    f.readNotCascaded = true;
     f.ids = requestIds;
     const std::vector<Request> retrieved = store.requests(f);
     // What the recipient sent on: the campaign's messages (of the campaign that holds the
@@ -86,12 +86,15 @@ CascadeReport cascade(SqliteDb& db, const ServerDirectory& dir, const std::strin
             round = std::max(round, r.round + 1);
         }
         allSentOn.insert(next.begin(), next.end());
+        const std::string how = r.read == ReadState::WhileSuspended ? "read while suspended" : "already read";
         const std::string answer = next.empty()
-            ? std::string("retrieved, but nothing of the campaign was sent on by ") + r.recipient
-            : r.recipient + " sent on " + std::to_string(next.size()) + " campaign message" + (next.size() == 1 ? "" : "s")
+            ? how + ", but nothing of the campaign was sent on by " + r.recipient
+            : how + ": " + r.recipient + " sent on " + std::to_string(next.size()) + " campaign message" + (next.size() == 1 ? "" : "s")
                   + " (" + mids + "); " + std::to_string(fresh) + " new request" + (fresh == 1 ? "" : "s")
                   + " proposed for round " + std::to_string(r.round + 1);
-        store.transition(r.id, State::AlreadyRetrieved, State::Cascaded, analyst, "cascade", answer);
+        // The request keeps its state (already read, deleted, ...): the read fact stays visible.
+        store.markCascaded(r.id);
+        store.audit({0, 0, analyst, "cascade", r.server, r.id, r.messageKey, r.recipient, stateName(r.state), stateName(r.state), answer});
         ++rep.retrieved;
     }
     tx.commit();
@@ -131,7 +134,7 @@ VerdictReport applyVerdict(SqliteDb& db, const ServerDirectory& dir, const Verdi
     if (virus) {
         if (!(o.cancel && o.cancel->load())) {
             RequestFilter retrieved;
-            retrieved.states = {State::AlreadyRetrieved};
+            retrieved.readNotCascaded = true;
             retrieved.caseMessageIds = messages;
             std::vector<std::int64_t> ids;
             for (const Request& r : store.requests(retrieved)) ids.push_back(r.id);

@@ -1,6 +1,7 @@
 #include "Export.h"
 
 #include "model/CaseReader.h"
+#include "model/recall/RecallTypes.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -28,6 +29,10 @@ constexpr const char* kDetectionColumns =
     "(SELECT group_concat(rule_id, ';') FROM (SELECT DISTINCT rule_id FROM hits h WHERE h.message_id = m.id ORDER BY 1)) AS rules, "
     "(SELECT group_concat(rule_id || ': ' || coalesce(detail, ''), ' | ') FROM (SELECT rule_id, detail FROM hits h "
     "WHERE h.message_id = m.id ORDER BY weight DESC, id)) AS hit_details";
+
+bool hasColumn(QSqlDatabase db, const QString& table, const QString& column) {
+    return db.record(table).indexOf(column) >= 0;
+}
 
 bool hasTable(QSqlDatabase db, const QString& name) {
     QSqlQuery q(db);
@@ -94,7 +99,11 @@ ExportResult exportTable(const QString& casePath, ExportTable table, ExportForma
                           : QString();
                 break;
             case ExportTable::Recall:
-                sql = hasTable(db, QStringLiteral("recall_requests")) ? QStringLiteral("SELECT * FROM recall_requests ORDER BY id") : QString();
+                // Schema 6 adds the copy's status in the one vocabulary (recall::copyStatus).
+                sql = !hasTable(db, QStringLiteral("recall_requests")) ? QString()
+                    : hasColumn(db, QStringLiteral("recall_requests"), QStringLiteral("read_state"))
+                    ? QStringLiteral("SELECT *, %1 AS status FROM recall_requests ORDER BY id").arg(QString::fromStdString(recall::copyStatusSql()))
+                    : QStringLiteral("SELECT * FROM recall_requests ORDER BY id");
                 break;
             case ExportTable::Audit:
                 sql = hasTable(db, QStringLiteral("audit")) ? QStringLiteral("SELECT * FROM audit ORDER BY id") : QString();

@@ -184,6 +184,11 @@ bool loadReportData(const QString& casePath, const ReportOptions& options, Repor
         out.hasRecall = !out.recallStates.isEmpty();
         QSqlQuery q(db);
         q.setForwardOnly(true);
+        if (q.exec(QStringLiteral("SELECT sum(read_state = 'while-suspended'), sum(read_state = 'before-recall') FROM recall_requests"))
+            && q.next()) { // schema 6; older cases have no read_state (the query fails, the counts stay 0)
+            out.recallReadWhileSuspended = q.value(0).toLongLong();
+            out.recallReadBefore = q.value(1).toLongLong();
+        }
         if (q.exec(QStringLiteral("SELECT coalesce(server, ''), state, count(*) FROM recall_requests GROUP BY 1, 2 ORDER BY 1, 3 DESC"))) {
             while (q.next()) {
                 const QString server = q.value(0).toString();

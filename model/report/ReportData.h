@@ -67,6 +67,8 @@ struct ReportData {
     // Recall (empty when the case has no recall tables or no requests).
     bool hasRecall = false;
     QVector<Count> recallStates;             // overall: state, copies
+    qint64 recallReadWhileSuspended = 0;     // copies read while suspended (issue 16; any state now)
+    qint64 recallReadBefore = 0;             // copies read before the recall (already read; any state now)
     QVector<RecallServerRow> recallByServer;
     QVector<AuditRow> audit;
 

@@ -15,6 +15,14 @@
 # Every server-side claim is checked over IMAP (curl) and with `postqueue -j`, never by the
 # application's own word.
 #
+# Issue 16 (recall that truly blocks): suspended copies live in a quarantine service account;
+# the recipients log in with their own password and must not find them anywhere; copies moved
+# to other folders (Archive, Projects), plus-addressed (dave+news@), delivered after the plan
+# (lena, luke), read while suspended (erin, who then sends it on); refused settings (password
+# file readable by others, imap:// without tls, a wrong password) are refused with the reason;
+# the release puts the copy back byte for byte with its flags and internal date
+# (tests/integration/imap_probe.py reads the servers independently of MailTriage).
+#
 # Needs root and postfix dovecot-core dovecot-imapd dovecot-lmtpd swaks curl openssl python3
 # (scripts/install-deps.sh --test). Everything lives in one mktemp -d folder; ports are
 # picked free at run time. The only change outside the folder is one entry in
@@ -35,7 +43,7 @@ say()  { printf '[recall %3ds] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 skip() { echo "SKIP: $*"; exit 77; }
 
 [[ $(id -u) -eq 0 ]] || skip "must run as root (starts Postfix and Dovecot, runs postsuper)"
-for tool in postfix postconf postqueue postsuper postcat dovecot doveconf swaks curl openssl python3; do
+for tool in postfix postconf postqueue postsuper postcat dovecot doveconf swaks curl openssl python3 dbus-run-session gnome-keyring-daemon; do
   command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed (scripts/install-deps.sh --test)"
 done
 [[ -x /usr/lib/dovecot/lmtp && -x /usr/lib/dovecot/imap ]] || skip "dovecot-lmtpd / dovecot-imapd not installed"
@@ -169,12 +177,14 @@ wait_for() {
 }
 
 ADMIN_SECRET=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20)
+QUARANTINE_SECRET=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20)
 fill() {
   sed -e "s|@TMP@|$TMP|g" -e "s|@PF_CONF@|$PF_CONF|g" -e "s|@PF_QUEUE@|$PF_QUEUE|g" \
       -e "s|@PF_DATA@|$PF_DATA|g" -e "s|@DC_CONF@|$DC_CONF|g" -e "s|@DC_RUN@|$DC_RUN|g" \
       -e "s|@DC_STATE@|$DC_STATE|g" -e "s|@DC_MAIL@|$DC_MAIL|g" -e "s|@MYHOSTNAME@|$MYHOSTNAME|g" \
       -e "s|@SMTP_ADDR@|127.0.0.1:$SMTP_PORT|g" -e "s|@LMTP_PORT@|$LMTP_PORT|g" -e "s|@IMAP_PORT@|$IMAP_PORT|g" \
-      -e "s|@DEAD_PORT@|$DEAD_PORT|g" -e "s|@ADMIN_SECRET@|$ADMIN_SECRET|g" "$1" >"$2"
+      -e "s|@DEAD_PORT@|$DEAD_PORT|g" -e "s|@ADMIN_SECRET@|$ADMIN_SECRET|g" \
+      -e "s|@QUARANTINE_SECRET@|$QUARANTINE_SECRET|g" "$1" >"$2"
 }
 say "temporary folder $TMP; ports SMTP $SMTP_PORT IMAP $IMAP_PORT LMTP $LMTP_PORT, dead relay $DEAD_PORT"
 
@@ -190,7 +200,7 @@ chmod 644 "$TMP/tls/ca.pem" "$TMP/tls/server.pem"; chmod 600 "$TMP/tls/server.ke
 
 # ---------------------------------------------------------------- Dovecot
 fill "$HERE/dovecot/dovecot.conf.in" "$DC_CONF/dovecot.conf"
-cp "$HERE/dovecot/users" "$DC_CONF/"
+fill "$HERE/dovecot/users" "$DC_CONF/users"
 fill "$HERE/dovecot/master-users" "$DC_CONF/master-users"
 chmod 644 "$DC_CONF/users" "$DC_CONF/master-users"
 doveconf -c "$DC_CONF/dovecot.conf" -n >"$TMP/doveconf.out" 2>&1 || { cat "$TMP/doveconf.out"; fail "doveconf rejects the config"; }
@@ -236,6 +246,17 @@ send() {
   SENT=$((SENT + 1))
 }
 mid() { echo "$1.$RUNID@mailtriage.test"; }
+
+# imap_probe.py as the master user ("user*admin") or as the user with their own password.
+PROBE=$HERE/imap_probe.py
+probe_master() { local u=$1; shift; python3 "$PROBE" "$IMAP_PORT" "$TMP/tls/ca.pem" "$u*admin" "$ADMIN_SECRET" "$@"; }
+probe_user() { local u=$1; shift; python3 "$PROBE" "$IMAP_PORT" "$TMP/tls/ca.pem" "$u" userpass "$@"; }
+QACCT=quarantine@example.test
+# The quarantine account's folder of a mailbox: Quarantine.<mailbox with the delimiter "." as _>
+qfolder() { echo "Quarantine.${1//./_}"; }
+qcount() { probe_master "$QACCT" count "$(qfolder "$1")" "$2" 2>/dev/null || echo 0; }
+# Copies of MID the user can reach with their own password, in any folder.
+user_total() { probe_user "$1" total "$2"; }
 
 IMAP_MASTER() { echo "$1*admin:$ADMIN_SECRET"; }
 imap() { # imap USER MAILBOX COMMAND -> untagged output (STARTTLS, test CA)
@@ -287,6 +308,9 @@ for r in "${INTERNAL[@]}"; do send "worm-$r" zed@example.test "$r@example.test" 
 send worm-p1 zed@example.test p1@partner.test "$WORM_SUBJ" "$WORM_ATT" "$TMP/worm.bin"
 send worm-p2 zed@example.test p2@partner.test "$WORM_SUBJ" "$WORM_ATT" "$TMP/worm.bin"
 send worm-x  zed@example.test x@outside.test  "$WORM_SUBJ" "$WORM_ATT" "$TMP/worm.bin"
+send worm-davenews zed@example.test dave+news@example.test "$WORM_SUBJ" "$WORM_ATT" "$TMP/worm.bin"
+send worm-lena zed@example.test lena@example.test "$WORM_SUBJ" "$WORM_ATT" "$TMP/worm.bin"
+send worm-luke zed@example.test luke@example.test "$WORM_SUBJ" "$WORM_ATT" "$TMP/worm.bin"
 say "a second, harmless mailing that looks alike: helpdesk@ sends a printer set-up script"
 for r in carol dave hank; do send "drv-$r" helpdesk@example.test "$r@example.test" "New printer driver" "printer-setup.vbs" "$TMP/script.bin"; done
 send drv-p3 helpdesk@example.test p3@partner.test "New printer driver" "printer-setup.vbs" "$TMP/script.bin"
@@ -296,6 +320,8 @@ deferred() { [[ $(queue_state "$1" | awk '{print $1}') == deferred ]]; }
 for r in "${INTERNAL[@]}"; do wait_for "$r's copy" 30 mbox_has "$r@example.test" "$(mid "worm-$r")"; done
 for r in carol dave hank; do wait_for "$r's printer script" 30 mbox_has "$r@example.test" "$(mid "drv-$r")"; done
 for r in p1 p2 p3; do wait_for "$r@partner.test deferred" 30 deferred "$r@partner.test"; done
+wait_for "dave's plus-addressed copy" 30 mbox_has dave@example.test "$(mid worm-davenews)"
+for r in lena luke; do wait_for "$r@example.test deferred (LMTP down)" 30 deferred "$r@example.test"; done
 discarded() { grep -q 'to=<x@outside.test>.*status=sent' "$MAILLOG"; }
 wait_for "x@outside.test handed on" 30 discarded
 say "delivered: 8 copies in mailboxes, 3 deferred for partner.test, 1 handed to outside.test"
@@ -303,6 +329,14 @@ say "delivered: 8 copies in mailboxes, 3 deferred for partner.test, 1 handed to 
 say "alice and bob read the worm over IMAP"
 read_mail alice@example.test "$(mid worm-alice)"
 read_mail bob@example.test "$(mid worm-bob)"
+say "erin files the unread worm in Archive; hank files the printer script in Projects and flags it"
+probe_master erin@example.test move INBOX "$(mid worm-erin)" Archive || fail "could not move erin's copy to Archive"
+probe_master hank@example.test move INBOX "$(mid drv-hank)" Projects || fail "could not move hank's copy to Projects"
+probe_master hank@example.test flag Projects "$(mid drv-hank)" '\Flagged' || fail "could not flag hank's copy"
+HANK_BEFORE=$(probe_master hank@example.test state Projects "$(mid drv-hank)")
+CAROL_DRV_BEFORE=$(probe_master carol@example.test state INBOX "$(mid drv-carol)")
+CAROL_WORM_BEFORE=$(probe_master carol@example.test state INBOX "$(mid worm-carol)")
+check "IMAP: erin's copy is in Archive, unread" 1 "$(probe_master erin@example.test count Archive "$(mid worm-erin)")"
 
 # ---------------------------------------------------------------- import, detect
 import_log() {
@@ -331,7 +365,7 @@ DRV_C=$(campaign_of "$(mid drv-carol)")
 [[ -n $WORM_C ]] || fail "detection did not flag the worm"
 [[ -n $DRV_C ]] || fail "detection did not flag the helpdesk mailing (the clean-verdict half of the test needs it)"
 [[ $WORM_C != "$DRV_C" ]] || fail "worm and mailing ended up in one campaign ($WORM_C)"
-for r in "${INTERNAL[@]}" p1 p2 x; do
+for r in "${INTERNAL[@]}" p1 p2 x davenews lena luke; do
   [[ $(campaign_of "$(mid "worm-$r")") == "$WORM_C" ]] || fail "worm message to $r is not in campaign $WORM_C"
 done
 
@@ -343,10 +377,21 @@ cat >"$TMP/servers.json" <<EOF
   "servers": [
     {"host": "mx1",
      "imap": {"url": "imap://127.0.0.1:$IMAP_PORT", "tls": "starttls", "ca_file": "$TMP/tls/ca.pem",
-              "admin_user": "admin", "login": "master", "password_file": "$TMP/imap-secret", "timeout_s": 15},
+              "admin_user": "admin", "login": "master", "password_file": "$TMP/imap-secret", "timeout_s": 15,
+              "quarantine_account": "$QACCT", "recipient_delimiter": "+"},
      "postfix": {"config_dir": "$PF_CONF"}}
   ]
 }
+EOF
+# Refused settings (issue 16): a password file others can read, imap:// without "tls", a wrong password.
+cp "$TMP/imap-secret" "$TMP/imap-secret-world"; chmod 644 "$TMP/imap-secret-world"
+sed -e "s|$TMP/imap-secret\"|$TMP/imap-secret-world\"|" "$TMP/servers.json" >"$TMP/servers-world.json"
+sed -e 's|"tls": "starttls", ||' "$TMP/servers.json" >"$TMP/servers-plain.json"
+printf 'not-the-password\n' >"$TMP/imap-secret-wrong"; chmod 600 "$TMP/imap-secret-wrong"
+sed -e "s|$TMP/imap-secret\"|$TMP/imap-secret-wrong\"|" "$TMP/servers.json" >"$TMP/servers-badpw.json"
+# The queue only (no IMAP connector for mx1): a delivered copy is then not found.
+cat >"$TMP/servers-pfonly.json" <<EOF
+{"retry": {"attempts": 1, "backoff_ms": 0}, "servers": [{"host": "mx1", "postfix": {"config_dir": "$PF_CONF"}}]}
 EOF
 # The same, but without our CA: certificate verification must refuse the server.
 sed -e 's|"ca_file": "[^"]*",||' "$TMP/servers.json" >"$TMP/servers-noca.json"
@@ -363,28 +408,85 @@ verdict() {
   "$CLI" verdict --case "$CASE" --json "$@" >"$TMP/out/$out" 2>"$TMP/out/$out.err" \
     || { cat "$TMP/out/$out.err"; fail "mailtriage-cli verdict $* failed"; }
 }
+# recall_rc OUTFILE ARGS... -> the exit status (the run may fail on purpose)
+recall_rc() {
+  local out=$1; shift
+  set +e; "$CLI" recall --case "$CASE" --json "$@" >"$TMP/out/$out" 2>"$TMP/out/$out.err"; local rc=$?; set -e
+  echo "$rc"
+}
+# copy_field OUTFILE MID FIELD -> FIELD of that copy in the JSON's "copies"
+copy_field() {
+  python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+print(next((str(c.get(sys.argv[3], "")) for c in d.get("copies", []) if c["message_id"] == sys.argv[2]), "<no such copy>"))' "$TMP/out/$1" "$2" "$3"
+}
+requests_in_case() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM recall_requests").fetchone()[0])' "$CASE"; }
+
+# ---------------------------------------------------------------- refused settings (issue 16, item 5)
+say "refused settings: refused when loaded (plan-only too), with the reason; a wrong password is auth-failed"
+rc=$(recall_rc bad-world.json --campaign "$WORM_C" --servers "$TMP/servers-world.json" --plan-only)
+check "password file readable by others: recall --plan-only refused (exit 1)" 1 "$rc"
+check "password file readable by others: the reason is given" yes "$(grep -q 'readable by others' "$TMP/out/bad-world.json.err" && echo yes || echo no)"
+rc=$(recall_rc bad-plain.json --campaign "$WORM_C" --servers "$TMP/servers-plain.json" --approve-as "Ann Analyst")
+check "imap:// without \"tls\": recall refused (exit 1)" 1 "$rc"
+check "imap:// without \"tls\": the reason names tls" yes "$(grep -q '"tls": "none"' "$TMP/out/bad-plain.json.err" && echo yes || echo no)"
+check "refused settings: no request was planned" 0 "$(requests_in_case)"
+rc=$(recall_rc bad-pw.json --message "$(mid worm-carol)" --servers "$TMP/servers-badpw.json" --approve-as "Ann Analyst")
+check "wrong password: no request reached its server (exit 3)" 3 "$rc"
+check "wrong password: carol's request is auth-failed" auth-failed "$(copy_field bad-pw.json "$(mid worm-carol)" state)"
+check "IMAP: carol's copy untouched in INBOX (sha, flags, date)" "$CAROL_WORM_BEFORE" "$(probe_master carol@example.test state INBOX "$(mid worm-carol)")"
+
+# ---------------------------------------------------------------- copies delivered after the plan (item 3)
+say "plan while lena's and luke's copies wait in the queue; then they are delivered"
+recall p0.json --campaign "$WORM_C" --servers "$TMP/servers.json" --plan-only
+check "plan: lena's copy is in the queue" queue "$(copy_field p0.json "$(mid worm-lena)" place)"
+sed -i -e "s|lmtp:inet:127.0.0.1:$DEAD_PORT|lmtp:inet:127.0.0.1:$LMTP_PORT|" "$PF_CONF/transport"
+postfix -c "$PF_CONF" reload >/dev/null 2>&1 || fail "postfix reload failed"
+for r in lena luke; do postqueue -c "$PF_CONF" -i "$(queue_state "$r@example.test" | awk '{print $2}')"; done
+for r in lena luke; do wait_for "$r's late copy" 30 mbox_has "$r@example.test" "$(mid "worm-$r")"; done
+check "postqueue -j: lena's copy left the queue (delivered)" "" "$(queue_state lena@example.test)"
+say "luke's request with the queue connector only: not in the queue any more, so not found"
+recall r-luke.json --message "$(mid worm-luke)" --servers "$TMP/servers-pfonly.json" --approve-as "Ann Analyst"
+check "luke (queue only): not-found" not-found "$(copy_field r-luke.json "$(mid worm-luke)" state)"
+check "IMAP: luke's copy in his INBOX" 1 "$(count_in luke@example.test INBOX "$(mid worm-luke)")"
 
 # ---------------------------------------------------------------- recall with a CA we do not trust
 say "recall campaign $WORM_C with certificate verification against the system CAs (must be refused)"
 recall r0.json --campaign "$WORM_C" --servers "$TMP/servers-noca.json" --approve-as "Ann Analyst"
 check "untrusted certificate: no copy suspended in a mailbox" 0 "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for r in d["results"] if r["connector"]=="imap" and r["to"]=="suspended"))' <"$TMP/out/r0.json")"
-check "untrusted certificate: mailbox requests unreachable" 5 "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for r in d["results"] if r["connector"]=="imap" and r["to"]=="unreachable"))' <"$TMP/out/r0.json")"
+check "untrusted certificate: mailbox requests refused (not unreachable)" 7 "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for r in d["results"] if r["connector"]=="imap" and r["to"]=="refused"))' <"$TMP/out/r0.json")"
 grep -qi 'certificate' "$TMP/out/r0.json" || fail "the refusal does not name the certificate: $(head -c 600 "$TMP/out/r0.json")"
-for r in "${INTERNAL[@]}"; do check "untrusted certificate: $r's copy still in INBOX" 1 "$(count_in "$r@example.test" INBOX "$(mid "worm-$r")")"; done
+for r in alice bob carol dave lena; do check "untrusted certificate: $r's copy still in INBOX" 1 "$(count_in "$r@example.test" INBOX "$(mid "worm-$r")")"; done
 
 # ---------------------------------------------------------------- recall
 say "recall campaign $WORM_C (approved by Ann Analyst): retries the unreachable requests"
 recall r1.json --campaign "$WORM_C" --servers "$TMP/servers.json" --approve-as "Ann Analyst"
 R1=$(cat "$TMP/out/r1.json")
-check "recall: suspended (3 unread mailboxes + 2 queued)" 5 "$(json states.suspended <<<"$R1")"
+check "recall: suspended (carol, dave, dave+news, erin, lena + 2 queued)" 7 "$(json states.suspended <<<"$R1")"
 check "recall: already_retrieved (alice, bob)" 2 "$(json states.already_retrieved <<<"$R1")"
 check "recall: not_recallable (outside.test)" 1 "$(json states.not_recallable <<<"$R1")"
 check "recall: unreachable" 0 "$(json states.unreachable <<<"$R1")"
-check "recall: per server mx1 suspended" 5 "$(json servers.mx1.suspended <<<"$R1")"
-for r in carol dave erin; do
-  check "IMAP: $r's worm copy in Quarantine" 1 "$(count_in "$r@example.test" Quarantine "$(mid "worm-$r")")"
-  check "IMAP: $r's worm copy gone from INBOX" 0 "$(count_in "$r@example.test" INBOX "$(mid "worm-$r")")"
+check "recall: refused / auth-failed left" 0 "$(( $(json states.refused <<<"$R1") + $(json states.auth_failed <<<"$R1") ))"
+check "recall: per server mx1 suspended" 7 "$(json servers.mx1.suspended <<<"$R1")"
+for r in carol dave erin lena; do
+  check "IMAP: $r's worm copy in the quarantine account" 1 "$(qcount "$r@example.test" "$(mid "worm-$r")")"
+  check "IMAP: $r's worm copy in none of $r's folders (master user)" "" "$(probe_master "$r@example.test" everywhere "$(mid "worm-$r")")"
+  check "IMAP: $r, logging in with their own password, cannot reach it" 0 "$(user_total "$r@example.test" "$(mid "worm-$r")")"
 done
+check "IMAP: the quarantined copy is carol's copy byte for byte, unread" "$CAROL_WORM_BEFORE" \
+      "$(probe_master "$QACCT" state "$(qfolder carol@example.test)" "$(mid worm-carol)")"
+check "IMAP: carol cannot open the quarantine folder" no "$(probe_user carol@example.test select "$(qfolder carol@example.test)" 2>/dev/null && echo yes || echo no)"
+check "IMAP: carol's password does not open the quarantine account" 3 "$(set +e; python3 "$PROBE" "$IMAP_PORT" "$TMP/tls/ca.pem" "$QACCT" userpass folders >/dev/null 2>&1; echo $?)"
+check "plan: erin's copy was found in Archive (every folder searched)" Archive "$(copy_field r1.json "$(mid worm-erin)" folder)"
+check "IMAP: erin's Archive no longer has it" 0 "$(probe_master erin@example.test count Archive "$(mid worm-erin)")"
+check "plus-addressing: dave+news's copy suspended" suspended "$(copy_field r1.json "$(mid worm-davenews)" state)"
+check "plus-addressing: the mailbox logged in to is dave's" dave@example.test "$(copy_field r1.json "$(mid worm-davenews)" mailbox)"
+check "IMAP: dave+news's copy in dave's quarantine folder" 1 "$(qcount dave@example.test "$(mid worm-davenews)")"
+check "IMAP: dave cannot reach the dave+news copy" 0 "$(user_total dave@example.test "$(mid worm-davenews)")"
+check "late delivery: lena's request followed its copy to the mailbox" mailbox "$(copy_field r1.json "$(mid worm-lena)" place)"
+check "late delivery: lena's copy suspended" suspended "$(copy_field r1.json "$(mid worm-lena)" state)"
+check "late delivery: luke's (queue-only) request stays not-found until the case shows the delivery" not-found \
+      "$(copy_field r1.json "$(mid worm-luke)" state)"
 for r in alice bob; do
   check "IMAP: $r's (read) copy still in INBOX" 1 "$(count_in "$r@example.test" INBOX "$(mid "worm-$r")")"
 done
@@ -396,7 +498,7 @@ AUDIT_BEFORE=$("$CLI" audit --case "$CASE" | grep -c $'\tresult\t' || true)
 recall r2.json --campaign "$WORM_C" --servers "$TMP/servers.json" --approve-as "Ann Analyst"
 check "second recall: requests processed" 0 "$(json processed <"$TMP/out/r2.json")"
 check "second recall: audit has no new server result" "$AUDIT_BEFORE" "$("$CLI" audit --case "$CASE" | grep -c $'\tresult\t' || true)"
-for r in carol dave erin; do check "IMAP: $r still has exactly one copy in Quarantine" 1 "$(count_in "$r@example.test" Quarantine "$(mid "worm-$r")")"; done
+for r in carol dave erin; do check "IMAP: $r still has exactly one copy in quarantine" 1 "$(qcount "$r@example.test" "$(mid "worm-$r")")"; done
 
 say "a crash after the server acted, before the answer was recorded: the next run resumes"
 # Put carol's and p1's requests back to 'requested' as a killed run would leave them (their
@@ -411,16 +513,18 @@ sys.exit(0 if n == 2 else 1)
 PY
 recall r2b.json --campaign "$WORM_C" --servers "$TMP/servers.json" --approve-as "Ann Analyst"
 check "resume: requests processed (the two interrupted ones)" 2 "$(json processed <"$TMP/out/r2b.json")"
-check "resume: both suspended again" 5 "$(json states.suspended <"$TMP/out/r2b.json")"
+check "resume: both suspended again" 7 "$(json states.suspended <"$TMP/out/r2b.json")"
 check "resume: the server's answer says it was already done" 2 "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for r in d["results"] if r["answer"].startswith("already")))' <"$TMP/out/r2b.json")"
-check "IMAP: carol has exactly one copy in Quarantine" 1 "$(count_in carol@example.test Quarantine "$(mid worm-carol)")"
+check "IMAP: carol has exactly one copy in quarantine" 1 "$(qcount carol@example.test "$(mid worm-carol)")"
+check "IMAP: and none in her own folders" "" "$(probe_master carol@example.test everywhere "$(mid worm-carol)")"
 check "postqueue -j: p1@partner.test still on hold" hold "$(queue_state p1@partner.test | awk '{print $1}')"
 
 # ---------------------------------------------------------------- the other campaign: recall (authzid login)
 say "recall campaign $DRV_C with SASL PLAIN + authorization id"
 recall r3.json --campaign "$DRV_C" --servers "$TMP/servers-authzid.json" --approve-as "Ann Analyst"
 check "helpdesk recall: suspended (3 mailboxes + 1 queued)" 4 "$(json states.suspended <"$TMP/out/r3.json")"
-for r in carol dave hank; do check "IMAP: $r's printer script in Quarantine" 1 "$(count_in "$r@example.test" Quarantine "$(mid "drv-$r")")"; done
+for r in carol dave hank; do check "IMAP: $r's printer script in quarantine" 1 "$(qcount "$r@example.test" "$(mid "drv-$r")")"; done
+check "plan: hank's printer script was found in Projects" Projects "$(copy_field r3.json "$(mid drv-hank)" folder)"
 check "postqueue -j: p3@partner.test on hold" hold "$(queue_state p3@partner.test | awk '{print $1}')"
 
 # ---------------------------------------------------------------- alice sends it on
@@ -429,38 +533,86 @@ send worm-alice-frank alice@example.test frank@example.test "$WORM_SUBJ" "$WORM_
 send worm-alice-gina alice@example.test gina@example.test "$WORM_SUBJ" "$WORM_ATT" "$TMP/worm.bin"
 wait_for "frank's copy" 30 mbox_has frank@example.test "$(mid worm-alice-frank)"
 wait_for "gina's copy" 30 mbox_has gina@example.test "$(mid worm-alice-gina)"
+say "erin's suspended copy is opened in quarantine, and erin's machine sends the worm on to hank"
+probe_master "$QACCT" read "$(qfolder erin@example.test)" "$(mid worm-erin)" || fail "could not open erin's quarantined copy"
+check "IMAP: erin's quarantined copy is now \\Seen" yes "$(probe_master "$QACCT" state "$(qfolder erin@example.test)" "$(mid worm-erin)" | grep -q 'Seen' && echo yes || echo no)"
+send worm-erin-hank erin@example.test hank@example.test "$WORM_SUBJ" "$WORM_ATT" "$TMP/worm.bin"
+say "dave's suspended copy is put back in his INBOX by someone else, and dave reads it"
+probe_master "$QACCT" transfer "$(qfolder dave@example.test)" "$(mid worm-dave)" "dave@example.test*admin" INBOX \
+  || fail "could not put dave's copy back"
+probe_user dave@example.test read INBOX "$(mid worm-dave)" || fail "dave could not read the copy put back"
+wait_for "hank's copy from erin" 30 mbox_has hank@example.test "$(mid worm-erin-hank)"
 sleep 1   # let the removed lines reach the log
 import_log; detect
 WORM_C2=$(campaign_of "$(mid worm-alice)")
 [[ -n $WORM_C2 ]] || fail "re-detection lost the worm"
 check "alice's forward is in the worm campaign" "$WORM_C2" "$(campaign_of "$(mid worm-alice-frank)")"
+check "erin's forward is in the worm campaign" "$WORM_C2" "$(campaign_of "$(mid worm-erin-hank)")"
+say "the case now shows luke's delivery: a new plan reopens his not-found request (admin password from the desktop keyring)"
+# Issue 16, item 6: the secret in a real Secret Service (gnome-keyring on a private D-Bus, its
+# keyring files under $TMP), written and read through QtKeychain; servers-keyring.json names no secret.
+sed -e "s|\"password_file\": \"$TMP/imap-secret\"|\"password_keyring\": true|" "$TMP/servers.json" >"$TMP/servers-keyring.json"
+mkdir -p "$TMP/keyring-home"; chmod 700 "$TMP/keyring-home"
+cat >"$TMP/keyring-run.sh" <<EOF
+set -u
+echo -n keyring-unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+"$CLI" recall --case "$CASE" --json --message "$(mid worm-luke)" --servers "$TMP/servers-keyring.json" --approve-as "Ann Analyst" \
+  >"$TMP/out/r-luke-nokey.json" 2>"$TMP/out/r-luke-nokey.json.err"; echo \$? >"$TMP/out/nokey.rc"
+printf '%s\n' "$ADMIN_SECRET" | "$CLI" keyring --host mx1 --set >"$TMP/out/keyring-set.out" 2>&1; echo \$? >"$TMP/out/keyring-set.rc"
+"$CLI" recall --case "$CASE" --json --message "$(mid worm-luke)" --servers "$TMP/servers-keyring.json" --approve-as "Ann Analyst" \
+  >"$TMP/out/r-luke2.json" 2>"$TMP/out/r-luke2.json.err"; echo \$? >"$TMP/out/r-luke2.rc"
+EOF
+HOME="$TMP/keyring-home" XDG_DATA_HOME="$TMP/keyring-home/data" XDG_CONFIG_HOME="$TMP/keyring-home/config" \
+  XDG_CACHE_HOME="$TMP/keyring-home/cache" XDG_RUNTIME_DIR="$TMP/keyring-home/run" \
+  timeout 120 dbus-run-session -- bash "$TMP/keyring-run.sh" 2>"$TMP/out/keyring-session.err" || true
+check "keyring: no password in the keyring yet: refused when loaded (exit 1)" 1 "$(cat "$TMP/out/nokey.rc" 2>/dev/null)"
+check "keyring: the refusal names the keyring" yes "$(grep -qi 'keyring' "$TMP/out/r-luke-nokey.json.err" && echo yes || echo no)"
+check "keyring: mailtriage-cli keyring --set stored it" 0 "$(cat "$TMP/out/keyring-set.rc" 2>/dev/null)"
+check "keyring: recall with the keyring's password" 0 "$(cat "$TMP/out/r-luke2.rc" 2>/dev/null)"
+[[ -s $TMP/out/r-luke2.json ]] || { cat "$TMP/out/r-luke2.json.err" "$TMP/out/keyring-session.err" "$TMP/out/keyring-set.out"; fail "the keyring run wrote nothing"; }
+check "keyring: the secret is not in servers-keyring.json" 0 "$(grep -c -F "$ADMIN_SECRET" "$TMP/servers-keyring.json" || true)"
+check "keyring: the secret is not in the case file" 0 "$(grep -c -a -F "$ADMIN_SECRET" "$CASE" || true)"
+check "keyring: the secret is in the keyring's own (encrypted) files only, not in plain text" 0 \
+      "$(grep -r -l -a -F "$ADMIN_SECRET" "$TMP/keyring-home" 2>/dev/null | wc -l)"
+check "luke: request reopened and suspended" suspended "$(copy_field r-luke2.json "$(mid worm-luke)" state)"
+check "IMAP: luke's copy in the quarantine account" 1 "$(qcount luke@example.test "$(mid worm-luke)")"
+check "IMAP: luke cannot reach it with his own password" 0 "$(user_total luke@example.test "$(mid worm-luke)")"
 
 # ---------------------------------------------------------------- verdict virus
 say "verdict virus on campaign $WORM_C2 (Bea Boss)"
 verdict v1.json --campaign "$WORM_C2" virus --servers "$TMP/servers.json" --approve-as "Bea Boss"
 V1=$(cat "$TMP/out/v1.json")
-check "virus: deleted (3 quarantined + 2 held)" 5 "$(json deleted <<<"$V1")"
-check "virus: states.deleted" 5 "$(json states.deleted <<<"$V1")"
-check "virus: states.cascaded (alice, bob)" 2 "$(json states.cascaded <<<"$V1")"
-check "virus: cascade proposes frank and gina" 2 "$(json cascade.proposed <<<"$V1")"
+check "virus: deleted (5 quarantined + 2 held)" 7 "$(json deleted <<<"$V1")"
+check "virus: states.deleted" 7 "$(json states.deleted <<<"$V1")"
+check "virus: already read stays visible after the verdict (alice, bob; dave read it back in INBOX)" 3 "$(json states.already_retrieved <<<"$V1")"
+check "virus: dave's copy, out of quarantine and read, says so" "read while suspended; cascade followed" "$(copy_field v1.json "$(mid worm-dave)" status)"
+check "IMAP: dave's read copy is not deleted from his INBOX unasked" 1 "$(count_in dave@example.test INBOX "$(mid worm-dave)")"
+check "virus: states.cascaded (the fact is no longer hidden by it)" 0 "$(json states.cascaded <<<"$V1")"
+check "virus: alice's copy says already read; cascade followed" "already read; cascade followed" "$(copy_field v1.json "$(mid worm-alice)" status)"
+check "virus: read while suspended found on the recheck (erin, dave)" 2 "$(json read_while_suspended <<<"$V1")"
+check "virus: erin's copy says deleted; read while suspended" "deleted; read while suspended; cascade followed" "$(copy_field v1.json "$(mid worm-erin)" status)"
+check "virus: the cascade follows alice, bob, erin and dave" 4 "$(json cascade.retrieved <<<"$V1")"
+check "virus: cascade proposes frank, gina (alice) and hank (erin)" 3 "$(json cascade.proposed <<<"$V1")"
 check "virus: cascade round" 1 "$(json cascade.next_round <<<"$V1")"
-for r in carol dave erin; do
-  check "IMAP: $r's worm copy gone from Quarantine" 0 "$(count_in "$r@example.test" Quarantine "$(mid "worm-$r")")"
-  check "IMAP: $r's worm copy not back in INBOX" 0 "$(count_in "$r@example.test" INBOX "$(mid "worm-$r")")"
+for r in carol erin lena luke; do
+  check "IMAP: $r's worm copy gone from quarantine" 0 "$(qcount "$r@example.test" "$(mid "worm-$r")")"
+  check "IMAP: $r's worm copy not back in any folder" "" "$(probe_master "$r@example.test" everywhere "$(mid "worm-$r")")"
 done
+check "IMAP: the dave+news copy gone from quarantine" 0 "$(qcount dave@example.test "$(mid worm-davenews)")"
 for r in p1 p2; do check "postqueue -j: $r@partner.test deleted from the queue" "" "$(queue_state "$r@partner.test")"; done
 for r in alice bob; do check "IMAP: $r's read copy untouched (no verdict deletes unconfirmed copies)" 1 "$(count_in "$r@example.test" INBOX "$(mid "worm-$r")")"; done
-check "IMAP: carol's printer script still in Quarantine (other campaign)" 1 "$(count_in carol@example.test Quarantine "$(mid drv-carol)")"
+check "IMAP: carol's printer script still in quarantine (other campaign)" 1 "$(qcount carol@example.test "$(mid drv-carol)")"
 check "postqueue -j: p3@partner.test still on hold (other campaign)" hold "$(queue_state p3@partner.test | awk '{print $1}')"
 
 say "recall the proposed cascade round"
 recall r4.json --proposed --servers "$TMP/servers.json" --approve-as "Ann Analyst"
-check "cascade round: suspended" 2 "$(json states.suspended <"$TMP/out/r4.json")"
-for r in frank gina; do check "IMAP: $r's copy (sent on by alice) in Quarantine" 1 "$(count_in "$r@example.test" Quarantine "$(mid "worm-alice-$r")")"; done
+check "cascade round: suspended" 3 "$(json states.suspended <"$TMP/out/r4.json")"
+for r in frank gina; do check "IMAP: $r's copy (sent on by alice) in quarantine" 1 "$(qcount "$r@example.test" "$(mid "worm-alice-$r")")"; done
+check "IMAP: hank's copy (sent on by erin, read while suspended) in quarantine" 1 "$(qcount hank@example.test "$(mid worm-erin-hank)")"
 verdict v2.json --campaign "$WORM_C2" virus --servers "$TMP/servers.json" --approve-as "Bea Boss"
-check "second virus verdict: deleted the cascade round" 2 "$(json deleted <"$TMP/out/v2.json")"
+check "second virus verdict: deleted the cascade round" 3 "$(json deleted <"$TMP/out/v2.json")"
 check "second virus verdict: nothing more to cascade" 0 "$(json cascade.proposed <"$TMP/out/v2.json")"
-for r in frank gina; do check "IMAP: $r's copy gone" 0 "$(( $(count_in "$r@example.test" Quarantine "$(mid "worm-alice-$r")") + $(count_in "$r@example.test" INBOX "$(mid "worm-alice-$r")") ))"; done
+for r in frank gina; do check "IMAP: $r's copy gone" "" "$(probe_master "$r@example.test" everywhere "$(mid "worm-alice-$r")")$(qcount "$r@example.test" "$(mid "worm-alice-$r")" | sed 's/^0$//')"; done
 
 # ---------------------------------------------------------------- verdict clean
 DRV_C2=$(campaign_of "$(mid drv-carol)")
@@ -468,10 +620,13 @@ say "verdict clean on campaign $DRV_C2"
 verdict v3.json --campaign "$DRV_C2" clean --servers "$TMP/servers.json" --approve-as "Bea Boss"
 check "clean: released (3 mailboxes + 1 held)" 4 "$(json released <"$TMP/out/v3.json")"
 check "clean: allow entries recorded" 1 "$(json allow_entries <"$TMP/out/v3.json")"
-for r in carol dave hank; do
-  check "IMAP: $r's printer script back in INBOX" 1 "$(count_in "$r@example.test" INBOX "$(mid "drv-$r")")"
-  check "IMAP: $r's printer script out of Quarantine" 0 "$(count_in "$r@example.test" Quarantine "$(mid "drv-$r")")"
-done
+for r in carol dave hank; do check "IMAP: $r's printer script out of quarantine" 0 "$(qcount "$r@example.test" "$(mid "drv-$r")")"; done
+for r in carol dave; do check "IMAP: $r's printer script back in INBOX" 1 "$(count_in "$r@example.test" INBOX "$(mid "drv-$r")")"; done
+check "IMAP: hank's printer script back in Projects, byte for byte, flags and internal date" "$HANK_BEFORE" \
+      "$(probe_master hank@example.test state Projects "$(mid drv-hank)")"
+check "IMAP: carol's printer script back byte for byte, unread, same internal date" "$CAROL_DRV_BEFORE" \
+      "$(probe_master carol@example.test state INBOX "$(mid drv-carol)")"
+check "IMAP: hank can read his released copy with his own password" "Projects:1" "$(probe_user hank@example.test everywhere "$(mid drv-hank)")"
 st=$(queue_state p3@partner.test | awk '{print $1}')
 check "postqueue -j: p3@partner.test released from hold (still queued)" yes "$([[ -n $st && $st != hold ]] && echo yes || echo "no ($st)")"
 detect
@@ -482,7 +637,7 @@ check "detection skips the allowed mailing" "" "$(campaign_of "$(mid drv-carol)"
 "$CLI" audit --case "$CASE" --csv "$TMP/out/audit.csv" >/dev/null || fail "audit --csv failed"
 check "audit CSV header" "id,time,analyst,action,server,request_id,message_id,recipient,from,to,answer" "$(head -n 1 "$TMP/out/audit.csv" | tr -d '\r')"
 check "audit names the approver of the deletes" yes "$(grep -q ',Bea Boss,delete,mx1,' "$TMP/out/audit.csv" && echo yes || echo no)"
-check "audit keeps the server's answer to UID MOVE" yes "$(grep -q 'moved to Quarantine' "$TMP/out/audit.csv" && echo yes || echo no)"
+check "audit keeps the server's answer to the move into quarantine" yes "$(grep -q 'moved to quarantine' "$TMP/out/audit.csv" && echo yes || echo no)"
 check "audit keeps postsuper's work" yes "$(grep -q 'postsuper -h ' "$TMP/out/audit.csv" && echo yes || echo no)"
 if python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM audit"); c.commit()' "$CASE" 2>/dev/null; then
   echo "  FAIL  the audit trail accepted a DELETE"; ERRORS=$((ERRORS + 1))

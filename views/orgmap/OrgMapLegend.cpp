@@ -76,7 +76,7 @@ void OrgMapLegend::paintEvent(QPaintEvent*) {
     y += 3 * lh;
     // Recall.
     {
-        const std::pair<RecallKind, QString> kinds[] = {{RecallKind::Suspended, tr("suspended")}, {RecallKind::Failed, tr("failed")},
+        const std::pair<RecallKind, QString> kinds[] = {{RecallKind::Suspended, tr("suspended")}, {RecallKind::Failed, tr("read / not recalled")},
                                                         {RecallKind::Deleted, tr("deleted")}};
         int x = x0;
         p.setFont(bold);

@@ -622,7 +622,7 @@ QString OrgMapView::unitTooltip(int unit) const {
         t += QStringLiteral("<br>no flagged mail");
     }
     const RecallCounts r = recallCounts(unit);
-    if (!r.isEmpty()) t += QStringLiteral("<br>recall: %1 suspended, %2 failed, %3 deleted").arg(r.suspended).arg(r.failed).arg(r.deleted);
+    if (!r.isEmpty()) t += QStringLiteral("<br>recall: %1 suspended, %2 read or not recalled, %3 deleted").arg(r.suspended).arg(r.failed).arg(r.deleted);
     const std::vector<int> top = topUsers(unit, 5);
     for (int user : top)
         t += QStringLiteral("<br>&nbsp;&nbsp;%1: %2 sent, %3 received")

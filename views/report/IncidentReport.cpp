@@ -8,6 +8,10 @@
 #include <QPainter>
 #include <QTimeZone>
 
+#include "model/recall/RecallTypes.h"
+
+#include <optional>
+
 #include <algorithm>
 #include <map>
 
@@ -40,19 +44,12 @@ QString figureMissing(const QString& what) {
     return QStringLiteral("<p class='muted'>%1 is not available in this build of the report.</p>").arg(esc(what));
 }
 
-// What each recall state means, for the summary.
+// What each recall state means, for the summary: the words of the plan, the panel and the
+// exports (recall::stateLabel, recall::stateDescription).
 QString stateTitle(const QString& s) {
-    static const QHash<QString, QString> titles{
-        {QStringLiteral("suspended"), QStringLiteral("suspended (blocked before anyone read it)")},
-        {QStringLiteral("already_retrieved"), QStringLiteral("already retrieved (read before the recall)")},
-        {QStringLiteral("already-retrieved"), QStringLiteral("already retrieved (read before the recall)")},
-        {QStringLiteral("not_found"), QStringLiteral("not found on the server")},
-        {QStringLiteral("not-found"), QStringLiteral("not found on the server")},
-        {QStringLiteral("unreachable"), QStringLiteral("server unreachable")},
-        {QStringLiteral("not_recallable"), QStringLiteral("not recallable (external recipient)")},
-        {QStringLiteral("not-recallable"), QStringLiteral("not recallable (external recipient)")},
-    };
-    return titles.value(s, s);
+    const std::optional<recall::State> st = recall::stateFromName(s.toStdString());
+    if (!st) return s;
+    return QStringLiteral("%1 (%2)").arg(QString::fromLatin1(recall::stateLabel(*st)), QString::fromLatin1(recall::stateDescription(*st)));
 }
 
 } // namespace
@@ -197,6 +194,8 @@ ReportResult writeIncidentReport(const ReportData& d, const ReportRequest& reque
                     c.name == QLatin1String("unreachable"))
                     failed += c.value;
             row(QStringLiteral("Copies not recalled (read, not found, unreachable, external)"), num(failed));
+            row(QStringLiteral("Copies already read before the recall"), num(d.recallReadBefore));
+            row(QStringLiteral("Copies read while suspended"), num(d.recallReadWhileSuspended));
         } else {
             row(QStringLiteral("Recall"), QStringLiteral("no recall run"));
         }
