@@ -344,6 +344,36 @@ CREATE TABLE IF NOT EXISTS live_alerts(
 );
 CREATE INDEX IF NOT EXISTS live_alerts_anchor ON live_alerts(anchor_message_id);
 )SQL",
+    // 5 -> 6: real logs (issue 15). Every reject line is one event: the old key (server, second,
+    // client, sender, recipient, stage) merged hundreds of a bot's identical attempts into one.
+    // The key now holds the daemon's pid, the queue id and the line's number among lines alike in
+    // all of these (so re-importing a file still adds nothing); the key's columns are never NULL,
+    // because NULLs never collide in a UNIQUE index. And copies by queue id: a hop reaches the
+    // next copy by its queue id even when the two sides carry different or no Message-IDs.
+    R"SQL(
+CREATE TABLE rejects_v6(
+  id INTEGER PRIMARY KEY,
+  server_id INTEGER NOT NULL REFERENCES servers(id),
+  time INTEGER NOT NULL,
+  client_host TEXT,
+  client_ip TEXT NOT NULL DEFAULT '',
+  sender TEXT NOT NULL DEFAULT '',
+  recipient TEXT NOT NULL DEFAULT '',
+  stage TEXT NOT NULL DEFAULT '',
+  reason TEXT,
+  import_id INTEGER REFERENCES imports(id),
+  pid TEXT NOT NULL DEFAULT '',        -- the logging daemon's pid, when the line has one
+  queue_id TEXT NOT NULL DEFAULT '',   -- a reject under a queue id (after DATA, cleanup, smtpd)
+  seq INTEGER NOT NULL DEFAULT 0,      -- 0, 1, ... among lines identical in all the other key columns
+  UNIQUE(server_id, time, pid, queue_id, client_ip, sender, recipient, stage, seq)
+);
+INSERT OR IGNORE INTO rejects_v6(id, server_id, time, client_host, client_ip, sender, recipient, stage, reason, import_id)
+SELECT id, server_id, time, client_host, coalesce(client_ip, ''), coalesce(sender, ''), coalesce(recipient, ''),
+       coalesce(stage, ''), reason, import_id FROM rejects;
+DROP TABLE rejects;
+ALTER TABLE rejects_v6 RENAME TO rejects;
+CREATE INDEX IF NOT EXISTS copies_queue ON copies(queue_id);
+)SQL",
 };
 
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -354,7 +384,7 @@ std::int64_t nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 } // namespace
 
 struct CaseStore::Statements {
-    SqliteStmt selectDeliveryId, updateHop, updateOrigin, insertLogUser;
+    SqliteStmt selectDeliveryId, selectCopyMessage, updateHop, updateOrigin, insertLogUser;
     SqliteStmt insertMessage, insertCopy, upsertMessage, upsertCopy, upsertDelivery, insertAttachment, insertReject, upsertOrgUser,
         insertIssue, insertServer, selectServer, insertUnit, selectUnit;
 };
@@ -428,7 +458,6 @@ struct CaseStore::BulkLink {
     std::unordered_set<std::string> users, localDomains;
     // This file's share; the id lists may repeat ids (sorted and made unique by link()).
     std::vector<std::int64_t> fileHops, fileMessages;
-    std::unordered_set<std::int64_t> fileInvalidMessages;
     std::vector<std::string> fileRecipients, fileSenders;
 
     // The hop found its next copy.
@@ -465,7 +494,6 @@ struct CaseStore::BulkLink {
     void clearFile() {
         fileHops.clear();
         fileMessages.clear();
-        fileInvalidMessages.clear();
         fileRecipients.clear();
         fileSenders.clear();
     }
@@ -557,8 +585,9 @@ ON CONFLICT(copy_id, recipient) DO UPDATE SET
 WHERE excluded.time >= deliveries.time)SQL");
     s.insertAttachment = m_db.prepare("INSERT OR IGNORE INTO attachments(message_id, name) VALUES(?1, ?2)");
     s.insertReject = m_db.prepare(R"SQL(
-INSERT OR IGNORE INTO rejects(server_id, time, client_host, client_ip, sender, recipient, stage, reason, import_id)
-VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))SQL");
+INSERT OR IGNORE INTO rejects(server_id, time, client_host, client_ip, sender, recipient, stage, reason, import_id, pid,
+                              queue_id, seq)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))SQL");
     s.upsertOrgUser = m_db.prepare(R"SQL(
 INSERT INTO users(email, name, unit_id, manager_email, workstation, server, source)
 VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'org')
@@ -572,6 +601,7 @@ ON CONFLICT(email) DO UPDATE SET
     s.selectServer = m_db.prepare("SELECT id FROM servers WHERE name = ?1");
     s.insertUnit = m_db.prepare("INSERT INTO units(parent_id, name, path) VALUES(?1, ?2, ?3) ON CONFLICT(path) DO NOTHING");
     s.selectUnit = m_db.prepare("SELECT id FROM units WHERE path = ?1");
+    s.selectCopyMessage = m_db.prepare("SELECT message_id FROM copies WHERE server_id = ?1 AND first_seen = ?2 AND queue_id = ?3");
     s.selectDeliveryId = m_db.prepare("SELECT id FROM deliveries WHERE copy_id = ?1 AND recipient = ?2");
     s.updateHop = m_db.prepare("UPDATE deliveries SET next_copy_id = ?2, is_final = ?3, destination_server_id = ?4, "
                                "destination = ?5 WHERE id = ?1");
@@ -661,6 +691,7 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
     if (m_inFile) throw SqliteError("an import transaction is already open");
     m_db.exec("BEGIN IMMEDIATE");
     m_inFile = true;
+    m_rejectSeq.clear();
     m_fileTimer.start();
     m_fileKind = file.kind;
     // The caches may hold ids of rows a rolled-back file created.
@@ -680,8 +711,8 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
         && m_messageWatermark == 0 && !qEnvironmentVariableIsSet("MT_NO_DEFER_INDEXES")) {
         {
             auto indexes = m_db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                                        "AND name IN ('messages_time', 'copies_message', 'deliveries_queued_as', "
-                                        "'deliveries_next')");
+                                        "AND name IN ('messages_time', 'copies_message', 'copies_queue', "
+                                        "'deliveries_queued_as', 'deliveries_next')");
             while (indexes.step()) m_deferredIndexes.emplace_back(indexes.text(0), indexes.text(1));
         }
         for (const auto& [name, sql] : m_deferredIndexes) m_db.exec("DROP INDEX " + name);
@@ -718,8 +749,19 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
                                | (c.sender.empty() ? 0u : kHasSender) | (c.size < 0 ? 0u : kHasSize);
         std::int64_t messageId = 0;
         bool newMessage = false, mergedMessage = false;
+        if (!c.messageIdValid) {
+            // A copy without a usable Message-ID that the case already holds (a re-import, a copy
+            // continued from the last file) stays in the message it is in: a hand-over may have
+            // joined it to another message, whose key is not this copy's.
+            s.selectCopyMessage.bind(1, server).bind(2, c.firstSeen).bind(3, c.queueId);
+            if (s.selectCopyMessage.step()) messageId = s.selectCopyMessage.int64(0);
+            s.selectCopyMessage.reset();
+            if (messageId) mergedMessage = true;
+        }
         auto cached = m_messageCache.find(key);
-        if (cached == m_messageCache.end() || (knows & ~cached->second.knows) != 0) {
+        if (messageId) {
+            // Known: the copy's own fields are written below; the message's come from its origin.
+        } else if (cached == m_messageCache.end() || (knows & ~cached->second.knows) != 0) {
             auto bindMessage = [&](SqliteStmt& st) {
                 st.bind(1, key).bindTextOrNull(2, c.messageId).bind(3, c.messageIdValid ? 1 : 0).bind(4, c.firstSeen)
                     .bindTextOrNull(5, c.sender).bindTextOrNull(6, c.clientHost).bindTextOrNull(7, c.clientIp)
@@ -775,7 +817,6 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             if (newMessage) m.fieldsFrom = copyId;
             else if (mergedMessage) m.fieldsFrom = 0; // the upsert may have mixed fields: recompute
             bulk->fileMessages.push_back(messageId);
-            if (!c.messageIdValid) bulk->fileInvalidMessages.insert(messageId);
             bulkCopy = &bulk->copies[copyId];
             if (bulkCopy->messageId == 0) { // first sighting in this session
                 bulkCopy->messageId = messageId;
@@ -842,10 +883,19 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
 
 void CaseStore::writeRejects(const std::vector<RejectRecord>& rejects) {
     auto& s = *m_st;
+    std::string key;
     for (const RejectRecord& r : rejects) {
-        s.insertReject.bind(1, serverId(r.server)).bind(2, r.time).bindTextOrNull(3, r.clientHost)
-            .bindTextOrNull(4, r.clientIp).bindTextOrNull(5, r.sender).bindTextOrNull(6, r.recipient)
-            .bindTextOrNull(7, r.stage).bindTextOrNull(8, r.reason).bind(9, m_importId);
+        const std::int64_t server = serverId(r.server);
+        // The n-th line alike in every key column within this file gets seq n: a file read
+        // again numbers its lines the same way, and its rows are ignored as already there.
+        key.clear();
+        key.append(std::to_string(server)).append(1, '\x1f').append(std::to_string(r.time)).append(1, '\x1f');
+        for (const std::string* part : {&r.pid, &r.queueId, &r.clientIp, &r.sender, &r.recipient, &r.stage})
+            key.append(*part).append(1, '\x1f');
+        const std::int64_t seq = m_rejectSeq[key]++;
+        s.insertReject.bind(1, server).bind(2, r.time).bindTextOrNull(3, r.clientHost).bind(4, r.clientIp)
+            .bind(5, r.sender).bind(6, r.recipient).bind(7, r.stage).bindTextOrNull(8, r.reason).bind(9, m_importId)
+            .bind(10, r.pid).bind(11, r.queueId).bind(12, seq);
         s.insertReject.exec();
     }
 }
@@ -902,6 +952,90 @@ WHERE id IN (SELECT delivery_id FROM temp.hops);
 )SQL");
 }
 
+std::vector<CaseStore::CopyMove> CaseStore::joinHandOvers() {
+    const std::string wmC = std::to_string(m_copyWatermark), wmD = std::to_string(m_deliveryWatermark),
+                      wmM = std::to_string(m_messageWatermark);
+    // Candidate pairs (upstream message, downstream message, which of them has a valid id),
+    // from this file's hops (new or changed deliveries) and from this file's copies (new
+    // copies, and the copies of new messages: a copy continued from an earlier import may
+    // have re-created the message an earlier join had absorbed). Within five minutes: queue
+    // ids are reused.
+    const std::string pairColumns = "c1.message_id, c2.message_id, m1.id_valid, m2.id_valid";
+    const std::string pairCondition = " AND (m1.id_valid = 0 OR m2.id_valid = 0) AND abs(d.time - c2.first_seen) < 300000";
+    const std::string fromHops = "SELECT " + pairColumns + R"SQL(
+FROM deliveries d JOIN copies c1 ON c1.id = d.copy_id
+JOIN copies c2 INDEXED BY copies_queue ON c2.queue_id = d.queued_as AND c2.message_id <> c1.message_id
+JOIN messages m1 ON m1.id = c1.message_id JOIN messages m2 ON m2.id = c2.message_id
+WHERE d.queued_as IS NOT NULL AND d.next_copy_id IS NULL AND )SQL";
+    const std::string fromCopies = "SELECT " + pairColumns + R"SQL(
+FROM copies c2 JOIN deliveries d INDEXED BY deliveries_queued_as ON d.queued_as = c2.queue_id AND d.next_copy_id IS NULL
+JOIN copies c1 ON c1.id = d.copy_id AND c1.message_id <> c2.message_id
+JOIN messages m1 ON m1.id = c1.message_id JOIN messages m2 ON m2.id = c2.message_id
+WHERE )SQL";
+    struct Pair {
+        std::int64_t up, down;
+        bool upValid, downValid;
+    };
+    std::vector<Pair> pairs;
+    for (const std::string& sql :
+         {fromHops + "d.id > " + wmD + pairCondition,
+          fromHops + "d.id IN (SELECT id FROM deliveries INDEXED BY deliveries_dirty WHERE dirty = 1)" + pairCondition,
+          fromCopies + "c2.id > " + wmC + pairCondition,
+          fromCopies + "c2.message_id > " + wmM + pairCondition}) {
+        auto st = m_db.prepare(sql);
+        while (st.step()) pairs.push_back({st.int64(0), st.int64(1), st.int64(2) != 0, st.int64(3) != 0});
+    }
+    if (pairs.empty()) return {};
+
+    // Union-find over messages. A root with a valid Message-ID stays; two valid ones are never
+    // joined (a hop between two real messages is not ours to merge).
+    std::unordered_map<std::int64_t, std::int64_t> parent;
+    std::unordered_map<std::int64_t, bool> valid;
+    auto find = [&](std::int64_t x) {
+        std::int64_t r = x;
+        while (parent.count(r) && parent[r] != r) r = parent[r];
+        return r;
+    };
+    for (const Pair& p : pairs) {
+        valid[p.up] = p.upValid;
+        valid[p.down] = p.downValid;
+    }
+    for (const Pair& p : pairs) {
+        const std::int64_t a = find(p.up), b = find(p.down);
+        if (a == b) continue;
+        const bool va = valid[a], vb = valid[b];
+        if (va && vb) continue;
+        if (vb && !va) parent[a] = b;
+        else parent[b] = a; // a valid, or neither: the upstream message keeps its row
+        parent.try_emplace(a, a);
+        parent.try_emplace(b, b);
+    }
+    std::vector<CopyMove> moves;
+    auto copiesOf = m_db.prepare("SELECT id FROM copies WHERE message_id = ?1");
+    auto moveCopies = m_db.prepare("UPDATE copies SET message_id = ?2 WHERE message_id = ?1");
+    auto moveAttachments = m_db.prepare(
+        "INSERT OR IGNORE INTO attachments(message_id, name) SELECT ?2, name FROM attachments WHERE message_id = ?1");
+    auto mergeFields = m_db.prepare(R"SQL(
+UPDATE messages SET subject = coalesce(subject, (SELECT subject FROM messages WHERE id = ?1)),
+                    confirm_token = coalesce(confirm_token, (SELECT confirm_token FROM messages WHERE id = ?1)),
+                    dirty = 1
+WHERE id = ?2)SQL");
+    auto dropMessage = m_db.prepare("DELETE FROM messages WHERE id = ?1");
+    for (const auto& [message, up] : parent) {
+        const std::int64_t root = find(message);
+        if (root == message) continue;
+        copiesOf.bind(1, message);
+        while (copiesOf.step()) moves.push_back({copiesOf.int64(0), message, root});
+        copiesOf.reset();
+        moveCopies.bind(1, message).bind(2, root).exec();
+        moveAttachments.bind(1, message).bind(2, root).exec();
+        mergeFields.bind(1, message).bind(2, root).exec();
+        dropMessage.bind(1, message).exec();
+    }
+    m_messageCache.clear(); // it may name the messages just dropped
+    return moves;
+}
+
 void CaseStore::linkSql() {
     // Everything here is driven by the rows this file touched: rows above the watermarks taken
     // at beginFile (new), plus existing rows an upsert changed (dirty = 1, few). Partial
@@ -921,6 +1055,21 @@ INSERT INTO temp.touched_m SELECT id FROM messages WHERE id > )SQL" + wmM + R"SQ
 INSERT OR IGNORE INTO temp.touched_m SELECT id FROM messages INDEXED BY messages_dirty WHERE dirty = 1;
 INSERT OR IGNORE INTO temp.touched_m SELECT message_id FROM copies WHERE id > )SQL" + wmC + ";");
     timer.lap("touched sets");
+    // 0. Hand-overs between messages of which one has no usable Message-ID: one message. Its
+    //    every copy's hops are looked at again below.
+    if (const std::vector<CopyMove> moves = joinHandOvers(); !moves.empty()) {
+        auto touchMessage = m_db.prepare("INSERT OR IGNORE INTO temp.touched_m(id) VALUES(?1)");
+        auto touchHops = m_db.prepare("INSERT OR IGNORE INTO temp.touched_d SELECT d.id FROM copies c "
+                                      "JOIN deliveries d ON d.copy_id = c.id WHERE c.message_id = ?1");
+        std::unordered_set<std::int64_t> done;
+        for (const CopyMove& m : moves)
+            if (done.insert(m.to).second) {
+                touchMessage.bind(1, m.to).exec();
+                touchHops.bind(1, m.to).exec();
+            }
+        m_db.exec("DELETE FROM temp.touched_m WHERE id NOT IN (SELECT id FROM messages)");
+    }
+    timer.lap("hand-overs");
     // 1. Next hop: this server said "queued as Q"; the copy with queue id Q of the same message.
     //    Forward for this file's deliveries, backward for older deliveries this file's copies answer.
     m_db.exec(R"SQL(
@@ -931,33 +1080,6 @@ JOIN deliveries d ON d.copy_id = c1.id AND d.queued_as = c.queue_id AND d.next_c
 WHERE c.id > )SQL" + wmC);
     resolveNextHops();
     timer.lap("next hop");
-    // 2. A copy whose Message-ID was missing or broken joins the message that handed it over
-    //    ("queued as" its queue id, within five minutes).
-    if (m_db.scalar("SELECT count(*) FROM messages WHERE id IN (SELECT id FROM temp.touched_m) AND id_valid = 0") > 0) {
-        m_db.exec(R"SQL(
-CREATE TEMP TABLE IF NOT EXISTS adopted(copy_id INTEGER PRIMARY KEY, message_id INTEGER);
-DELETE FROM temp.adopted;
-INSERT INTO temp.adopted(copy_id, message_id)
-SELECT c.id, (SELECT c1.message_id FROM deliveries d INDEXED BY deliveries_queued_as JOIN copies c1 ON c1.id = d.copy_id
-              WHERE d.queued_as = c.queue_id AND d.next_copy_id IS NULL AND c1.id <> c.id
-                AND abs(d.time - c.first_seen) < 300000 LIMIT 1) AS m
-FROM copies c
-WHERE c.message_id IN (SELECT id FROM messages WHERE id IN (SELECT id FROM temp.touched_m) AND id_valid = 0)
-  AND m IS NOT NULL;
-UPDATE copies SET message_id = (SELECT message_id FROM temp.adopted a WHERE a.copy_id = copies.id)
-WHERE id IN (SELECT copy_id FROM temp.adopted);
-INSERT OR IGNORE INTO temp.touched_m SELECT message_id FROM temp.adopted;
-INSERT OR IGNORE INTO temp.touched_d SELECT id FROM deliveries WHERE copy_id IN (SELECT copy_id FROM temp.adopted);
-INSERT OR IGNORE INTO temp.touched_d
-SELECT d.id FROM temp.adopted a JOIN copies c ON c.id = a.copy_id
-JOIN deliveries d INDEXED BY deliveries_queued_as ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL;
-)SQL");
-        resolveNextHops();
-        // Messages left without copies (all of them adopted elsewhere); the cache may name them.
-        m_messageCache.clear();
-        m_db.exec("DELETE FROM messages WHERE id IN (SELECT id FROM temp.touched_m) AND id_valid = 0 "
-                  "AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.message_id = messages.id)");
-    }
     timer.lap("adopt");
     // 3. A hop whose next copy got new deliveries must be re-judged too.
     m_db.exec(R"SQL(
@@ -1024,50 +1146,30 @@ void CaseStore::linkInMemory() {
     LinkTimer timer;
     BulkLink& b = *m_bulk;
     auto& st = *m_st;
-    // 1. Copies without a usable Message-ID join the message that handed them over (found by
-    //    SQL: the candidates are few), then the maps learn of the move.
-    if (!b.fileInvalidMessages.empty()) {
-        m_db.exec("CREATE TEMP TABLE IF NOT EXISTS invalid_m(id INTEGER PRIMARY KEY); DELETE FROM temp.invalid_m;"
-                  "CREATE TEMP TABLE IF NOT EXISTS adopted(copy_id INTEGER PRIMARY KEY, message_id INTEGER);"
-                  "DELETE FROM temp.adopted;");
-        auto ins = m_db.prepare("INSERT INTO temp.invalid_m(id) VALUES(?1)");
-        for (std::int64_t id : b.fileInvalidMessages) ins.bind(1, id).exec();
-        m_db.exec(R"SQL(
-INSERT INTO temp.adopted(copy_id, message_id)
-SELECT c.id, (SELECT c1.message_id FROM deliveries d INDEXED BY deliveries_queued_as JOIN copies c1 ON c1.id = d.copy_id
-              WHERE d.queued_as = c.queue_id AND d.next_copy_id IS NULL AND c1.id <> c.id
-                AND c1.message_id <> c.message_id AND abs(d.time - c.first_seen) < 300000 LIMIT 1) AS m
-FROM copies c
-WHERE c.message_id IN (SELECT id FROM temp.invalid_m) AND m IS NOT NULL;
-UPDATE copies SET message_id = (SELECT message_id FROM temp.adopted a WHERE a.copy_id = copies.id)
-WHERE id IN (SELECT copy_id FROM temp.adopted);
-DELETE FROM messages WHERE id IN (SELECT id FROM temp.invalid_m)
-  AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.message_id = messages.id);
-)SQL");
-        auto adopted = m_db.prepare("SELECT copy_id, message_id FROM temp.adopted");
-        while (adopted.step()) {
-            const std::int64_t copyId = adopted.int64(0), newMessage = adopted.int64(1);
-            BulkLink::Copy& cp = b.copies[copyId];
-            const std::int64_t oldMessage = cp.messageId;
-            b.copyByQueue.erase(BulkLink::QueueKey{oldMessage, cp.queueId});
-            auto& oldCopies = b.messages[oldMessage].copies;
-            oldCopies.erase(std::remove(oldCopies.begin(), oldCopies.end(), copyId), oldCopies.end());
-            // A message left without copies stays in fileMessages: without copies it has no
-            // origin, and the origins step passes over it.
-            if (oldCopies.empty()) b.messages.erase(oldMessage);
-            cp.messageId = newMessage;
-            b.messages[newMessage].copies.push_back(copyId);
-            b.fileMessages.push_back(newMessage);
-            for (std::int64_t hopId : cp.ownHops) {
-                BulkLink::Hop& h = b.hops[hopId];
-                if (h.next) continue;
-                auto& waiting = b.pending[BulkLink::QueueKey{oldMessage, h.queuedAs}];
-                waiting.erase(std::remove(waiting.begin(), waiting.end(), hopId), waiting.end());
-                b.place(hopId, newMessage);
-            }
-            b.arrive(copyId);
+    // 1. Hand-overs between messages of which one has no usable Message-ID make one message
+    //    (found by SQL: the candidates are few); then the maps learn of the moves.
+    for (const CopyMove& move : joinHandOvers()) {
+        const std::int64_t copyId = move.copyId, oldMessage = move.from, newMessage = move.to;
+        BulkLink::Copy& cp = b.copies[copyId];
+        if (cp.messageId != oldMessage) continue; // a copy of an earlier session: the SQL rows are right
+        b.copyByQueue.erase(BulkLink::QueueKey{oldMessage, cp.queueId});
+        auto& oldCopies = b.messages[oldMessage].copies;
+        oldCopies.erase(std::remove(oldCopies.begin(), oldCopies.end(), copyId), oldCopies.end());
+        // A message left without copies stays in fileMessages: without copies it has no
+        // origin, and the origins step passes over it.
+        if (oldCopies.empty()) b.messages.erase(oldMessage);
+        cp.messageId = newMessage;
+        b.messages[newMessage].copies.push_back(copyId);
+        b.messages[newMessage].fieldsFrom = 0; // the origin may be another copy now
+        b.fileMessages.push_back(newMessage);
+        for (std::int64_t hopId : cp.ownHops) {
+            BulkLink::Hop& h = b.hops[hopId];
+            if (h.next) continue;
+            auto& waiting = b.pending[BulkLink::QueueKey{oldMessage, h.queuedAs}];
+            waiting.erase(std::remove(waiting.begin(), waiting.end(), hopId), waiting.end());
+            b.place(hopId, newMessage);
         }
-        m_messageCache.clear(); // it may name the messages just deleted
+        b.arrive(copyId);
     }
     timer.lap("adopt");
     // 2. Hops that reached another copy: the destination is that copy's server, and the hop

@@ -60,7 +60,7 @@ struct CaseCounts {
 
 class CaseStore {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
     static constexpr const char* kUnassignedUnit = "Unassigned";
 
     CaseStore();
@@ -104,6 +104,14 @@ private:
     void linkSql();
     void linkInMemory();
     void resolveNextHops();
+    // A copy moved from one message to another by joinHandOvers().
+    struct CopyMove {
+        std::int64_t copyId, from, to;
+    };
+    // Hops of this file whose "queued as" reaches a copy of another message, where one of the
+    // two messages has no usable Message-ID: the two are one message (the one with a valid
+    // Message-ID keeps its row, else the upstream one). Returns the copies it moved.
+    std::vector<CopyMove> joinHandOvers();
     void buildDeferredIndexes(bool beforeLink);
 
     struct Statements;
@@ -122,6 +130,8 @@ private:
         unsigned knows;
     };
     std::unordered_map<std::string, CachedMessage> m_messageCache;
+    // Reject lines of the file in progress, by their key without seq: how many came before.
+    std::unordered_map<std::string, std::int64_t> m_rejectSeq;
     std::int64_t m_importId = 0;
     // Rows above these ids were added by the file being imported.
     std::int64_t m_copyWatermark = 0, m_deliveryWatermark = 0, m_messageWatermark = 0;

@@ -62,6 +62,10 @@ struct RejectRecord {
     std::string recipient;
     std::string stage;          // RCPT, DATA, CONNECT, ...
     std::string reason;
+    // What tells two otherwise identical reject lines apart: the daemon's pid and the queue id
+    // when the line has them. Lines alike even in these are numbered by the store, in order.
+    std::string pid;
+    std::string queueId;
 };
 
 // One row of an organisation chart.
