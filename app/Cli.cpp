@@ -36,7 +36,7 @@ const char* const kUsageText =
     "\n"
     "Commands:\n"
     "  import    --case FILE.mtcase [--org ORGFILE]... [--org-map FIELD=HEADER]... [--year YYYY] [--tz ZONE]\n"
-    "            [--format postfix|exim|zeek|zeek-files|exchange|m365|csv|jsonl|auto] [--server NAME] [--json] LOG...\n"
+    "            [--format postfix|sendmail|exim|zeek|zeek-files|exchange|m365|csv|jsonl|auto] [--server NAME] [--json] LOG...\n"
     "            Create the case if missing and import traffic logs (plain or .gz) and org charts (CSV, LDIF).\n"
     "            --format: the logs' format (default auto: decided per file from its content).\n"
     "            --server: server name for logs that do not name theirs (Exim mainlog, Zeek sensor).\n"

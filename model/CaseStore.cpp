@@ -5,6 +5,7 @@
 #include <QFile>
 #include <algorithm>
 #include <cstdio>
+#include <tuple>
 #include <unordered_set>
 
 namespace mt {
@@ -955,55 +956,93 @@ WHERE id IN (SELECT delivery_id FROM temp.hops);
 std::vector<CaseStore::CopyMove> CaseStore::joinHandOvers() {
     const std::string wmC = std::to_string(m_copyWatermark), wmD = std::to_string(m_deliveryWatermark),
                       wmM = std::to_string(m_messageWatermark);
-    // Candidate pairs (upstream message, downstream message, which of them has a valid id),
-    // from this file's hops (new or changed deliveries) and from this file's copies (new
-    // copies, and the copies of new messages: a copy continued from an earlier import may
-    // have re-created the message an earlier join had absorbed). Within five minutes: queue
-    // ids are reused.
-    const std::string pairColumns = "c1.message_id, c2.message_id, m1.id_valid, m2.id_valid";
-    const std::string pairCondition = " AND (m1.id_valid = 0 OR m2.id_valid = 0) AND abs(d.time - c2.first_seen) < 300000";
-    const std::string fromHops = "SELECT " + pairColumns + R"SQL(
-FROM deliveries d JOIN copies c1 ON c1.id = d.copy_id
-JOIN copies c2 INDEXED BY copies_queue ON c2.queue_id = d.queued_as AND c2.message_id <> c1.message_id
-JOIN messages m1 ON m1.id = c1.message_id JOIN messages m2 ON m2.id = c2.message_id
-WHERE d.queued_as IS NOT NULL AND d.next_copy_id IS NULL AND )SQL";
-    const std::string fromCopies = "SELECT " + pairColumns + R"SQL(
-FROM copies c2 JOIN deliveries d INDEXED BY deliveries_queued_as ON d.queued_as = c2.queue_id AND d.next_copy_id IS NULL
-JOIN copies c1 ON c1.id = d.copy_id AND c1.message_id <> c2.message_id
-JOIN messages m1 ON m1.id = c1.message_id JOIN messages m2 ON m2.id = c2.message_id
-WHERE )SQL";
+    // Candidate pairs (upstream message, downstream message) from this file's hops (new or
+    // changed deliveries) and from this file's copies (new copies, and the copies of new
+    // messages: a copy continued from an earlier import may sit in a message of its own).
+    // Only an unambiguous hand-over joins: one copy with that queue id within five minutes of
+    // the hop (queue ids are reused; test suites and clock-normalised logs reuse them at the
+    // same second on many servers). Each hop and each copy costs one index probe.
     struct Pair {
         std::int64_t up, down;
-        bool upValid, downValid;
     };
     std::vector<Pair> pairs;
-    for (const std::string& sql :
-         {fromHops + "d.id > " + wmD + pairCondition,
-          fromHops + "d.id IN (SELECT id FROM deliveries INDEXED BY deliveries_dirty WHERE dirty = 1)" + pairCondition,
-          fromCopies + "c2.id > " + wmC + pairCondition,
-          fromCopies + "c2.message_id > " + wmM + pairCondition}) {
+    std::unordered_set<std::int64_t> seenHops;
+    auto copyByQueue = m_db.prepare("SELECT message_id FROM copies INDEXED BY copies_queue WHERE queue_id = ?1 "
+                                    "AND first_seen BETWEEN ?2 - 300000 AND ?2 + 300000 LIMIT 2");
+    auto examineHop = [&](std::int64_t hopId, std::int64_t upMessage, std::string_view queuedAs, TimeMs time) {
+        if (!seenHops.insert(hopId).second) return;
+        copyByQueue.bind(1, queuedAs).bind(2, time);
+        int found = 0;
+        std::int64_t down = 0;
+        while (copyByQueue.step()) {
+            ++found;
+            down = copyByQueue.int64(0);
+        }
+        copyByQueue.reset();
+        if (found == 1 && down != upMessage) pairs.push_back({upMessage, down});
+    };
+    const std::string hopColumns = "SELECT d.id, c1.message_id, d.queued_as, d.time FROM deliveries d "
+                                   "JOIN copies c1 ON c1.id = d.copy_id WHERE d.queued_as IS NOT NULL AND d.next_copy_id IS NULL AND ";
+    for (const std::string& sql : {hopColumns + "d.id > " + wmD,
+                                   hopColumns + "d.id IN (SELECT id FROM deliveries INDEXED BY deliveries_dirty WHERE dirty = 1)"}) {
         auto st = m_db.prepare(sql);
-        while (st.step()) pairs.push_back({st.int64(0), st.int64(1), st.int64(2) != 0, st.int64(3) != 0});
+        while (st.step()) examineHop(st.int64(0), st.int64(1), st.text(2), st.int64(3));
     }
+    auto hopsTo = m_db.prepare("SELECT d.id, c1.message_id, d.time FROM deliveries d INDEXED BY deliveries_queued_as "
+                               "JOIN copies c1 ON c1.id = d.copy_id WHERE d.queued_as = ?1 AND d.next_copy_id IS NULL "
+                               "AND c1.message_id <> ?2 AND d.time BETWEEN ?3 - 300000 AND ?3 + 300000 LIMIT 8");
+    for (const std::string& sql : {"SELECT message_id, queue_id, first_seen FROM copies WHERE id > " + wmC,
+                                   "SELECT message_id, queue_id, first_seen FROM copies INDEXED BY copies_message "
+                                   "WHERE message_id > " + wmM}) {
+        auto st = m_db.prepare(sql);
+        while (st.step()) {
+            const std::string queueId = st.text(1);
+            hopsTo.bind(1, queueId).bind(2, st.int64(0)).bind(3, st.int64(2));
+            std::vector<std::tuple<std::int64_t, std::int64_t, TimeMs>> hops;
+            while (hopsTo.step()) hops.emplace_back(hopsTo.int64(0), hopsTo.int64(1), hopsTo.int64(2));
+            hopsTo.reset();
+            for (const auto& [hopId, upMessage, time] : hops) examineHop(hopId, upMessage, queueId, time);
+        }
+    }
+    // Joined only when one side has no usable Message-ID: a hop between two real messages (a
+    // list server, a forward that rewrote the id) is not ours to merge.
+    std::unordered_map<std::int64_t, bool> valid;
+    auto validity = m_db.prepare("SELECT id_valid FROM messages WHERE id = ?1");
+    auto isValid = [&](std::int64_t message) {
+        if (auto it = valid.find(message); it != valid.end()) return it->second;
+        validity.bind(1, message);
+        const bool v = validity.step() && validity.int64(0) != 0;
+        validity.reset();
+        valid.emplace(message, v);
+        return v;
+    };
+    pairs.erase(std::remove_if(pairs.begin(), pairs.end(), [&](const Pair& p) { return isValid(p.up) && isValid(p.down); }),
+                pairs.end());
     if (pairs.empty()) return {};
+    // A copy reached by hops of several messages is just as ambiguous: leave it alone.
+    {
+        std::unordered_map<std::int64_t, std::int64_t> upOf;
+        std::unordered_set<std::int64_t> ambiguous;
+        for (const Pair& p : pairs) {
+            const auto [it, inserted] = upOf.emplace(p.down, p.up);
+            if (!inserted && it->second != p.up) ambiguous.insert(p.down);
+        }
+        pairs.erase(std::remove_if(pairs.begin(), pairs.end(), [&](const Pair& p) { return ambiguous.count(p.down) > 0; }),
+                    pairs.end());
+    }
 
     // Union-find over messages. A root with a valid Message-ID stays; two valid ones are never
     // joined (a hop between two real messages is not ours to merge).
     std::unordered_map<std::int64_t, std::int64_t> parent;
-    std::unordered_map<std::int64_t, bool> valid;
     auto find = [&](std::int64_t x) {
         std::int64_t r = x;
         while (parent.count(r) && parent[r] != r) r = parent[r];
         return r;
     };
     for (const Pair& p : pairs) {
-        valid[p.up] = p.upValid;
-        valid[p.down] = p.downValid;
-    }
-    for (const Pair& p : pairs) {
         const std::int64_t a = find(p.up), b = find(p.down);
         if (a == b) continue;
-        const bool va = valid[a], vb = valid[b];
+        const bool va = isValid(a), vb = isValid(b);
         if (va && vb) continue;
         if (vb && !va) parent[a] = b;
         else parent[b] = a; // a valid, or neither: the upstream message keeps its row
