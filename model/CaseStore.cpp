@@ -633,6 +633,10 @@ void CaseStore::close() {
     m_units.clear();
     m_messageCache.clear();
     m_bulk.reset();
+    m_handOverSetsLoaded = false;
+    m_invalidQueueIds.clear();
+    m_invalidHopTargets.clear();
+    m_handOverCandidates.clear();
     m_db.close();
 }
 
@@ -693,7 +697,9 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
     m_db.exec("BEGIN IMMEDIATE");
     m_inFile = true;
     m_rejectSeq.clear();
+    m_handOverCandidates.clear();
     m_fileTimer.start();
+    loadHandOverSets();
     m_fileKind = file.kind;
     // The caches may hold ids of rows a rolled-back file created.
     m_servers.clear();
@@ -811,6 +817,20 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             s.upsertCopy.reset();
         }
 
+        if (!c.messageIdValid) {
+            m_handOverCandidates.insert(copyId);
+            m_invalidQueueIds.insert(c.queueId);
+            for (const DeliveryRecord& d : c.deliveries)
+                if (!d.queuedAs.empty()) m_invalidHopTargets.insert(d.queuedAs);
+        } else if (m_invalidHopTargets.count(c.queueId)) {
+            m_handOverCandidates.insert(copyId); // an earlier hop without a Message-ID may reach it
+        } else {
+            for (const DeliveryRecord& d : c.deliveries)
+                if (!d.queuedAs.empty() && m_invalidQueueIds.count(d.queuedAs)) {
+                    m_handOverCandidates.insert(copyId); // it may reach a copy without a Message-ID
+                    break;
+                }
+        }
         BulkLink* bulk = m_bulk && m_bulk->active ? m_bulk.get() : nullptr;
         BulkLink::Copy* bulkCopy = nullptr;
         if (bulk) {
@@ -953,6 +973,18 @@ WHERE id IN (SELECT delivery_id FROM temp.hops);
 )SQL");
 }
 
+void CaseStore::loadHandOverSets() {
+    if (m_handOverSetsLoaded) return;
+    m_handOverSetsLoaded = true;
+    auto copies = m_db.prepare("SELECT c.queue_id FROM messages m JOIN copies c INDEXED BY copies_message "
+                               "ON c.message_id = m.id WHERE m.id_valid = 0");
+    while (copies.step()) m_invalidQueueIds.insert(copies.text(0));
+    auto hops = m_db.prepare("SELECT d.queued_as FROM messages m JOIN copies c INDEXED BY copies_message ON c.message_id = m.id "
+                             "JOIN deliveries d ON d.copy_id = c.id WHERE m.id_valid = 0 AND d.queued_as IS NOT NULL "
+                             "AND d.next_copy_id IS NULL");
+    while (hops.step()) m_invalidHopTargets.insert(hops.text(0));
+}
+
 std::vector<CaseStore::CopyMove> CaseStore::joinHandOvers() {
     const std::string wmC = std::to_string(m_copyWatermark), wmD = std::to_string(m_deliveryWatermark),
                       wmM = std::to_string(m_messageWatermark);
@@ -962,6 +994,7 @@ std::vector<CaseStore::CopyMove> CaseStore::joinHandOvers() {
     // Only an unambiguous hand-over joins: one copy with that queue id within five minutes of
     // the hop (queue ids are reused; test suites and clock-normalised logs reuse them at the
     // same second on many servers). Each hop and each copy costs one index probe.
+    LinkTimer timer;
     struct Pair {
         std::int64_t up, down;
     };
@@ -981,29 +1014,38 @@ std::vector<CaseStore::CopyMove> CaseStore::joinHandOvers() {
         copyByQueue.reset();
         if (found == 1 && down != upMessage) pairs.push_back({upMessage, down});
     };
-    const std::string hopColumns = "SELECT d.id, c1.message_id, d.queued_as, d.time FROM deliveries d "
-                                   "JOIN copies c1 ON c1.id = d.copy_id WHERE d.queued_as IS NOT NULL AND d.next_copy_id IS NULL AND ";
-    for (const std::string& sql : {hopColumns + "d.id > " + wmD,
-                                   hopColumns + "d.id IN (SELECT id FROM deliveries INDEXED BY deliveries_dirty WHERE dirty = 1)"}) {
-        auto st = m_db.prepare(sql);
-        while (st.step()) examineHop(st.int64(0), st.int64(1), st.text(2), st.int64(3));
-    }
+    auto hopsOf = m_db.prepare("SELECT d.id, c.message_id, d.queued_as, d.time FROM deliveries d JOIN copies c ON c.id = d.copy_id "
+                               "WHERE d.copy_id = ?1 AND d.queued_as IS NOT NULL AND d.next_copy_id IS NULL");
+    auto copyRow = m_db.prepare("SELECT message_id, queue_id, first_seen FROM copies WHERE id = ?1");
     auto hopsTo = m_db.prepare("SELECT d.id, c1.message_id, d.time FROM deliveries d INDEXED BY deliveries_queued_as "
                                "JOIN copies c1 ON c1.id = d.copy_id WHERE d.queued_as = ?1 AND d.next_copy_id IS NULL "
                                "AND c1.message_id <> ?2 AND d.time BETWEEN ?3 - 300000 AND ?3 + 300000 LIMIT 8");
-    for (const std::string& sql : {"SELECT message_id, queue_id, first_seen FROM copies WHERE id > " + wmC,
-                                   "SELECT message_id, queue_id, first_seen FROM copies INDEXED BY copies_message "
-                                   "WHERE message_id > " + wmM}) {
-        auto st = m_db.prepare(sql);
-        while (st.step()) {
-            const std::string queueId = st.text(1);
-            hopsTo.bind(1, queueId).bind(2, st.int64(0)).bind(3, st.int64(2));
-            std::vector<std::tuple<std::int64_t, std::int64_t, TimeMs>> hops;
-            while (hopsTo.step()) hops.emplace_back(hopsTo.int64(0), hopsTo.int64(1), hopsTo.int64(2));
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::string, TimeMs>> hops;
+    for (const std::int64_t copyId : m_handOverCandidates) {
+        // Its own hops, towards the next copy ...
+        hops.clear();
+        hopsOf.bind(1, copyId);
+        while (hopsOf.step()) hops.emplace_back(hopsOf.int64(0), hopsOf.int64(1), hopsOf.text(2), hopsOf.int64(3));
+        hopsOf.reset();
+        for (const auto& [hopId, upMessage, queuedAs, time] : hops) examineHop(hopId, upMessage, queuedAs, time);
+        // ... and the hops that reached it.
+        copyRow.bind(1, copyId);
+        if (copyRow.step()) {
+            const std::int64_t message = copyRow.int64(0);
+            const std::string queueId = copyRow.text(1);
+            const TimeMs firstSeen = copyRow.int64(2);
+            copyRow.reset();
+            hops.clear();
+            hopsTo.bind(1, queueId).bind(2, message).bind(3, firstSeen);
+            while (hopsTo.step()) hops.emplace_back(hopsTo.int64(0), hopsTo.int64(1), queueId, hopsTo.int64(2));
             hopsTo.reset();
-            for (const auto& [hopId, upMessage, time] : hops) examineHop(hopId, upMessage, queueId, time);
+            for (const auto& [hopId, upMessage, queuedAs, time] : hops) examineHop(hopId, upMessage, queuedAs, time);
+        } else {
+            copyRow.reset();
         }
     }
+    m_handOverCandidates.clear();
+    timer.lap("hand-over: candidates");
     // Joined only when one side has no usable Message-ID: a hop between two real messages (a
     // list server, a forward that rewrote the id) is not ours to merge.
     std::unordered_map<std::int64_t, bool> valid;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace mt {
@@ -132,6 +133,15 @@ private:
     std::unordered_map<std::string, CachedMessage> m_messageCache;
     // Reject lines of the file in progress, by their key without seq: how many came before.
     std::unordered_map<std::string, std::int64_t> m_rejectSeq;
+    // Hand-overs without a Message-ID (joinHandOvers): the queue ids of copies in messages
+    // without a usable Message-ID, and the "queued as" of their unlinked hops, for the whole
+    // case (loaded once per session, then kept up to date; rows a rollback removed only cost a
+    // useless look-up). A copy of this file that touches either is a candidate, so the join
+    // costs nothing for the great majority of copies, which have a valid Message-ID.
+    bool m_handOverSetsLoaded = false;
+    std::unordered_set<std::string> m_invalidQueueIds, m_invalidHopTargets;
+    std::unordered_set<std::int64_t> m_handOverCandidates; // copy ids of the file in progress
+    void loadHandOverSets();
     std::int64_t m_importId = 0;
     // Rows above these ids were added by the file being imported.
     std::int64_t m_copyWatermark = 0, m_deliveryWatermark = 0, m_messageWatermark = 0;
