@@ -588,6 +588,7 @@ PostfixAssembler::Result PostfixAssembler::handleQueueLine(const SyslogLine& sl,
             CopyRecord& c = copyFor(sl.host, qid, sl.time, false);
             std::string_view v;
             if (c.sender.empty() && angleValue(rest, "from=", v)) c.sender = lower(v);
+            c.expired = true;
             for (auto& d : c.deliveries)
                 if (d.status == "deferred" || d.status.empty()) {
                     d.status = "expired";

@@ -385,7 +385,7 @@ std::int64_t nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 } // namespace
 
 struct CaseStore::Statements {
-    SqliteStmt selectDeliveryId, selectCopyMessage, updateHop, updateOrigin, insertLogUser;
+    SqliteStmt selectDeliveryId, selectCopyMessage, expireDeferred, updateHop, updateOrigin, insertLogUser;
     SqliteStmt insertMessage, insertCopy, upsertMessage, upsertCopy, upsertDelivery, insertAttachment, insertReject, upsertOrgUser,
         insertIssue, insertServer, selectServer, insertUnit, selectUnit;
 };
@@ -602,6 +602,8 @@ ON CONFLICT(email) DO UPDATE SET
     s.selectServer = m_db.prepare("SELECT id FROM servers WHERE name = ?1");
     s.insertUnit = m_db.prepare("INSERT INTO units(parent_id, name, path) VALUES(?1, ?2, ?3) ON CONFLICT(path) DO NOTHING");
     s.selectUnit = m_db.prepare("SELECT id FROM units WHERE path = ?1");
+    s.expireDeferred = m_db.prepare("UPDATE deliveries SET status = 'expired', time = max(time, ?2), dirty = 1 "
+                                    "WHERE copy_id = ?1 AND status = 'deferred'");
     s.selectCopyMessage = m_db.prepare("SELECT message_id FROM copies WHERE server_id = ?1 AND first_seen = ?2 AND queue_id = ?3");
     s.selectDeliveryId = m_db.prepare("SELECT id FROM deliveries WHERE copy_id = ?1 AND recipient = ?2");
     s.updateHop = m_db.prepare("UPDATE deliveries SET next_copy_id = ?2, is_final = ?3, destination_server_id = ?4, "
@@ -899,6 +901,8 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             }
         }
         for (const std::string& a : c.attachments) s.insertAttachment.bind(1, messageId).bind(2, a).exec();
+        // Deferrals an earlier import wrote (the log rotated between them and the expiry).
+        if (c.expired) s.expireDeferred.bind(1, copyId).bind(2, c.lastSeen).exec();
     }
 }
 

@@ -337,6 +337,32 @@ private slots:
         QCOMPARE(s.db().scalar("SELECT count(*) FROM messages m WHERE NOT EXISTS "
                                "(SELECT 1 FROM copies c JOIN deliveries d ON d.copy_id = c.id WHERE c.message_id = m.id)"), 0);
     }
+    // Item 4 across a rotation: the deferral in one import, the expiry in the next.
+    void expiryInALaterImport() {
+        QTemporaryDir tmp;
+        QFile all(QStringLiteral(MT_TEST_DATA "/postfix/issue15_statuses.log"));
+        QVERIFY(all.open(QIODevice::ReadOnly));
+        QByteArray before, after;
+        for (const QByteArray& line : all.readAll().split('\n')) {
+            if (line.isEmpty()) continue;
+            (line.startsWith("Nov 28") ? after : before) += line + '\n';
+        }
+        writeFile(tmp.filePath(QStringLiteral("mail.log.1")), before);
+        writeFile(tmp.filePath(QStringLiteral("mail.log")), after);
+        const QString path = tmp.filePath(QStringLiteral("x.mtcase"));
+        {
+            CaseStore s;
+            s.open(path);
+            QVERIFY(!ImportJob(s).importLogs({tmp.filePath(QStringLiteral("mail.log.1"))}).anyFailed());
+            QCOMPARE(s.db().scalar("SELECT count(*) FROM deliveries WHERE status = 'deferred'"), 1);
+        }
+        CaseStore s;
+        s.open(path);
+        QVERIFY(!ImportJob(s).importLogs({tmp.filePath(QStringLiteral("mail.log"))}).anyFailed());
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM deliveries WHERE status = 'deferred'"), 0);
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM deliveries WHERE status = 'expired' AND recipient = 'gone@example.org'"), 1);
+        QCOMPARE(s.db().scalar("SELECT count(*) FROM copies WHERE queue_id = '6C0000000C'"), 1);
+    }
     // Item 7: Sendmail's MSP hands to Postfix in the same syslog: one message, its origin the
     // Sendmail copy with the submitting user, the hop to Postfix not final.
     void sendmailHandOverToPostfix() {

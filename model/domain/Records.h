@@ -49,6 +49,9 @@ struct CopyRecord {
     std::vector<std::string> attachments;
     std::string confirmToken;   // X-Send-Confirm header when logged
     bool removed = false;
+    // qmgr said "status=expired, returned to sender": recipients still deferred expired, also
+    // those whose deferrals an earlier import holds.
+    bool expired = false;
     std::vector<DeliveryRecord> deliveries;
 };
 
