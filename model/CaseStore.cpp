@@ -347,10 +347,12 @@ CREATE INDEX IF NOT EXISTS live_alerts_anchor ON live_alerts(anchor_message_id);
 )SQL",
     // 5 -> 6: real logs (issue 15). Every reject line is one event: the old key (server, second,
     // client, sender, recipient, stage) merged hundreds of a bot's identical attempts into one.
-    // The key now holds the daemon's pid, the queue id and the line's number among lines alike in
-    // all of these (so re-importing a file still adds nothing); the key's columns are never NULL,
-    // because NULLs never collide in a UNIQUE index. And copies by queue id: a hop reaches the
-    // next copy by its queue id even when the two sides carry different or no Message-IDs.
+    // The key gains the line's number among the file's lines alike in all of these (so
+    // re-importing a file still adds nothing, and a row kept from before is the first of its
+    // group: importing its file again adds exactly the lines it had swallowed); the daemon's pid
+    // and the queue id are kept beside it. The key's columns are never NULL, because NULLs never
+    // collide in a UNIQUE index. And copies by queue id: a hop reaches the next copy by its
+    // queue id even when the two sides carry different or no Message-IDs.
     R"SQL(
 CREATE TABLE rejects_v6(
   id INTEGER PRIMARY KEY,
@@ -365,8 +367,8 @@ CREATE TABLE rejects_v6(
   import_id INTEGER REFERENCES imports(id),
   pid TEXT NOT NULL DEFAULT '',        -- the logging daemon's pid, when the line has one
   queue_id TEXT NOT NULL DEFAULT '',   -- a reject under a queue id (after DATA, cleanup, smtpd)
-  seq INTEGER NOT NULL DEFAULT 0,      -- 0, 1, ... among lines identical in all the other key columns
-  UNIQUE(server_id, time, pid, queue_id, client_ip, sender, recipient, stage, seq)
+  seq INTEGER NOT NULL DEFAULT 0,      -- 0, 1, ... among the file's lines alike in the other key columns
+  UNIQUE(server_id, time, client_ip, sender, recipient, stage, seq)
 );
 INSERT OR IGNORE INTO rejects_v6(id, server_id, time, client_host, client_ip, sender, recipient, stage, reason, import_id)
 SELECT id, server_id, time, client_host, coalesce(client_ip, ''), coalesce(sender, ''), coalesce(recipient, ''),
@@ -915,7 +917,7 @@ void CaseStore::writeRejects(const std::vector<RejectRecord>& rejects) {
         // again numbers its lines the same way, and its rows are ignored as already there.
         key.clear();
         key.append(std::to_string(server)).append(1, '\x1f').append(std::to_string(r.time)).append(1, '\x1f');
-        for (const std::string* part : {&r.pid, &r.queueId, &r.clientIp, &r.sender, &r.recipient, &r.stage})
+        for (const std::string* part : {&r.clientIp, &r.sender, &r.recipient, &r.stage})
             key.append(*part).append(1, '\x1f');
         const std::int64_t seq = m_rejectSeq[key]++;
         s.insertReject.bind(1, server).bind(2, r.time).bindTextOrNull(3, r.clientHost).bind(4, r.clientIp)

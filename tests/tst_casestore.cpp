@@ -314,6 +314,28 @@ private slots:
         QVERIFY(!ImportJob(s).importLogs({log}).anyFailed());
         QCOMPARE(s.counts().rejectedAttempts, 7);
     }
+    // A schema-5 case kept one row for alike rejects; after the migration, importing the file
+    // again adds exactly the lines that row had swallowed.
+    void rejectsAfterMigrationFromSchema5() {
+        QTemporaryDir tmp;
+        const QString path = tmp.filePath(QStringLiteral("v5.mtcase"));
+        const QString log = QStringLiteral(MT_TEST_DATA "/postfix/issue15_rejects.log");
+        {
+            CaseStore s;
+            s.open(path);
+            QVERIFY(!ImportJob(s).importLogs({log}).anyFailed());
+            // What schema 5 kept of this file, as migration 6 carries it over: one row per
+            // (server, second, client, sender, recipient, stage), with seq 0 and no pid.
+            s.db().exec("DELETE FROM rejects WHERE seq > 0; UPDATE rejects SET pid = '', queue_id = ''");
+            QCOMPARE(s.counts().rejectedAttempts, 4);
+        }
+        CaseStore s;
+        s.open(path);
+        QVERIFY(!ImportJob(s).importLogs({log}).anyFailed());
+        QCOMPARE(s.counts().rejectedAttempts, 7);
+        QVERIFY(!ImportJob(s).importLogs({log}).anyFailed());
+        QCOMPARE(s.counts().rejectedAttempts, 7);
+    }
     // Items 4 and 5 in the case: expired, discarded, quarantined and filter-rejected are what
     // the case stores, with the filter's answer (the virus name, for detection) in response.
     void finalStatusesInTheCase() {

@@ -65,8 +65,8 @@ struct RejectRecord {
     std::string recipient;
     std::string stage;          // RCPT, DATA, CONNECT, ...
     std::string reason;
-    // What tells two otherwise identical reject lines apart: the daemon's pid and the queue id
-    // when the line has them. Lines alike even in these are numbered by the store, in order.
+    // The daemon's pid and the queue id, when the line has them (evidence: which session, which
+    // message was refused). Lines alike are told apart by the store, which numbers them in order.
     std::string pid;
     std::string queueId;
 };
