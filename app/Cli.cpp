@@ -40,7 +40,7 @@ const char* const kUsageText =
     "Commands:\n"
     "  import    --case FILE.mtcase [--org ORGFILE]... [--org-map FIELD=HEADER]... [--org-domain DOMAIN]\n"
     "            [--year YYYY|FILE=YYYY]... [--tz ZONE]\n"
-    "            [--format postfix|exim|zeek|zeek-files|exchange|m365|csv|jsonl|auto] [--server NAME] [--json] LOG...\n"
+    "            [--format postfix|sendmail|exim|zeek|zeek-files|exchange|m365|csv|jsonl|auto] [--server NAME] [--json] LOG...\n"
     "            Create the case if missing and import traffic logs (plain or .gz) and org charts (CSV, LDIF).\n"
     "            --org-map: which CSV column holds email, unit, name, manager, workstation, server or id (the\n"
     "            headers of one shared alias table are found without it). A manager column may hold the id\n"

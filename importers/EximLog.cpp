@@ -325,6 +325,15 @@ TrafficParser::Result EximParser::feed(std::string_view line, std::string& why) 
         }
         return Result::Accepted;
     }
+    // Refused after DATA under the id the message would have had: "F=<a> H=... rejected after
+    // DATA: ...", "rejected by local_scan(): ...", "rejected by non-SMTP ACL: ...". An event
+    // like a refused RCPT, never a message.
+    if (const std::size_t rj = rest.find("rejected "); rj != std::string_view::npos && (rj == 0 || rest[rj - 1] == ' ')
+        && (rest.find("rejected after DATA") != std::string_view::npos || rest.find("rejected by ") != std::string_view::npos)) {
+        Prefix atId = p;
+        atId.rest = rest;
+        return generalLine(server, atId);
+    }
     // Frozen, SMTP error from remote mail server, Spool file is locked, removed by ...: Exim
     // lines about the message that change none of its fields.
     if (CopyRecord* c = findOpen(server, id))
@@ -496,15 +505,20 @@ TrafficParser::Result EximParser::generalLine(std::string_view server, const Pre
         r.stage = "MAIL";
     } else if (verb == "EHLO" || verb == "HELO") {
         r.stage = "HELO";
-    } else if (verb == "after") {
-        r.stage = "DATA";
+    } else if (verb == "after" || verb == "by") {
+        r.stage = "DATA"; // after DATA, by local_scan() or the non-SMTP ACL: the whole message was sent
+        if (verb == "by") {
+            const std::size_t colon = what.find(": ");
+            r.reason.assign(what.substr(0, colon)); // "by local_scan()", then the reason below
+        }
     } else if (verb == "connection" || verb.rfind("connection", 0) == 0) {
         r.stage = "CONNECT";
     } else {
         r.stage = std::string(verb);
     }
-    if (const std::size_t colon = what.find(": "); colon != std::string_view::npos) r.reason.assign(what.substr(colon + 2));
-    else r.reason.assign(traffic::trim(what));
+    if (const std::size_t colon = what.find(": "); colon != std::string_view::npos)
+        r.reason = r.reason.empty() ? std::string(what.substr(colon + 2)) : r.reason + ": " + std::string(what.substr(colon + 2));
+    else if (r.reason.empty()) r.reason.assign(traffic::trim(what));
     m_rejects.push_back(std::move(r));
     return Result::Accepted;
 }

@@ -18,6 +18,8 @@ struct Name {
     const char* name;
 };
 constexpr Name kNames[] = {{LogFormat::Auto, "auto"},         {LogFormat::Postfix, "postfix"}, {LogFormat::Exim, "exim"},
+                           // Sendmail's lines are read by the syslog reader that reads Postfix's.
+                           {LogFormat::Postfix, "sendmail"},
                            {LogFormat::Zeek, "zeek"},         {LogFormat::ZeekFiles, "zeek-files"},
                            {LogFormat::Exchange, "exchange"}, {LogFormat::M365, "m365"},      {LogFormat::Csv, "csv"},
                            {LogFormat::Jsonl, "jsonl"},       {LogFormat::Unsupported, "unsupported"}};
@@ -28,7 +30,6 @@ bool contains(std::string_view s, std::string_view p) { return s.find(p) != std:
 const char* foreignMta(std::string_view program, std::string_view message) {
     if (program.rfind("courier", 0) == 0) return "Courier";
     if (program.rfind("qmail", 0) == 0 || program == "rblsmtpd" || program == "tcpserver") return "qmail";
-    if (program == "sendmail" || program == "sm-mta" || program == "sm-msp-queue") return "Sendmail";
     if (program.rfind("opensmtpd", 0) == 0 || (program == "smtpd" && contains(message, " smtp "))) return "OpenSMTPD";
     if (program.rfind("MailEnable", 0) == 0) return "MailEnable";
     return nullptr;
@@ -53,7 +54,7 @@ bool parseFormatName(std::string_view name, LogFormat& out) {
 }
 
 FormatGuess sniffLines(const std::vector<std::string>& lines) {
-    int exim = 0, postfix = 0, syslogOther = 0, domino = 0, data = 0;
+    int exim = 0, postfix = 0, sendmail = 0, syslogOther = 0, domino = 0, data = 0;
     std::map<std::string, int> foreign;
     std::string firstData;
     SyslogFraming framing;
@@ -124,6 +125,8 @@ FormatGuess sniffLines(const std::vector<std::string>& lines) {
             if (sl.program.rfind("postfix", 0) == 0 || contains(sl.program, "/smtpd") || contains(sl.program, "/qmgr")
                 || contains(sl.program, "/cleanup") || contains(sl.program, "/smtp"))
                 ++postfix;
+            else if (sl.program == "sendmail" || sl.program == "sm-mta" || sl.program == "sm-msp-queue")
+                ++sendmail;
             else if (sl.program.rfind("exim", 0) == 0)
                 ++exim;
             else if (const char* mta = foreignMta(sl.program, sl.message))
@@ -133,8 +136,9 @@ FormatGuess sniffLines(const std::vector<std::string>& lines) {
         }
     }
     if (postfix > 0 && postfix >= exim) return {LogFormat::Postfix, "syslog lines of Postfix"};
+    if (sendmail > 0 && sendmail >= exim) return {LogFormat::Postfix, "syslog lines of Sendmail (read with Postfix's)"};
     if (exim > 0 && exim >= domino) return {LogFormat::Exim, "Exim main log lines"};
-    const std::string supported = " (supported: postfix, exim, zeek, exchange, m365, csv, jsonl)";
+    const std::string supported = " (supported: postfix, sendmail, exim, zeek, exchange, m365, csv, jsonl)";
     if (domino > 0) return {LogFormat::Unsupported, "a Lotus Domino SMTP log: this MTA's format is not supported" + supported};
     if (!foreign.empty()) {
         std::string names;

@@ -316,7 +316,12 @@ bool SyslogFraming::parse(std::string_view line, SyslogLine& out, const char*& w
     }
     std::string_view tag = line.substr(pos, colon - pos);
     const std::size_t lb = tag.find('[');
-    if (lb != std::string_view::npos) tag = tag.substr(0, lb);
+    out.pid = {};
+    if (lb != std::string_view::npos) {
+        const std::size_t rb = tag.find(']', lb);
+        if (rb != std::string_view::npos) out.pid = tag.substr(lb + 1, rb - lb - 1);
+        tag = tag.substr(0, lb);
+    }
     if (tag.empty() || tag.find(' ') != std::string_view::npos) {
         why = "no 'program[pid]:' tag";
         return false;
@@ -404,6 +409,7 @@ PostfixAssembler::Result PostfixAssembler::feed(std::string_view line, std::stri
         why = reason;
         return Result::Rejected;
     }
+    if (sl.program == "sendmail" || sl.program == "sm-mta" || sl.program == "sm-msp-queue") return handleSendmail(sl, why);
     if (!startsWith(sl.program, "postfix")) return Result::Skipped; // dovecot, amavis, opendkim ...
     std::string_view daemon = sl.program;
     const std::size_t slash = daemon.rfind('/');
@@ -421,13 +427,16 @@ PostfixAssembler::Result PostfixAssembler::feed(std::string_view line, std::stri
     return Result::Accepted;
 }
 
-PostfixAssembler::Result PostfixAssembler::handleNoQueue(const SyslogLine& sl, std::string_view rest, std::string& why) {
+PostfixAssembler::Result PostfixAssembler::handleNoQueue(const SyslogLine& sl, std::string_view rest, std::string& why,
+                                                         std::string_view qid) {
     const bool milter = startsWith(rest, "milter-reject: ");
     if (!startsWith(rest, "reject: ") && !milter) return Result::Accepted; // filter:, discard:, client= (proxy)
     rest = rest.substr(milter ? 15 : 8);
     RejectRecord r;
     r.server.assign(sl.host);
     r.time = sl.time;
+    r.pid.assign(sl.pid);
+    r.queueId.assign(qid);
     const std::size_t sp = rest.find(' ');
     if (sp == std::string_view::npos) {
         why = "NOQUEUE reject without a stage";
@@ -484,7 +493,7 @@ PostfixAssembler::Result PostfixAssembler::handleQueueLine(const SyslogLine& sl,
                                                            std::string_view qid, std::string_view rest,
                                                            std::string& why) {
     if (daemon == "smtpd" || daemon == "submission" || daemon == "smtps") {
-        if (startsWith(rest, "reject: ") || startsWith(rest, "milter-reject: ")) return handleNoQueue(sl, rest, why);
+        if (startsWith(rest, "reject: ") || startsWith(rest, "milter-reject: ")) return handleNoQueue(sl, rest, why, qid);
         if (!startsWith(rest, "client=")) return Result::Accepted;
         CopyRecord& c = copyFor(sl.host, qid, sl.time, true);
         c.origin = "smtpd";
@@ -514,19 +523,42 @@ PostfixAssembler::Result PostfixAssembler::handleQueueLine(const SyslogLine& sl,
     if (daemon == "cleanup") {
         if (startsWith(rest, "message-id=")) {
             std::string_view id = afterPrefix(rest, "message-id=");
+            // Some cleanup builds log a blank after the closing bracket: "<x@y> ".
+            while (!id.empty() && (id.back() == ' ' || id.back() == '\t' || id.back() == '\r')) id.remove_suffix(1);
+            const bool bracketed = id.size() > 2 && id.front() == '<' && id.back() == '>';
+            if (bracketed) id = id.substr(1, id.size() - 2);
+            else if (!id.empty() && id.front() == '<') id = id.substr(1);
+            const bool valid = bracketed && id.find(' ') == std::string_view::npos;
             CopyRecord* existing = nullptr;
             m_probe.server.assign(sl.host);
             m_probe.qid.assign(qid);
             if (auto it = m_open.find(m_probe); it != m_open.end()) existing = &it->second;
-            // A second Message-ID under an open queue id means the id was reused.
-            const bool reused = existing && !existing->messageId.empty();
-            CopyRecord& c = copyFor(sl.host, qid, sl.time, reused);
-            const bool bracketed = id.size() > 2 && id.front() == '<' && id.back() == '>';
-            if (bracketed) id = id.substr(1, id.size() - 2);
-            else if (!id.empty() && id.front() == '<') id = id.substr(1);
+            if (existing && !existing->messageId.empty()) {
+                // A second Message-ID under an open queue id. A queue id is free again only after
+                // its `removed`; without one, the id was reused only when the old copy is done
+                // (delivered, nothing left deferred) and that line was lost. Otherwise it is the
+                // same copy logging its id twice: one copy, one message. A valid id wins over a
+                // broken one; the first valid one otherwise.
+                bool done = !existing->deliveries.empty();
+                for (const auto& d : existing->deliveries) done = done && d.status != "deferred";
+                if (!done) {
+                    existing->lastSeen = sl.time;
+                    if (valid && !existing->messageIdValid) {
+                        existing->messageId.assign(id);
+                        existing->messageIdValid = true;
+                    }
+                    return Result::Accepted;
+                }
+            }
+            CopyRecord& c = copyFor(sl.host, qid, sl.time, existing && !existing->messageId.empty());
             c.messageId.assign(id);
-            c.messageIdValid = bracketed && id.find(' ') == std::string_view::npos;
+            c.messageIdValid = valid;
             return Result::Accepted;
+        }
+        if (startsWith(rest, "reject: ") || startsWith(rest, "milter-reject: ")) {
+            // Refused after DATA (header_checks REJECT, a milter at END-OF-MESSAGE): an event of
+            // its own, like smtpd's.
+            return handleNoQueue(sl, rest, why, qid);
         }
         if (startsWith(rest, "warning: header ") || startsWith(rest, "info: header ") || startsWith(rest, "hold: header ")
             || startsWith(rest, "redirect: header ") || startsWith(rest, "filter: header ")) {
@@ -536,6 +568,11 @@ PostfixAssembler::Result PostfixAssembler::handleQueueLine(const SyslogLine& sl,
         return Result::Accepted;
     }
     if (daemon == "qmgr" || daemon == "nqmgr") {
+        if (startsWith(rest, "removed") && rest != "removed") {
+            // A damaged line ("removedo", "removed\x00..."): the copy may or may not be gone.
+            why = "qmgr line starting with 'removed' but damaged after it";
+            return Result::Rejected;
+        }
         if (rest == "removed") {
             m_probe.server.assign(sl.host);
             m_probe.qid.assign(qid);
@@ -547,6 +584,20 @@ PostfixAssembler::Result PostfixAssembler::handleQueueLine(const SyslogLine& sl,
             it->second.removed = true;
             it->second.lastSeen = sl.time;
             close(it);
+            return Result::Accepted;
+        }
+        if (startsWith(rest, "from=<") && rest.find(", status=expired") != std::string_view::npos) {
+            // "from=<s>, status=expired, returned to sender": the queue lifetime ran out. Every
+            // recipient still waiting ends here; its last deferral reason stays in the response.
+            CopyRecord& c = copyFor(sl.host, qid, sl.time, false);
+            std::string_view v;
+            if (c.sender.empty() && angleValue(rest, "from=", v)) c.sender = lower(v);
+            c.expired = true;
+            for (auto& d : c.deliveries)
+                if (d.status == "deferred" || d.status.empty()) {
+                    d.status = "expired";
+                    d.time = sl.time;
+                }
             return Result::Accepted;
         }
         if (startsWith(rest, "from=<")) {
@@ -574,6 +625,10 @@ PostfixAssembler::Result PostfixAssembler::handleQueueLine(const SyslogLine& sl,
             return Result::Accepted;
         }
         return Result::Accepted;
+    }
+    if (daemon == "postsuper" && startsWith(rest, "removed") && rest != "removed") {
+        why = "postsuper line starting with 'removed' but damaged after it";
+        return Result::Rejected;
     }
     if (daemon == "postsuper" && rest == "removed") {
         m_probe.server.assign(sl.host);
@@ -654,7 +709,32 @@ PostfixAssembler::Result PostfixAssembler::handleDelivery(CopyRecord& c, const S
             d->queuedAs.assign(id.substr(0, e));
         }
     }
+    if (const std::string_view outcome = filterOutcome(d->status, d->response); !outcome.empty()) {
+        d->status.assign(outcome);
+        d->queuedAs.clear(); // nothing went on from the filter
+    } else if (d->status == "sent" && daemon == "discard") {
+        d->status = "discarded"; // Postfix's own discard(8) transport
+    }
     return Result::Accepted;
+}
+
+std::string_view filterOutcome(std::string_view status, std::string_view response) {
+    // amavis, and content filters that imitate it, put their verdict in the SMTP answer.
+    if (status == "sent") {
+        if (ifind(response, "quarantined") != std::string_view::npos) return "quarantined";
+        if (ifind(response, " discarded") != std::string_view::npos || ifind(response, "ok, discarded") != std::string_view::npos)
+            return "discarded";
+        return {};
+    }
+    if (status == "bounced") {
+        // "554 5.7.0 Reject, id=07135-04 - INFECTED: ...": the filter refused it, not the recipient.
+        if (ifind(response, "reject, id=") != std::string_view::npos
+            || (ifind(response, ", id=") != std::string_view::npos
+                && (ifind(response, "INFECTED") != std::string_view::npos || ifind(response, "BANNED") != std::string_view::npos
+                    || ifind(response, "SPAM") != std::string_view::npos)))
+            return "filter-rejected";
+    }
+    return {};
 }
 
 } // namespace mt

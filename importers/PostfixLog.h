@@ -16,6 +16,7 @@ struct SyslogLine {
     std::string_view host;
     std::string_view program; // "postfix/smtpd", "postfix-out/smtp", "dovecot"
     std::string_view message; // after "prog[pid]: "
+    std::string_view pid;     // the digits inside "[pid]", empty when the tag has none
 };
 
 // Splits a syslog line. Classic stamps carry no year: yearFor() supplies it.
@@ -98,10 +99,11 @@ private:
     void close(std::unordered_map<Key, CopyRecord, KeyHash>::iterator it);
     Result handleQueueLine(const SyslogLine& sl, std::string_view daemon, std::string_view qid,
                            std::string_view rest, std::string& why);
-    Result handleNoQueue(const SyslogLine& sl, std::string_view rest, std::string& why);
+    Result handleNoQueue(const SyslogLine& sl, std::string_view rest, std::string& why, std::string_view qid = {});
     Result handleDelivery(CopyRecord& c, const SyslogLine& sl, std::string_view daemon,
                           std::string_view rest, std::string& why);
     void handleHeaderWarning(CopyRecord& c, std::string_view rest);
+    Result handleSendmail(const SyslogLine& sl, std::string& why);
 
     SyslogFraming m_framing;
     std::unordered_map<Key, CopyRecord, KeyHash> m_open;
@@ -110,6 +112,12 @@ private:
     Key m_probe;
     std::unordered_map<Key, TimeMs, KeyHash> m_seeded; // seeded copies and their lastSeen then
 };
+
+// The final status a content filter's answer gives a delivery that Postfix logged as `sent`
+// (amavis: "250 2.7.0 Ok, discarded, id=... - INFECTED: Eicar-Test-Signature") or `bounced`
+// ("554 5.7.0 Reject, id=... - INFECTED: ..."): "discarded", "quarantined", "filter-rejected",
+// or empty when the answer is an ordinary one. The answer itself stays in the response.
+std::string_view filterOutcome(std::string_view status, std::string_view response);
 
 // Decodes RFC 2047 encoded words (=?UTF-8?B?...?= / ?Q?) as seen in logged Subject headers.
 std::string decodeMimeWords(std::string_view s);

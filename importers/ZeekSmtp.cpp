@@ -238,8 +238,9 @@ TrafficParser::Result ZeekSmtpParser::record(const Transaction& t, std::string& 
         why = "no uid";
         return Result::Rejected;
     }
-    // A connection without a mail transaction (banner only, STARTTLS, a scanner): nothing to keep.
-    if (t.mailfrom.empty() && t.rcptto.empty()) return Result::Accepted;
+    // A session without MAIL FROM (banner only, STARTTLS, a scanner, RCPT refused for want of
+    // MAIL): no transaction at all, skipped like the README says.
+    if (t.mailfrom.empty()) return Result::Skipped;
     const std::string server = !m_context.serverName.empty() ? m_context.serverName
                                : !t.node.empty()              ? t.node
                                                               : std::string("zeek");

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <unistd.h>
 #include <cstdio>
+#include <tuple>
 #include <unordered_set>
 
 namespace mt {
@@ -396,6 +397,38 @@ DROP TABLE recall_requests;
 ALTER TABLE recall_requests_v6 RENAME TO recall_requests;
 CREATE INDEX IF NOT EXISTS recall_requests_state ON recall_requests(state);
 )SQL",
+    // 6 -> 7: real logs (issue 15). Every reject line is one event: the old key (server, second,
+    // client, sender, recipient, stage) merged hundreds of a bot's identical attempts into one.
+    // The key gains the line's number among the file's lines alike in all of these (so
+    // re-importing a file still adds nothing, and a row kept from before is the first of its
+    // group: importing its file again adds exactly the lines it had swallowed); the daemon's pid
+    // and the queue id are kept beside it. The key's columns are never NULL, because NULLs never
+    // collide in a UNIQUE index. And copies by queue id: a hop reaches the next copy by its
+    // queue id even when the two sides carry different or no Message-IDs.
+    R"SQL(
+CREATE TABLE rejects_v6(
+  id INTEGER PRIMARY KEY,
+  server_id INTEGER NOT NULL REFERENCES servers(id),
+  time INTEGER NOT NULL,
+  client_host TEXT,
+  client_ip TEXT NOT NULL DEFAULT '',
+  sender TEXT NOT NULL DEFAULT '',
+  recipient TEXT NOT NULL DEFAULT '',
+  stage TEXT NOT NULL DEFAULT '',
+  reason TEXT,
+  import_id INTEGER REFERENCES imports(id),
+  pid TEXT NOT NULL DEFAULT '',        -- the logging daemon's pid, when the line has one
+  queue_id TEXT NOT NULL DEFAULT '',   -- a reject under a queue id (after DATA, cleanup, smtpd)
+  seq INTEGER NOT NULL DEFAULT 0,      -- 0, 1, ... among the file's lines alike in the other key columns
+  UNIQUE(server_id, time, client_ip, sender, recipient, stage, seq)
+);
+INSERT OR IGNORE INTO rejects_v6(id, server_id, time, client_host, client_ip, sender, recipient, stage, reason, import_id)
+SELECT id, server_id, time, client_host, coalesce(client_ip, ''), coalesce(sender, ''), coalesce(recipient, ''),
+       coalesce(stage, ''), reason, import_id FROM rejects;
+DROP TABLE rejects;
+ALTER TABLE rejects_v6 RENAME TO rejects;
+CREATE INDEX IF NOT EXISTS copies_queue ON copies(queue_id);
+)SQL",
 };
 
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -406,7 +439,7 @@ std::int64_t nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 } // namespace
 
 struct CaseStore::Statements {
-    SqliteStmt selectDeliveryId, updateHop, updateOrigin, insertLogUser;
+    SqliteStmt selectDeliveryId, selectCopyMessage, expireDeferred, updateHop, updateOrigin, insertLogUser;
     SqliteStmt insertMessage, insertCopy, upsertMessage, upsertCopy, upsertDelivery, insertAttachment, insertReject, upsertOrgUser,
         insertIssue, insertServer, selectServer, insertUnit, selectUnit;
 };
@@ -480,7 +513,6 @@ struct CaseStore::BulkLink {
     std::unordered_set<std::string> users, localDomains;
     // This file's share; the id lists may repeat ids (sorted and made unique by link()).
     std::vector<std::int64_t> fileHops, fileMessages;
-    std::unordered_set<std::int64_t> fileInvalidMessages;
     std::vector<std::string> fileRecipients, fileSenders;
 
     // The hop found its next copy.
@@ -517,7 +549,6 @@ struct CaseStore::BulkLink {
     void clearFile() {
         fileHops.clear();
         fileMessages.clear();
-        fileInvalidMessages.clear();
         fileRecipients.clear();
         fileSenders.clear();
     }
@@ -623,8 +654,9 @@ ON CONFLICT(copy_id, recipient) DO UPDATE SET
 WHERE excluded.time >= deliveries.time)SQL");
     s.insertAttachment = m_db.prepare("INSERT OR IGNORE INTO attachments(message_id, name) VALUES(?1, ?2)");
     s.insertReject = m_db.prepare(R"SQL(
-INSERT OR IGNORE INTO rejects(server_id, time, client_host, client_ip, sender, recipient, stage, reason, import_id)
-VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))SQL");
+INSERT OR IGNORE INTO rejects(server_id, time, client_host, client_ip, sender, recipient, stage, reason, import_id, pid,
+                              queue_id, seq)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))SQL");
     s.upsertOrgUser = m_db.prepare(R"SQL(
 INSERT INTO users(email, name, unit_id, manager_email, workstation, server, source)
 VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'org')
@@ -638,6 +670,9 @@ ON CONFLICT(email) DO UPDATE SET
     s.selectServer = m_db.prepare("SELECT id FROM servers WHERE name = ?1");
     s.insertUnit = m_db.prepare("INSERT INTO units(parent_id, name, path) VALUES(?1, ?2, ?3) ON CONFLICT(path) DO NOTHING");
     s.selectUnit = m_db.prepare("SELECT id FROM units WHERE path = ?1");
+    s.expireDeferred = m_db.prepare("UPDATE deliveries SET status = 'expired', time = max(time, ?2), dirty = 1 "
+                                    "WHERE copy_id = ?1 AND status = 'deferred'");
+    s.selectCopyMessage = m_db.prepare("SELECT message_id FROM copies WHERE server_id = ?1 AND first_seen = ?2 AND queue_id = ?3");
     s.selectDeliveryId = m_db.prepare("SELECT id FROM deliveries WHERE copy_id = ?1 AND recipient = ?2");
     s.updateHop = m_db.prepare("UPDATE deliveries SET next_copy_id = ?2, is_final = ?3, destination_server_id = ?4, "
                                "destination = ?5 WHERE id = ?1");
@@ -668,6 +703,10 @@ void CaseStore::close() {
     m_units.clear();
     m_messageCache.clear();
     m_bulk.reset();
+    m_handOverSetsLoaded = false;
+    m_invalidQueueIds.clear();
+    m_invalidHopTargets.clear();
+    m_handOverCandidates.clear();
     m_db.close();
 }
 
@@ -762,7 +801,10 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
     if (m_inFile) throw SqliteError("an import transaction is already open");
     m_db.exec("BEGIN IMMEDIATE");
     m_inFile = true;
+    m_rejectSeq.clear();
+    m_handOverCandidates.clear();
     m_fileTimer.start();
+    loadHandOverSets();
     m_fileKind = file.kind;
     // The caches may hold ids of rows a rolled-back file created.
     m_servers.clear();
@@ -781,8 +823,8 @@ void CaseStore::beginFile(const ImportFileFigures& file) {
         && m_messageWatermark == 0 && !qEnvironmentVariableIsSet("MT_NO_DEFER_INDEXES")) {
         {
             auto indexes = m_db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                                        "AND name IN ('messages_time', 'copies_message', 'deliveries_queued_as', "
-                                        "'deliveries_next')");
+                                        "AND name IN ('messages_time', 'copies_message', 'copies_queue', "
+                                        "'deliveries_queued_as', 'deliveries_next')");
             while (indexes.step()) m_deferredIndexes.emplace_back(indexes.text(0), indexes.text(1));
         }
         for (const auto& [name, sql] : m_deferredIndexes) m_db.exec("DROP INDEX " + name);
@@ -819,8 +861,19 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
                                | (c.sender.empty() ? 0u : kHasSender) | (c.size < 0 ? 0u : kHasSize);
         std::int64_t messageId = 0;
         bool newMessage = false, mergedMessage = false;
+        if (!c.messageIdValid) {
+            // A copy without a usable Message-ID that the case already holds (a re-import, a copy
+            // continued from the last file) stays in the message it is in: a hand-over may have
+            // joined it to another message, whose key is not this copy's.
+            s.selectCopyMessage.bind(1, server).bind(2, c.firstSeen).bind(3, c.queueId);
+            if (s.selectCopyMessage.step()) messageId = s.selectCopyMessage.int64(0);
+            s.selectCopyMessage.reset();
+            if (messageId) mergedMessage = true;
+        }
         auto cached = m_messageCache.find(key);
-        if (cached == m_messageCache.end() || (knows & ~cached->second.knows) != 0) {
+        if (messageId) {
+            // Known: the copy's own fields are written below; the message's come from its origin.
+        } else if (cached == m_messageCache.end() || (knows & ~cached->second.knows) != 0) {
             auto bindMessage = [&](SqliteStmt& st) {
                 st.bind(1, key).bindTextOrNull(2, c.messageId).bind(3, c.messageIdValid ? 1 : 0).bind(4, c.firstSeen)
                     .bindTextOrNull(5, c.sender).bindTextOrNull(6, c.clientHost).bindTextOrNull(7, c.clientIp)
@@ -869,6 +922,20 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             s.upsertCopy.reset();
         }
 
+        if (!c.messageIdValid) {
+            m_handOverCandidates.insert(copyId);
+            m_invalidQueueIds.insert(c.queueId);
+            for (const DeliveryRecord& d : c.deliveries)
+                if (!d.queuedAs.empty()) m_invalidHopTargets.insert(d.queuedAs);
+        } else if (m_invalidHopTargets.count(c.queueId)) {
+            m_handOverCandidates.insert(copyId); // an earlier hop without a Message-ID may reach it
+        } else {
+            for (const DeliveryRecord& d : c.deliveries)
+                if (!d.queuedAs.empty() && m_invalidQueueIds.count(d.queuedAs)) {
+                    m_handOverCandidates.insert(copyId); // it may reach a copy without a Message-ID
+                    break;
+                }
+        }
         BulkLink* bulk = m_bulk && m_bulk->active ? m_bulk.get() : nullptr;
         BulkLink::Copy* bulkCopy = nullptr;
         if (bulk) {
@@ -876,7 +943,6 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             if (newMessage) m.fieldsFrom = copyId;
             else if (mergedMessage) m.fieldsFrom = 0; // the upsert may have mixed fields: recompute
             bulk->fileMessages.push_back(messageId);
-            if (!c.messageIdValid) bulk->fileInvalidMessages.insert(messageId);
             bulkCopy = &bulk->copies[copyId];
             if (bulkCopy->messageId == 0) { // first sighting in this session
                 bulkCopy->messageId = messageId;
@@ -938,15 +1004,26 @@ void CaseStore::writeCopies(const std::vector<CopyRecord>& copies) {
             }
         }
         for (const std::string& a : c.attachments) s.insertAttachment.bind(1, messageId).bind(2, a).exec();
+        // Deferrals an earlier import wrote (the log rotated between them and the expiry).
+        if (c.expired) s.expireDeferred.bind(1, copyId).bind(2, c.lastSeen).exec();
     }
 }
 
 void CaseStore::writeRejects(const std::vector<RejectRecord>& rejects) {
     auto& s = *m_st;
+    std::string key;
     for (const RejectRecord& r : rejects) {
-        s.insertReject.bind(1, serverId(r.server)).bind(2, r.time).bindTextOrNull(3, r.clientHost)
-            .bindTextOrNull(4, r.clientIp).bindTextOrNull(5, r.sender).bindTextOrNull(6, r.recipient)
-            .bindTextOrNull(7, r.stage).bindTextOrNull(8, r.reason).bind(9, m_importId);
+        const std::int64_t server = serverId(r.server);
+        // The n-th line alike in every key column within this file gets seq n: a file read
+        // again numbers its lines the same way, and its rows are ignored as already there.
+        key.clear();
+        key.append(std::to_string(server)).append(1, '\x1f').append(std::to_string(r.time)).append(1, '\x1f');
+        for (const std::string* part : {&r.clientIp, &r.sender, &r.recipient, &r.stage})
+            key.append(*part).append(1, '\x1f');
+        const std::int64_t seq = m_rejectSeq[key]++;
+        s.insertReject.bind(1, server).bind(2, r.time).bindTextOrNull(3, r.clientHost).bind(4, r.clientIp)
+            .bind(5, r.sender).bind(6, r.recipient).bind(7, r.stage).bindTextOrNull(8, r.reason).bind(9, m_importId)
+            .bind(10, r.pid).bind(11, r.queueId).bind(12, seq);
         s.insertReject.exec();
     }
 }
@@ -1003,6 +1080,150 @@ WHERE id IN (SELECT delivery_id FROM temp.hops);
 )SQL");
 }
 
+void CaseStore::loadHandOverSets() {
+    if (m_handOverSetsLoaded) return;
+    m_handOverSetsLoaded = true;
+    auto copies = m_db.prepare("SELECT c.queue_id FROM messages m JOIN copies c INDEXED BY copies_message "
+                               "ON c.message_id = m.id WHERE m.id_valid = 0");
+    while (copies.step()) m_invalidQueueIds.insert(copies.text(0));
+    auto hops = m_db.prepare("SELECT d.queued_as FROM messages m JOIN copies c INDEXED BY copies_message ON c.message_id = m.id "
+                             "JOIN deliveries d ON d.copy_id = c.id WHERE m.id_valid = 0 AND d.queued_as IS NOT NULL "
+                             "AND d.next_copy_id IS NULL");
+    while (hops.step()) m_invalidHopTargets.insert(hops.text(0));
+}
+
+std::vector<CaseStore::CopyMove> CaseStore::joinHandOvers() {
+    const std::string wmC = std::to_string(m_copyWatermark), wmD = std::to_string(m_deliveryWatermark),
+                      wmM = std::to_string(m_messageWatermark);
+    // Candidate pairs (upstream message, downstream message) from this file's hops (new or
+    // changed deliveries) and from this file's copies (new copies, and the copies of new
+    // messages: a copy continued from an earlier import may sit in a message of its own).
+    // Only an unambiguous hand-over joins: one copy with that queue id within five minutes of
+    // the hop (queue ids are reused; test suites and clock-normalised logs reuse them at the
+    // same second on many servers). Each hop and each copy costs one index probe.
+    LinkTimer timer;
+    struct Pair {
+        std::int64_t up, down;
+    };
+    std::vector<Pair> pairs;
+    std::unordered_set<std::int64_t> seenHops;
+    auto copyByQueue = m_db.prepare("SELECT message_id FROM copies INDEXED BY copies_queue WHERE queue_id = ?1 "
+                                    "AND first_seen BETWEEN ?2 - 300000 AND ?2 + 300000 LIMIT 2");
+    auto examineHop = [&](std::int64_t hopId, std::int64_t upMessage, std::string_view queuedAs, TimeMs time) {
+        if (!seenHops.insert(hopId).second) return;
+        copyByQueue.bind(1, queuedAs).bind(2, time);
+        int found = 0;
+        std::int64_t down = 0;
+        while (copyByQueue.step()) {
+            ++found;
+            down = copyByQueue.int64(0);
+        }
+        copyByQueue.reset();
+        if (found == 1 && down != upMessage) pairs.push_back({upMessage, down});
+    };
+    auto hopsOf = m_db.prepare("SELECT d.id, c.message_id, d.queued_as, d.time FROM deliveries d JOIN copies c ON c.id = d.copy_id "
+                               "WHERE d.copy_id = ?1 AND d.queued_as IS NOT NULL AND d.next_copy_id IS NULL");
+    auto copyRow = m_db.prepare("SELECT message_id, queue_id, first_seen FROM copies WHERE id = ?1");
+    auto hopsTo = m_db.prepare("SELECT d.id, c1.message_id, d.time FROM deliveries d INDEXED BY deliveries_queued_as "
+                               "JOIN copies c1 ON c1.id = d.copy_id WHERE d.queued_as = ?1 AND d.next_copy_id IS NULL "
+                               "AND c1.message_id <> ?2 AND d.time BETWEEN ?3 - 300000 AND ?3 + 300000 LIMIT 8");
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::string, TimeMs>> hops;
+    for (const std::int64_t copyId : m_handOverCandidates) {
+        // Its own hops, towards the next copy ...
+        hops.clear();
+        hopsOf.bind(1, copyId);
+        while (hopsOf.step()) hops.emplace_back(hopsOf.int64(0), hopsOf.int64(1), hopsOf.text(2), hopsOf.int64(3));
+        hopsOf.reset();
+        for (const auto& [hopId, upMessage, queuedAs, time] : hops) examineHop(hopId, upMessage, queuedAs, time);
+        // ... and the hops that reached it.
+        copyRow.bind(1, copyId);
+        if (copyRow.step()) {
+            const std::int64_t message = copyRow.int64(0);
+            const std::string queueId = copyRow.text(1);
+            const TimeMs firstSeen = copyRow.int64(2);
+            copyRow.reset();
+            hops.clear();
+            hopsTo.bind(1, queueId).bind(2, message).bind(3, firstSeen);
+            while (hopsTo.step()) hops.emplace_back(hopsTo.int64(0), hopsTo.int64(1), queueId, hopsTo.int64(2));
+            hopsTo.reset();
+            for (const auto& [hopId, upMessage, queuedAs, time] : hops) examineHop(hopId, upMessage, queuedAs, time);
+        } else {
+            copyRow.reset();
+        }
+    }
+    m_handOverCandidates.clear();
+    timer.lap("hand-over: candidates");
+    // Joined only when one side has no usable Message-ID: a hop between two real messages (a
+    // list server, a forward that rewrote the id) is not ours to merge.
+    std::unordered_map<std::int64_t, bool> valid;
+    auto validity = m_db.prepare("SELECT id_valid FROM messages WHERE id = ?1");
+    auto isValid = [&](std::int64_t message) {
+        if (auto it = valid.find(message); it != valid.end()) return it->second;
+        validity.bind(1, message);
+        const bool v = validity.step() && validity.int64(0) != 0;
+        validity.reset();
+        valid.emplace(message, v);
+        return v;
+    };
+    pairs.erase(std::remove_if(pairs.begin(), pairs.end(), [&](const Pair& p) { return isValid(p.up) && isValid(p.down); }),
+                pairs.end());
+    if (pairs.empty()) return {};
+    // A copy reached by hops of several messages is just as ambiguous: leave it alone.
+    {
+        std::unordered_map<std::int64_t, std::int64_t> upOf;
+        std::unordered_set<std::int64_t> ambiguous;
+        for (const Pair& p : pairs) {
+            const auto [it, inserted] = upOf.emplace(p.down, p.up);
+            if (!inserted && it->second != p.up) ambiguous.insert(p.down);
+        }
+        pairs.erase(std::remove_if(pairs.begin(), pairs.end(), [&](const Pair& p) { return ambiguous.count(p.down) > 0; }),
+                    pairs.end());
+    }
+
+    // Union-find over messages. A root with a valid Message-ID stays; two valid ones are never
+    // joined (a hop between two real messages is not ours to merge).
+    std::unordered_map<std::int64_t, std::int64_t> parent;
+    auto find = [&](std::int64_t x) {
+        std::int64_t r = x;
+        while (parent.count(r) && parent[r] != r) r = parent[r];
+        return r;
+    };
+    for (const Pair& p : pairs) {
+        const std::int64_t a = find(p.up), b = find(p.down);
+        if (a == b) continue;
+        const bool va = isValid(a), vb = isValid(b);
+        if (va && vb) continue;
+        if (vb && !va) parent[a] = b;
+        else parent[b] = a; // a valid, or neither: the upstream message keeps its row
+        parent.try_emplace(a, a);
+        parent.try_emplace(b, b);
+    }
+    std::vector<CopyMove> moves;
+    auto copiesOf = m_db.prepare("SELECT id FROM copies WHERE message_id = ?1");
+    auto moveCopies = m_db.prepare("UPDATE copies SET message_id = ?2 WHERE message_id = ?1");
+    auto moveAttachments = m_db.prepare(
+        "INSERT OR IGNORE INTO attachments(message_id, name) SELECT ?2, name FROM attachments WHERE message_id = ?1");
+    auto mergeFields = m_db.prepare(R"SQL(
+UPDATE messages SET subject = coalesce(subject, (SELECT subject FROM messages WHERE id = ?1)),
+                    confirm_token = coalesce(confirm_token, (SELECT confirm_token FROM messages WHERE id = ?1)),
+                    dirty = 1
+WHERE id = ?2)SQL");
+    auto dropMessage = m_db.prepare("DELETE FROM messages WHERE id = ?1");
+    for (const auto& [message, up] : parent) {
+        const std::int64_t root = find(message);
+        if (root == message) continue;
+        copiesOf.bind(1, message);
+        while (copiesOf.step()) moves.push_back({copiesOf.int64(0), message, root});
+        copiesOf.reset();
+        moveCopies.bind(1, message).bind(2, root).exec();
+        moveAttachments.bind(1, message).bind(2, root).exec();
+        mergeFields.bind(1, message).bind(2, root).exec();
+        dropMessage.bind(1, message).exec();
+    }
+    m_messageCache.clear(); // it may name the messages just dropped
+    return moves;
+}
+
 void CaseStore::linkSql() {
     // Everything here is driven by the rows this file touched: rows above the watermarks taken
     // at beginFile (new), plus existing rows an upsert changed (dirty = 1, few). Partial
@@ -1022,6 +1243,21 @@ INSERT INTO temp.touched_m SELECT id FROM messages WHERE id > )SQL" + wmM + R"SQ
 INSERT OR IGNORE INTO temp.touched_m SELECT id FROM messages INDEXED BY messages_dirty WHERE dirty = 1;
 INSERT OR IGNORE INTO temp.touched_m SELECT message_id FROM copies WHERE id > )SQL" + wmC + ";");
     timer.lap("touched sets");
+    // 0. Hand-overs between messages of which one has no usable Message-ID: one message. Its
+    //    every copy's hops are looked at again below.
+    if (const std::vector<CopyMove> moves = joinHandOvers(); !moves.empty()) {
+        auto touchMessage = m_db.prepare("INSERT OR IGNORE INTO temp.touched_m(id) VALUES(?1)");
+        auto touchHops = m_db.prepare("INSERT OR IGNORE INTO temp.touched_d SELECT d.id FROM copies c "
+                                      "JOIN deliveries d ON d.copy_id = c.id WHERE c.message_id = ?1");
+        std::unordered_set<std::int64_t> done;
+        for (const CopyMove& m : moves)
+            if (done.insert(m.to).second) {
+                touchMessage.bind(1, m.to).exec();
+                touchHops.bind(1, m.to).exec();
+            }
+        m_db.exec("DELETE FROM temp.touched_m WHERE id NOT IN (SELECT id FROM messages)");
+    }
+    timer.lap("hand-overs");
     // 1. Next hop: this server said "queued as Q"; the copy with queue id Q of the same message.
     //    Forward for this file's deliveries, backward for older deliveries this file's copies answer.
     m_db.exec(R"SQL(
@@ -1032,33 +1268,6 @@ JOIN deliveries d ON d.copy_id = c1.id AND d.queued_as = c.queue_id AND d.next_c
 WHERE c.id > )SQL" + wmC);
     resolveNextHops();
     timer.lap("next hop");
-    // 2. A copy whose Message-ID was missing or broken joins the message that handed it over
-    //    ("queued as" its queue id, within five minutes).
-    if (m_db.scalar("SELECT count(*) FROM messages WHERE id IN (SELECT id FROM temp.touched_m) AND id_valid = 0") > 0) {
-        m_db.exec(R"SQL(
-CREATE TEMP TABLE IF NOT EXISTS adopted(copy_id INTEGER PRIMARY KEY, message_id INTEGER);
-DELETE FROM temp.adopted;
-INSERT INTO temp.adopted(copy_id, message_id)
-SELECT c.id, (SELECT c1.message_id FROM deliveries d INDEXED BY deliveries_queued_as JOIN copies c1 ON c1.id = d.copy_id
-              WHERE d.queued_as = c.queue_id AND d.next_copy_id IS NULL AND c1.id <> c.id
-                AND abs(d.time - c.first_seen) < 300000 LIMIT 1) AS m
-FROM copies c
-WHERE c.message_id IN (SELECT id FROM messages WHERE id IN (SELECT id FROM temp.touched_m) AND id_valid = 0)
-  AND m IS NOT NULL;
-UPDATE copies SET message_id = (SELECT message_id FROM temp.adopted a WHERE a.copy_id = copies.id)
-WHERE id IN (SELECT copy_id FROM temp.adopted);
-INSERT OR IGNORE INTO temp.touched_m SELECT message_id FROM temp.adopted;
-INSERT OR IGNORE INTO temp.touched_d SELECT id FROM deliveries WHERE copy_id IN (SELECT copy_id FROM temp.adopted);
-INSERT OR IGNORE INTO temp.touched_d
-SELECT d.id FROM temp.adopted a JOIN copies c ON c.id = a.copy_id
-JOIN deliveries d INDEXED BY deliveries_queued_as ON d.queued_as = c.queue_id AND d.next_copy_id IS NULL;
-)SQL");
-        resolveNextHops();
-        // Messages left without copies (all of them adopted elsewhere); the cache may name them.
-        m_messageCache.clear();
-        m_db.exec("DELETE FROM messages WHERE id IN (SELECT id FROM temp.touched_m) AND id_valid = 0 "
-                  "AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.message_id = messages.id)");
-    }
     timer.lap("adopt");
     // 3. A hop whose next copy got new deliveries must be re-judged too.
     m_db.exec(R"SQL(
@@ -1125,50 +1334,30 @@ void CaseStore::linkInMemory() {
     LinkTimer timer;
     BulkLink& b = *m_bulk;
     auto& st = *m_st;
-    // 1. Copies without a usable Message-ID join the message that handed them over (found by
-    //    SQL: the candidates are few), then the maps learn of the move.
-    if (!b.fileInvalidMessages.empty()) {
-        m_db.exec("CREATE TEMP TABLE IF NOT EXISTS invalid_m(id INTEGER PRIMARY KEY); DELETE FROM temp.invalid_m;"
-                  "CREATE TEMP TABLE IF NOT EXISTS adopted(copy_id INTEGER PRIMARY KEY, message_id INTEGER);"
-                  "DELETE FROM temp.adopted;");
-        auto ins = m_db.prepare("INSERT INTO temp.invalid_m(id) VALUES(?1)");
-        for (std::int64_t id : b.fileInvalidMessages) ins.bind(1, id).exec();
-        m_db.exec(R"SQL(
-INSERT INTO temp.adopted(copy_id, message_id)
-SELECT c.id, (SELECT c1.message_id FROM deliveries d INDEXED BY deliveries_queued_as JOIN copies c1 ON c1.id = d.copy_id
-              WHERE d.queued_as = c.queue_id AND d.next_copy_id IS NULL AND c1.id <> c.id
-                AND c1.message_id <> c.message_id AND abs(d.time - c.first_seen) < 300000 LIMIT 1) AS m
-FROM copies c
-WHERE c.message_id IN (SELECT id FROM temp.invalid_m) AND m IS NOT NULL;
-UPDATE copies SET message_id = (SELECT message_id FROM temp.adopted a WHERE a.copy_id = copies.id)
-WHERE id IN (SELECT copy_id FROM temp.adopted);
-DELETE FROM messages WHERE id IN (SELECT id FROM temp.invalid_m)
-  AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.message_id = messages.id);
-)SQL");
-        auto adopted = m_db.prepare("SELECT copy_id, message_id FROM temp.adopted");
-        while (adopted.step()) {
-            const std::int64_t copyId = adopted.int64(0), newMessage = adopted.int64(1);
-            BulkLink::Copy& cp = b.copies[copyId];
-            const std::int64_t oldMessage = cp.messageId;
-            b.copyByQueue.erase(BulkLink::QueueKey{oldMessage, cp.queueId});
-            auto& oldCopies = b.messages[oldMessage].copies;
-            oldCopies.erase(std::remove(oldCopies.begin(), oldCopies.end(), copyId), oldCopies.end());
-            // A message left without copies stays in fileMessages: without copies it has no
-            // origin, and the origins step passes over it.
-            if (oldCopies.empty()) b.messages.erase(oldMessage);
-            cp.messageId = newMessage;
-            b.messages[newMessage].copies.push_back(copyId);
-            b.fileMessages.push_back(newMessage);
-            for (std::int64_t hopId : cp.ownHops) {
-                BulkLink::Hop& h = b.hops[hopId];
-                if (h.next) continue;
-                auto& waiting = b.pending[BulkLink::QueueKey{oldMessage, h.queuedAs}];
-                waiting.erase(std::remove(waiting.begin(), waiting.end(), hopId), waiting.end());
-                b.place(hopId, newMessage);
-            }
-            b.arrive(copyId);
+    // 1. Hand-overs between messages of which one has no usable Message-ID make one message
+    //    (found by SQL: the candidates are few); then the maps learn of the moves.
+    for (const CopyMove& move : joinHandOvers()) {
+        const std::int64_t copyId = move.copyId, oldMessage = move.from, newMessage = move.to;
+        BulkLink::Copy& cp = b.copies[copyId];
+        if (cp.messageId != oldMessage) continue; // a copy of an earlier session: the SQL rows are right
+        b.copyByQueue.erase(BulkLink::QueueKey{oldMessage, cp.queueId});
+        auto& oldCopies = b.messages[oldMessage].copies;
+        oldCopies.erase(std::remove(oldCopies.begin(), oldCopies.end(), copyId), oldCopies.end());
+        // A message left without copies stays in fileMessages: without copies it has no
+        // origin, and the origins step passes over it.
+        if (oldCopies.empty()) b.messages.erase(oldMessage);
+        cp.messageId = newMessage;
+        b.messages[newMessage].copies.push_back(copyId);
+        b.messages[newMessage].fieldsFrom = 0; // the origin may be another copy now
+        b.fileMessages.push_back(newMessage);
+        for (std::int64_t hopId : cp.ownHops) {
+            BulkLink::Hop& h = b.hops[hopId];
+            if (h.next) continue;
+            auto& waiting = b.pending[BulkLink::QueueKey{oldMessage, h.queuedAs}];
+            waiting.erase(std::remove(waiting.begin(), waiting.end(), hopId), waiting.end());
+            b.place(hopId, newMessage);
         }
-        m_messageCache.clear(); // it may name the messages just deleted
+        b.arrive(copyId);
     }
     timer.lap("adopt");
     // 2. Hops that reached another copy: the destination is that copy's server, and the hop

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace mt {
@@ -60,7 +61,7 @@ struct CaseCounts {
 
 class CaseStore {
 public:
-    static constexpr int kSchemaVersion = 6;
+    static constexpr int kSchemaVersion = 7;
     // PRAGMA application_id of a case ("MTrC"): set on every new case and on cases of ours
     // written before it existed; any other database is refused and left untouched.
     static constexpr int kApplicationId = 0x4D547243;
@@ -113,6 +114,14 @@ private:
     void linkSql();
     void linkInMemory();
     void resolveNextHops();
+    // A copy moved from one message to another by joinHandOvers().
+    struct CopyMove {
+        std::int64_t copyId, from, to;
+    };
+    // Hops of this file whose "queued as" reaches a copy of another message, where one of the
+    // two messages has no usable Message-ID: the two are one message (the one with a valid
+    // Message-ID keeps its row, else the upstream one). Returns the copies it moved.
+    std::vector<CopyMove> joinHandOvers();
     void buildDeferredIndexes(bool beforeLink);
 
     struct Statements;
@@ -131,6 +140,17 @@ private:
         unsigned knows;
     };
     std::unordered_map<std::string, CachedMessage> m_messageCache;
+    // Reject lines of the file in progress, by their key without seq: how many came before.
+    std::unordered_map<std::string, std::int64_t> m_rejectSeq;
+    // Hand-overs without a Message-ID (joinHandOvers): the queue ids of copies in messages
+    // without a usable Message-ID, and the "queued as" of their unlinked hops, for the whole
+    // case (loaded once per session, then kept up to date; rows a rollback removed only cost a
+    // useless look-up). A copy of this file that touches either is a candidate, so the join
+    // costs nothing for the great majority of copies, which have a valid Message-ID.
+    bool m_handOverSetsLoaded = false;
+    std::unordered_set<std::string> m_invalidQueueIds, m_invalidHopTargets;
+    std::unordered_set<std::int64_t> m_handOverCandidates; // copy ids of the file in progress
+    void loadHandOverSets();
     std::int64_t m_importId = 0;
     // Rows above these ids were added by the file being imported.
     std::int64_t m_copyWatermark = 0, m_deliveryWatermark = 0, m_messageWatermark = 0;

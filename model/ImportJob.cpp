@@ -668,8 +668,9 @@ ImportReport ImportJob::importTrafficLogs(const std::vector<std::pair<QString, L
                         fr.issues.push_back({f.path, reader.lineNumber(), why, excerptOf(line)});
                     break;
                 }
-                // A file whose first thousand lines are all unreadable is not this format.
-                if (f.lines == 1000 && f.accepted == 0) {
+                // A file whose first thousand lines are all unreadable is not this format (lines
+                // read and skipped, such as Zeek sessions without MAIL FROM, are the format's).
+                if (f.lines == 1000 && f.accepted == 0 && f.skipped == 0) {
                     notThisFormat = true;
                     break;
                 }

@@ -501,7 +501,61 @@ private slots:
         QVERIFY(QString::fromStdString(q.reason).contains("qmail"));
         LogFormat f;
         QVERIFY(parseFormatName("EXIM", f) && f == LogFormat::Exim);
-        QVERIFY(!parseFormatName("sendmail", f));
+        QVERIFY(!parseFormatName("qmail", f));
+        // Issue 15, item 7: Sendmail's syslog lines are read (with Postfix's), not refused.
+        QVERIFY(parseFormatName("sendmail", f) && f == LogFormat::Postfix);
+        QCOMPARE(sniffLines({"Nov 25 11:00:00 gw sendmail[500]: 0APB00aa000500: from=joe, size=812, class=0, nrcpts=1, "
+                             "msgid=<a@gw>, relay=joe@localhost"})
+                     .format,
+                 LogFormat::Postfix);
+    }
+    // Item 8: Exim's refusals after DATA (the ACL, local_scan(), the non-SMTP ACL) are rejected
+    // attempts like a refused RCPT: counted, never messages.
+    void eximRejectsAfterData() {
+        QFile f(QStringLiteral(MT_TEST_DATA "/exim/issue15_after_data.log"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        EximParser p;
+        const Parsed r = parse(p, f.readAll());
+        QCOMPARE(r.rejected, 0);
+        QCOMPARE(r.rejects.size(), std::size_t(4));
+        QCOMPARE(r.rejects[0].stage, std::string("DATA"));
+        QCOMPARE(r.rejects[0].clientIp, std::string("203.0.113.30"));
+        QCOMPARE(r.rejects[0].sender, std::string("spam@bot.example"));
+        QVERIFY(r.rejects[0].reason.find("Eicar-Test-Signature") != std::string::npos);
+        QCOMPARE(r.rejects[1].stage, std::string("DATA"));
+        QVERIFY2(r.rejects[1].reason.find("local_scan") != std::string::npos, r.rejects[1].reason.c_str());
+        QVERIFY(r.rejects[1].reason.find("Administrative prohibition") != std::string::npos);
+        QCOMPARE(r.rejects[3].stage, std::string("RCPT"));
+        QCOMPARE(r.copies.size(), std::size_t(1)); // only the message that arrived
+        // The public corpus: every "rejected after DATA" / "rejected by local_scan()" line of
+        // Exim's own test logs is one reject event (raw grep count against the parser's).
+        const QString dir = kPublic + "/exim/exim-testsuite";
+        if (!QFileInfo::exists(dir)) QSKIP("public corpus absent: set MAILTRIAGE_PUBLIC_DATA");
+        qint64 raw = 0, counted = 0;
+        QDirIterator it(dir, QDir::Files);
+        while (it.hasNext()) {
+            QFile log(it.next());
+            QVERIFY(log.open(QIODevice::ReadOnly));
+            const QByteArray all = log.readAll();
+            for (const QByteArray& line : all.split('\n'))
+                raw += line.contains("rejected after DATA") || line.contains("rejected by local_scan()");
+            EximParser ep;
+            for (const RejectRecord& rj : parse(ep, all).rejects)
+                counted += rj.stage == "DATA" && rj.reason.rfind("by non-SMTP ACL", 0) != 0;
+        }
+        QVERIFY(raw > 20);
+        QCOMPARE(counted, raw);
+    }
+    // Item 9: Zeek sessions without MAIL FROM are skipped (the README says so), not accepted.
+    void zeekSessionsWithoutMailFromAreSkipped() {
+        QFile f(QStringLiteral(MT_TEST_DATA "/zeek/issue15_no_mailfrom.log"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        ZeekSmtpParser p;
+        const Parsed r = parse(p, f.readAll());
+        QCOMPARE(r.rejected, 0);
+        QCOMPARE(r.skipped, 3); // two sessions without MAIL FROM and the trailing empty line
+        QCOMPARE(r.copies.size(), std::size_t(1));
+        QCOMPARE(r.rejects.size(), std::size_t(0));
     }
     void forcedFormatAndWrongFile() {
         QTemporaryDir tmp;
@@ -549,7 +603,7 @@ private slots:
             s.open(tmp.filePath("c.mtcase"), false);
             QCOMPARE(text(s, "SELECT name FROM servers"), std::string("mx7"));
         }
-        p.start(cli, {"import", "--case", tmp.filePath("c.mtcase"), "--format", "sendmail", tmp.filePath("a/mainlog")});
+        p.start(cli, {"import", "--case", tmp.filePath("c.mtcase"), "--format", "qmail", tmp.filePath("a/mainlog")});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 2);
         MT_REQUIRE_PUBLIC_DATA(); // the rest reads the public corpus

@@ -265,6 +265,103 @@ private slots:
         QCOMPARE(p.rejects[0].recipient, std::string("h-c715634009216@h-14dc4a6d.com"));
         QVERIFY(p.copies.empty()); // rejected attempts, not messages
     }
+    // Issue 15, item 2: "message-id=<x@y> " (a blank after the bracket) is the id x@y.
+    void messageIdWithTrailingBlankIsTrimmed() {
+        const Parsed p = parseFiles({QStringLiteral(MT_TEST_DATA "/postfix/issue15_statuses.log")});
+        const CopyRecord* c = findCopy(p, "6A0000000A");
+        QVERIFY(c);
+        QCOMPARE(c->messageId, std::string("trailing-space@example.net"));
+        QVERIFY(c->messageIdValid);
+    }
+    // Item 3: a queue id logging two message-id= lines is one copy (sender, recipients and all).
+    void twoMessageIdLinesAreOneCopy() {
+        const Parsed p = parseFiles({QStringLiteral(MT_TEST_DATA "/postfix/issue15_statuses.log")});
+        int copies = 0;
+        for (const auto& c : p.copies) copies += c.queueId == "6B0000000B";
+        QCOMPARE(copies, 1);
+        const CopyRecord* c = findCopy(p, "6B0000000B");
+        QCOMPARE(c->messageId, std::string("first-id@example.net"));
+        QCOMPARE(c->sender, std::string("news@example.net"));
+        QCOMPARE(c->clientIp, std::string("192.0.2.10"));
+        QCOMPARE(c->deliveries.size(), std::size_t(1));
+        QVERIFY(c->removed);
+    }
+    // Item 4: "status=expired, returned to sender" ends the recipients still deferred.
+    void expiredIsAFinalStatus() {
+        const Parsed p = parseFiles({QStringLiteral(MT_TEST_DATA "/postfix/issue15_statuses.log")});
+        const CopyRecord* c = findCopy(p, "6C0000000C");
+        QVERIFY(c);
+        QCOMPARE(findDelivery(*c, "gone@example.org")->status, std::string("expired"));
+        QVERIFY(findDelivery(*c, "gone@example.org")->response.find("Connection timed out") != std::string::npos);
+        QCOMPARE(findDelivery(*c, "fine@example.org")->status, std::string("sent")); // already done before
+    }
+    // Item 5: a content filter's discard, quarantine or reject is an outcome of its own, with
+    // the filter's answer (the virus name) kept.
+    void contentFilterOutcomes() {
+        const Parsed p = parseFiles({QStringLiteral(MT_TEST_DATA "/postfix/issue15_statuses.log")});
+        const CopyRecord* c = findCopy(p, "6D0000000D");
+        QVERIFY(c);
+        const DeliveryRecord* bob = findDelivery(*c, "bob@corp.example");
+        QCOMPARE(bob->status, std::string("discarded"));
+        QVERIFY(bob->response.find("INFECTED: Eicar-Test-Signature") != std::string::npos);
+        QCOMPARE(findDelivery(*c, "carol@corp.example")->status, std::string("filter-rejected"));
+        QVERIFY(findDelivery(*c, "carol@corp.example")->response.find("Eicar-Test-Signature") != std::string::npos);
+        QCOMPARE(findDelivery(*c, "dave@corp.example")->status, std::string("quarantined"));
+        QVERIFY(findDelivery(*c, "dave@corp.example")->response.find("BANNED: invoice.exe") != std::string::npos);
+        // An ordinary answer is left alone.
+        QVERIFY(filterOutcome("sent", "250 2.0.0 Ok: queued as 2B3C4D5E6F").empty());
+        QVERIFY(filterOutcome("bounced", "host x said: 550 5.1.1 User unknown").empty());
+    }
+    // Item 9: a damaged `removed` line is an unreadable line with its reason, not ignored.
+    void damagedRemovedLineIsUnreadable() {
+        const Parsed p = parseFiles({QStringLiteral(MT_TEST_DATA "/postfix/issue15_statuses.log")});
+        QCOMPARE(p.stats.rejected, 1);
+        QVERIFY(p.reasons.front().find("removed") != std::string::npos);
+    }
+    // Item 6: each reject line carries its pid and queue id, so alike lines stay apart; cleanup
+    // rejects after DATA are rejects too.
+    void rejectLinesKeepPidAndQueueId() {
+        const Parsed p = parseFiles({QStringLiteral(MT_TEST_DATA "/postfix/issue15_rejects.log")});
+        QCOMPARE(p.stats.rejected, 0);
+        QCOMPARE(p.rejects.size(), std::size_t(7));
+        QCOMPARE(p.rejects[0].pid, std::string("401"));
+        QCOMPARE(p.rejects[2].pid, std::string("402"));
+        QCOMPARE(p.rejects[5].queueId, std::string("7A0000000A"));
+        QCOMPARE(p.rejects[6].queueId, std::string("7B0000000B"));
+        QCOMPARE(p.rejects[6].recipient, std::string("carol@corp.example"));
+        QVERIFY(p.rejects[6].reason.find("Virus found") != std::string::npos);
+    }
+    // Item 7: Sendmail's lines are copies of their own; the MSP's hand-over names Postfix's
+    // queue id, and the submitting user is kept.
+    void sendmailCopiesAndHandOver() {
+        const Parsed p = parseFiles({QStringLiteral(MT_TEST_DATA "/postfix/issue15_sendmail.log")});
+        QCOMPARE(p.stats.rejected, 0);
+        QCOMPARE(p.stats.skipped, 0);
+        const CopyRecord* msp = findCopy(p, "0APB00aa000500");
+        QVERIFY(msp);
+        QCOMPARE(msp->messageId, std::string("202611251100.0APB00aa000500@gw.corp.example"));
+        QVERIFY(msp->messageIdValid);
+        QCOMPARE(msp->saslUser, std::string("joe"));
+        QCOMPARE(msp->sender, std::string("joe"));
+        QCOMPARE(msp->size, 812);
+        QVERIFY(msp->removed);
+        QCOMPARE(msp->deliveries.size(), std::size_t(2));
+        const DeliveryRecord* bob = findDelivery(*msp, "bob@corp.example");
+        QVERIFY(bob);
+        QCOMPARE(bob->status, std::string("sent"));
+        QCOMPARE(bob->queuedAs, std::string("8C0000000C"));
+        QCOMPARE(bob->relayIp, std::string("127.0.0.1"));
+        QCOMPARE(bob->transport, std::string("relay"));
+        QVERIFY(findDelivery(*msp, "partner@example.net"));
+        const CopyRecord* pf = findCopy(p, "8C0000000C");
+        QVERIFY(pf);
+        QCOMPARE(pf->messageId, msp->messageId);
+        // sm-mta's refusal is a reject event.
+        QCOMPARE(p.rejects.size(), std::size_t(1));
+        QCOMPARE(p.rejects[0].recipient, std::string("victim@corp.example"));
+        QCOMPARE(p.rejects[0].clientIp, std::string("198.51.100.66"));
+        QCOMPARE(p.rejects[0].stage, std::string("RCPT"));
+    }
     // Every file of the public Postfix corpus parses without a single unreadable line.
     void publicCorpusHasNoUnreadableLines() {
         MT_REQUIRE_PUBLIC_DATA();

@@ -49,6 +49,9 @@ struct CopyRecord {
     std::vector<std::string> attachments;
     std::string confirmToken;   // X-Send-Confirm header when logged
     bool removed = false;
+    // qmgr said "status=expired, returned to sender": recipients still deferred expired, also
+    // those whose deferrals an earlier import holds.
+    bool expired = false;
     std::vector<DeliveryRecord> deliveries;
 };
 
@@ -62,6 +65,10 @@ struct RejectRecord {
     std::string recipient;
     std::string stage;          // RCPT, DATA, CONNECT, ...
     std::string reason;
+    // The daemon's pid and the queue id, when the line has them (evidence: which session, which
+    // message was refused). Lines alike are told apart by the store, which numbers them in order.
+    std::string pid;
+    std::string queueId;
 };
 
 // One row of an organisation chart.
