@@ -9,6 +9,7 @@
 #include "model/detection/Detector.h"
 #include "model/detection/Propagation.h"
 #include "model/simulator/Simulator.h"
+#include "support/PublicData.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -131,10 +132,12 @@ struct Scored {
     int worm = 0, flagged = 0, truePositives = 0, wormBeforeAlert = -1, hardNegFlagged = 0;
     QString patientZero, truthPatientZero;
     int campaignsWithWorm = 0;
+    int falseCampaigns = 0; // fewer than half of their messages the worm's
     QStringList problems;
 };
 
-Scored scoreScenario(const QString& dir, sim::Worm worm, int users, double open, std::uint64_t seed, double hours = 3) {
+Scored scoreScenario(const QString& dir, sim::Worm worm, int users, double open, std::uint64_t seed, double hours = 3,
+                     sim::Traffic traffic = sim::Traffic::Calm) {
     Scored s;
     sim::SimulationOptions o;
     o.outDir = dir + "/logs";
@@ -144,6 +147,7 @@ Scored scoreScenario(const QString& dir, sim::Worm worm, int users, double open,
     o.seed = seed;
     o.worm = worm;
     o.openProbability = open;
+    o.traffic = traffic;
     const sim::SimulationResult r = sim::simulate(o);
     if (!r.ok) {
         s.problems << r.error;
@@ -188,6 +192,11 @@ Scored scoreScenario(const QString& dir, sim::Worm worm, int users, double open,
         if (d.states()[i].flagged() && hard.contains(QString::fromStdString(std::string(in.str(in.messages[i].messageId)))))
             ++s.hardNegFlagged;
     s.campaignsWithWorm = static_cast<int>(wormCampaigns.size());
+    for (const Campaign& c : d.campaigns()) {
+        std::size_t w = 0;
+        for (std::uint32_t i : c.messages) w += wormIds.contains(QString::fromStdString(std::string(in.str(in.messages[i].messageId)))) ? 1 : 0;
+        if (w * 2 < c.messages.size()) ++s.falseCampaigns;
+    }
     s.truthPatientZero = truth.patientZero;
     if (!wormCampaigns.empty()) s.patientZero = QString::fromStdString(d.campaigns()[static_cast<std::size_t>(*wormCampaigns.begin())].patientZero);
     return s;
@@ -910,6 +919,58 @@ private slots:
         QVERIFY2(s.wormBeforeAlert >= 0 && s.wormBeforeAlert < 10, qPrintable(QStringLiteral("%1 before the alert").arg(s.wormBeforeAlert)));
         QCOMPARE(s.campaignsWithWorm, 1);
         QCOMPARE(s.patientZero, s.truthPatientZero);
+    }
+
+    // Busy days (issue 14): generic names passed on all day, short replies, heavy users in
+    // bursts, infected users who keep working; worms with and without a telltale attachment.
+    // Before, every one of these days formed false campaigns of hundreds of ordinary messages.
+    void busyDays_data() {
+        QTest::addColumn<int>("worm");
+        QTest::addColumn<int>("seed");
+        for (sim::Worm w : {sim::Worm::None, sim::Worm::IloveYou, sim::Worm::Melissa, sim::Worm::Disguised, sim::Worm::Link})
+            for (int seed : {7001, 7102})
+                QTest::newRow(qPrintable(QStringLiteral("%1 seed=%2").arg(sim::wormName(w)).arg(seed))) << static_cast<int>(w) << seed;
+    }
+    void busyDays() {
+        QFETCH(int, worm);
+        QFETCH(int, seed);
+        const sim::Worm w = static_cast<sim::Worm>(worm);
+        QTemporaryDir tmp;
+        const Scored s = scoreScenario(tmp.path(), w, 300, 0.3, static_cast<std::uint64_t>(seed), 8, sim::Traffic::Busy);
+        QVERIFY2(s.problems.isEmpty(), qPrintable(s.problems.join(QLatin1Char(';'))));
+        QCOMPARE(s.falseCampaigns, 0);
+        QCOMPARE(s.hardNegFlagged, 0);
+        if (w == sim::Worm::None) {
+            QCOMPARE(s.flagged, 0);
+            return;
+        }
+        const double precision = s.flagged ? double(s.truePositives) / s.flagged : 0;
+        const double recall = double(s.truePositives) / s.worm;
+        QVERIFY2(precision >= 0.99, qPrintable(QStringLiteral("precision %1 (%2 of %3)").arg(precision).arg(s.truePositives).arg(s.flagged)));
+        QVERIFY2(recall >= 0.98, qPrintable(QStringLiteral("recall %1 (%2 of %3)").arg(recall).arg(s.truePositives).arg(s.worm)));
+        // Within the first 3 worm messages with a telltale type, the first 20 without one.
+        const int firstWithin = w == sim::Worm::Disguised || w == sim::Worm::Link ? 20 : 3;
+        QVERIFY2(s.wormBeforeAlert >= 0 && s.wormBeforeAlert < firstWithin,
+                 qPrintable(QStringLiteral("%1 before the alert").arg(s.wormBeforeAlert)));
+        QCOMPARE(s.campaignsWithWorm, 1);
+        QCOMPARE(s.patientZero, s.truthPatientZero);
+    }
+    // Real production logs nobody here wrote, without a worm: no campaign at all.
+    void realLogsFormNoCampaign() {
+        MT_REQUIRE_PUBLIC_DATA();
+        const QString dir = mt::test::publicData(QStringLiteral("postfix/lightmeter/complete_logs_sample/logs_sample"));
+        for (const QStringList& logs : {QStringList{dir + "/mail.log.1", dir + "/mail.log"}}) {
+            QTemporaryDir tmp;
+            CaseStore store;
+            store.open(tmp.filePath(QStringLiteral("real.mtcase")));
+            ImportJob job(store);
+            const ImportReport rep = job.importLogs(logs);
+            QVERIFY(!rep.anyFailed());
+            QVERIFY(store.db().scalar("SELECT count(*) FROM messages") > 100);
+            const CaseDetectionReport d = CaseDetection::run(store);
+            QVERIFY2(d.flagged == 0, qPrintable(logs.join(QLatin1Char(' ')) + QStringLiteral(": %1 flagged").arg(d.flagged)));
+            QCOMPARE(store.db().scalar("SELECT count(*) FROM campaigns"), 0);
+        }
     }
 
     // ------------------------------------------------------------ the case file

@@ -1226,6 +1226,26 @@ struct Detector::Impl {
         return false;
     }
 
+    // The same shape across senders (contact tracing): the same file, or both without an
+    // attachment, a similar size and one or a few recipients each.
+    bool sameShape(const DetectionInput& in, std::uint32_t a, std::uint32_t b) const {
+        const Message& x = in.messages[a];
+        const Message& y = in.messages[b];
+        if (x.rcptCount == 0 || y.rcptCount == 0 || x.rcptCount > 3 || y.rcptCount > 3) return false;
+        const Feat& fa = feats[a];
+        const Feat& fb = feats[b];
+        if (fa.attCount == 0 && fb.attCount == 0) {
+            if (x.size <= 0 || y.size <= 0) return false;
+            const double r = static_cast<double>(std::max(x.size, y.size)) / static_cast<double>(std::min(x.size, y.size));
+            return r <= 1.5;
+        }
+        if (fa.attCount == 0 || fb.attCount == 0) return false;
+        for (std::uint32_t p = 0; p < fa.attCount; ++p)
+            for (std::uint32_t q = 0; q < fb.attCount; ++q)
+                if (attFeats[fa.attBegin + p].exact == attFeats[fb.attBegin + q].exact && sameFileSize(x.size, y.size)) return true;
+        return false;
+    }
+
     std::string label(const DetectionInput& in, const std::vector<std::uint32_t>& msgs) const;
     void build(const DetectionInput& in);
 };
@@ -1306,6 +1326,7 @@ void Detector::Impl::build(const DetectionInput& in) {
     std::vector<TimeMs> at(n, kNoTime);
     std::vector<std::int32_t> via(n, -1);
     std::vector<FlagSource> source(n, FlagSource::None);
+    std::vector<char> surge(n, 0); // joined as part of the surge that made rule 5f fire
     for (std::uint32_t i = 0; i < n; ++i) {
         MessageState& s = st[i];
         s.campaign = s.generation = s.treeParent = -1;
@@ -1339,6 +1360,7 @@ void Detector::Impl::build(const DetectionInput& in) {
         if (at[j] != kNoTime && at[j] <= when) return;
         at[j] = when;
         via[j] = static_cast<std::int32_t>(from);
+        surge[j] = 0;
         if (source[j] != FlagSource::Rules) source[j] = how;
         queue.push({when, j});
     };
@@ -1371,7 +1393,10 @@ void Detector::Impl::build(const DetectionInput& in) {
                 if (in.messages[i].time - in.messages[j].time > cw) break;
                 if (conversational[j]) continue;
                 const std::uint64_t j0 = shapeKeys[2 * j], j1 = shapeKeys[2 * j + 1];
-                if ((k0 && k0 == j0) || (k1 && k1 == j1)) join(j, when, i, FlagSource::Sibling);
+                if ((k0 && k0 == j0) || (k1 && k1 == j1)) {
+                    join(j, when, i, FlagSource::Sibling);
+                    if (via[j] == static_cast<std::int32_t>(i)) surge[j] = 1;
+                }
             }
         }
         edge = in.messages[i].time;
@@ -1401,7 +1426,8 @@ void Detector::Impl::build(const DetectionInput& in) {
         h.threshold = 1;
         h.weight = 0;
         h.detail = source[i] == FlagSource::Parent ? "received, then sent on as a flagged message"
-                                                   : "same sender, same content, same burst as a flagged message";
+                 : surge[i] ? "same sender, same shape, one of the new conversations that made the new-contacts rule fire"
+                            : "same sender, same content, same burst as a flagged message";
         campaignHits.push_back(std::move(h));
     }
 
@@ -1432,6 +1458,36 @@ void Detector::Impl::build(const DetectionInput& in) {
             if (!resemble(in, r.msg, s).strong) continue;
             edges.push_back({r.msg, s});
             ++taken;
+        }
+    }
+    // A worm without a telltale attachment leaves no attachment to follow from one victim to
+    // the next; what links them is contact tracing: the sender's first flagged message came
+    // shortly after it received a flagged message of the same shape (the same file, or no
+    // attachment and a similar size, to one or a few people). That received message is its
+    // parent.
+    {
+        const std::int64_t ew = static_cast<std::int64_t>(rules.contacts.exposureSec) * 1000;
+        std::unordered_set<std::uint32_t> traced; // senders already traced
+        std::unordered_set<std::uint32_t> hasParent;
+        for (const auto& e : edges) hasParent.insert(e.second);
+        for (std::uint32_t s : members) {
+            const Message& m = in.messages[s];
+            // The sender's earliest flagged message that has such a parent; its later ones follow
+            // it through the burst they share.
+            if (hasParent.count(s) || !m.senderKey || traced.count(m.senderKey)) continue;
+            const auto it = inbox.find(m.sender);
+            if (it == inbox.end()) continue;
+            const auto& list = it->second;
+            auto hi = std::lower_bound(list.begin(), list.end(), m.time, [](const Recv& r, TimeMs t) { return r.time < t; });
+            for (int looked = 0; hi != list.begin() && looked < 64; ++looked) {
+                const Recv& r = *--hi;
+                if (r.time <= m.time - ew) break;
+                if (r.msg == s || in.messages[r.msg].time >= m.time || in.messages[r.msg].senderKey == m.senderKey) continue;
+                if (!sameShape(in, r.msg, s)) continue;
+                edges.push_back({r.msg, s});
+                traced.insert(m.senderKey);
+                break;
+            }
         }
     }
     // Groups: joins, edges, and the same exact attachment name.

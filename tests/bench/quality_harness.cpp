@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     out << "                                                          | prec   recall  before-alert | prec   recall  before-alert | prec   recall  before-alert | prec   recall  before-alert  hard-neg  campaigns  false  ms\n";
     struct KindSummary {
         double minPrecision = 1, minRecall = 1;
-        int maxBefore = 0, falseCampaigns = 0, days = 0, falsePositives = 0;
+        int maxBefore = 0, falseCampaigns = 0, days = 0, falsePositives = 0, maxWormCampaigns = 0;
     };
     std::map<QString, KindSummary> kinds;
     Score total;
@@ -230,16 +230,19 @@ int main(int argc, char** argv) {
                 if (m.time < firstAlert && worm.contains(QString::fromStdString(m.messageId))) ++d.wormBeforeAlert;
         }
         // False campaigns: fewer than half of their messages are the worm's.
-        int falseCampaigns = 0;
+        // The worm should be in exactly one campaign.
+        int falseCampaigns = 0, wormCampaigns = 0;
         for (const det::Campaign& c : detector.campaigns()) {
             std::size_t w = 0;
             for (std::uint32_t i : c.messages) w += worm.contains(QString::fromStdString(std::string(in.str(in.messages[i].messageId))));
             if (w * 2 < c.messages.size()) ++falseCampaigns;
+            if (w > 0) ++wormCampaigns;
         }
         KindSummary& ks = kinds[sim::wormName(sc.worm)];
         ++ks.days;
         ks.falseCampaigns += falseCampaigns;
         ks.falsePositives += d.flagged - d.truePositives;
+        ks.maxWormCampaigns = std::max(ks.maxWormCampaigns, wormCampaigns);
         if (d.flagged) ks.minPrecision = std::min(ks.minPrecision, double(d.truePositives) / d.flagged);
         if (!worm.isEmpty()) {
             ks.minRecall = std::min(ks.minRecall, double(d.truePositives) / worm.size());
@@ -302,11 +305,12 @@ int main(int argc, char** argv) {
     out << "detector over " << scenarios << " scenarios: precision " << prec << ", recall " << rec
         << ", at most " << (worstBefore >= (1 << 30) ? QStringLiteral("never") : QString::number(worstBefore))
         << " worm messages before the first alert, " << totalHardNeg << " hard negatives flagged\n";
-    out << "per kind:  days  min-precision  min-recall  max-before-alert  false-positives  false-campaigns\n";
+    out << "per kind:  days  min-precision  min-recall  max-before-alert  false-positives  false-campaigns  worm-campaigns(max)\n";
     for (const auto& [name, k] : kinds)
         out << "  " << name.leftJustified(12) << QString::number(k.days).rightJustified(4) << "  " << fmt(k.minPrecision).rightJustified(13)
             << "  " << (name == QLatin1String("none") ? QStringLiteral("-") : fmt(k.minRecall)).rightJustified(10) << "  "
             << (name == QLatin1String("none") ? QStringLiteral("-") : k.maxBefore >= (1 << 30) ? QStringLiteral("never") : QString::number(k.maxBefore)).rightJustified(16)
-            << "  " << QString::number(k.falsePositives).rightJustified(15) << "  " << QString::number(k.falseCampaigns).rightJustified(15) << "\n";
+            << "  " << QString::number(k.falsePositives).rightJustified(15) << "  " << QString::number(k.falseCampaigns).rightJustified(15)
+            << "  " << QString::number(k.maxWormCampaigns).rightJustified(19) << "\n";
     return 0;
 }
