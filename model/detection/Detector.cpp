@@ -271,6 +271,29 @@ struct Feat {
     float rSubj = 1;
 };
 
+// Normalised subjects by interned subject: subjects repeat (replies, bulk, worms), and each
+// side of the engine keeps its own cache so that neither normalises one twice.
+struct SubjectCache {
+    std::vector<std::uint64_t> hash;  // 0: not computed yet, else the hash | 1 (bit 0 set)
+    std::vector<std::uint8_t> flags;  // bit 0 reply, bit 1 forward
+    std::uint64_t get(const DetectionInput& in, std::uint32_t id, bool* reply, bool* forward) {
+        if (id >= hash.size()) {
+            hash.resize(id + 1 + hash.size() / 2, 0);
+            flags.resize(hash.size(), 0);
+        }
+        if (!hash[id]) {
+            bool rep = false, fwd = false;
+            TextHasher h('s');
+            normaliseSubjectTo(in.str(id), &rep, &fwd, [&](char c) { h.put(c); });
+            hash[id] = h.length ? (h.done() | 1) : 1; // 1 alone: empty after normalising
+            flags[id] = static_cast<std::uint8_t>((rep ? 1 : 0) | (fwd ? 2 : 0));
+        }
+        if (reply) *reply = flags[id] & 1;
+        if (forward) *forward = flags[id] & 2;
+        return hash[id] == 1 ? 0 : hash[id];
+    }
+};
+
 // Near-identical sizes: the same file sent again, give or take the headers.
 bool sameFileSize(std::int64_t a, std::int64_t b) {
     if (a <= 0 || b <= 0) return false;
@@ -441,6 +464,8 @@ struct Detector::Impl {
         }
     }
 
+    SubjectCache judgingSubjects, behaviourSubjects; // one per side: no sharing between threads
+
     std::vector<Pending> pending;
     // Per message of the current run: the behaviour thread's sum and whether any of its hits
     // weighed; whether the message's hits are kept.
@@ -499,12 +524,7 @@ struct Detector::Impl {
     void computeFeatures(const DetectionInput& in, std::uint32_t i) {
         const Message& m = in.messages[i];
         Feat f;
-        const std::string_view subject = in.str(m.subject);
-        if (!subject.empty()) {
-            TextHasher h('s');
-            normaliseSubjectTo(subject, &f.reply, &f.forward, [&](char c) { h.put(c); });
-            if (h.length) f.subj = h.done();
-        }
+        if (m.subject && !in.str(m.subject).empty()) f.subj = judgingSubjects.get(in, m.subject, &f.reply, &f.forward);
         if (m.size > 0) f.band = static_cast<int>(std::floor(std::log(static_cast<double>(m.size)) / lnRatio));
         f.attBegin = static_cast<std::uint32_t>(attFeats.size());
         const std::uint32_t count = std::min<std::uint32_t>(m.attCount, 16);
@@ -743,15 +763,14 @@ struct Detector::Impl {
         const std::int64_t nrcpt = m.rcptCount;
         const bool conv = noteConversation(in, i);
         conversational[i] = conv ? 1 : 0;
-        countContacts(in, i, conv);
         double sum = 0, aggregate = 0;
         bool positive = false;
-        // A reply in a thread the recipient started did not cause the surge: the evidence goes
-        // to the messages that did. Evidence of a key many people share (unit, subnet, server)
-        // counts apart, capped (Decision::aggregateCap).
+        // Evidence of a key many people share (unit, subnet, server) counts apart, capped
+        // (Decision::aggregateCap). A reply in a thread its recipient started did not cause
+        // the surge: the judging side drops this evidence then (conversational[i]).
         auto hit = [&](const char* rule, std::string key, std::int64_t windowMs, std::int64_t count, std::int64_t threshold,
                        double weight, std::string detail, bool aggregateKey) {
-            if (!deciding || conv) return;
+            if (!deciding) return;
             (aggregateKey ? aggregate : sum) += weight;
             positive |= weight > 0;
             hitsA.push_back(makeHit(i, rule, std::move(key), t, windowMs, count, threshold, weight, std::move(detail)));
@@ -862,13 +881,10 @@ struct Detector::Impl {
     // what its recipients now have heard from its sender. Behaviour thread.
     bool noteConversation(const DetectionInput& in, std::uint32_t i) {
         const Message& m = in.messages[i];
-        const std::string_view subject = in.str(m.subject);
-        if (!m.sender || subject.empty()) return false;
+        if (!m.sender || !m.subject) return false;
         bool reply = false;
-        TextHasher h('s');
-        normaliseSubjectTo(subject, &reply, nullptr, [&](char c) { h.put(c); });
-        if (!h.length) return false;
-        const std::uint64_t subj = h.done();
+        const std::uint64_t subj = behaviourSubjects.get(in, m.subject, &reply, nullptr);
+        if (!subj) return false;
         const std::int64_t memory = static_cast<std::int64_t>(rules.propagation.windowSec) * 1000;
         bool conv = false;
         for (std::uint32_t a = 0; a < m.rcptCount; ++a) {
@@ -888,7 +904,7 @@ struct Detector::Impl {
     }
 
     // Rule 5f's counts for message i: distinct recipients of the sender's new conversations of
-    // this shape in the window, and the sender's own rate over its history. Behaviour thread.
+    // this shape in the window, and the sender's own rate over its history. Judging thread.
     void countContacts(const DetectionInput& in, std::uint32_t i, bool conv) {
         const Message& m = in.messages[i];
         contactsCount[i] = -1;
@@ -902,12 +918,10 @@ struct Detector::Impl {
         // text whose lure changes).
         std::uint64_t shape = combine(0xC0, m.senderKey);
         bool attached = false;
-        for (std::uint32_t a = 0; a < m.attCount && !attached; ++a) {
-            const std::string_view name = in.str(in.attachments[m.attBegin + a]);
-            if (name.empty()) continue;
-            TextHasher h('x');
-            for (char c : name) h.put(lowerAscii(c));
-            shape = combine(shape, h.done());
+        const Feat& f = feats[i];
+        for (std::uint32_t a = 0; a < f.attCount && !attached; ++a) {
+            if (in.str(in.attachments[m.attBegin + a]).empty()) continue;
+            shape = combine(shape, attFeats[f.attBegin + a].exact);
             attached = true;
         }
         shape = combine(shape, m.rcptCount == 1 ? 1u : 2u);
@@ -953,6 +967,8 @@ struct Detector::Impl {
         computeFeatures(in, i);
         st.emplace_back();
         const Feat& f = feats[i];
+        const bool conv = conversational[i] != 0; // the behaviour side has told replies apart
+        countContacts(in, i, conv);
         const TimeMs t = m.time;
         const bool deciding = t >= replayUntil;
         pending.clear();
@@ -1135,13 +1151,15 @@ struct Detector::Impl {
         }
 
         // The decision.
-        double strong = 0, behaviour = behaviourSum[i];
-        bool positive = behaviourPositive[i] != 0;
+        // A reply in a thread the recipient started did not cause the surge: the behaviour
+        // evidence goes to the messages that did.
+        double strong = 0, behaviour = conv ? 0.0 : behaviourSum[i];
+        bool positive = !conv && behaviourPositive[i] != 0;
         for (const Pending& p : pending) {
             (p.behaviour ? behaviour : strong) += p.hit.weight;
             positive |= p.hit.weight > 0;
         }
-        behaviour += std::min<double>(rules.decision.aggregateCap, aggregateSum[i]);
+        if (!conv) behaviour += std::min<double>(rules.decision.aggregateCap, aggregateSum[i]);
         const double score = strong + (m.internal ? std::min(rules.decision.behaviourCap, behaviour) : 0.0);
         MessageState& s = st[i];
         s.score = static_cast<float>(score);
@@ -1671,7 +1689,7 @@ void Detector::run(const DetectionInput& in) {
     while (a < x.hitsA.size() || b < x.hitsB.size()) {
         const bool takeA = b >= x.hitsB.size() || (a < x.hitsA.size() && x.hitsA[a].message <= x.hitsB[b].message);
         Hit& h = takeA ? x.hitsA[a++] : x.hitsB[b++];
-        if (!takeA || x.keep[h.message]) x.hits.push_back(std::move(h));
+        if (!takeA || (x.keep[h.message] && !x.conversational[h.message])) x.hits.push_back(std::move(h));
     }
     x.hitsA.clear();
     x.hitsB.clear();
