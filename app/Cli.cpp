@@ -87,6 +87,9 @@ const char* const kUsageText =
     "  verdict   --case FILE --campaign ID (virus|clean) --approve-as NAME [--servers servers.json|demo] [--json]\n"
     "            virus: delete the suspended copies and propose the next cascade round for retrieved ones;\n"
     "            clean: release the suspended copies and add allow entries that detection respects.\n"
+    "            --exclude-branch MID (repeatable): leave out that message and everything below it in the\n"
+    "            propagation tree; --exclude-joined: leave out the messages that only joined through a link.\n"
+    "            What is left out keeps its state (suspended copies stay suspended) for a verdict of its own.\n"
     "  keyring   --host HOST (--set | --delete)\n"
     "            Store (the password is read from standard input) or remove the IMAP password of a server\n"
     "            directory entry with \"password_keyring\": true in the desktop keyring (QtKeychain).\n"
@@ -1064,7 +1067,12 @@ int cmdVerdict(const QStringList& args, QTextStream& out, QTextStream& err) {
     QCommandLineOption serversOpt(QStringLiteral("servers"), QStringLiteral("Server directory (JSON) or 'demo'."), QStringLiteral("FILE"));
     QCommandLineOption approveOpt(QStringLiteral("approve-as"), QStringLiteral("Analyst's name."), QStringLiteral("NAME"));
     QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON."));
-    p.addOptions({caseOpt, campaignOpt, serversOpt, approveOpt, jsonOpt});
+    QCommandLineOption branchOpt(QStringLiteral("exclude-branch"),
+                                 QStringLiteral("Leave out this message and everything below it in the propagation tree."),
+                                 QStringLiteral("MESSAGE-ID"));
+    QCommandLineOption joinedOpt(QStringLiteral("exclude-joined"),
+                                 QStringLiteral("Leave out the messages that only joined the campaign through a link."));
+    p.addOptions({caseOpt, campaignOpt, serversOpt, approveOpt, jsonOpt, branchOpt, joinedOpt});
     int code = kOk;
     if (!parse(p, args, err, code)) return code;
     if (!p.isSet(caseOpt)) return usage(err, QStringLiteral("verdict: --case FILE is required"));
@@ -1085,11 +1093,23 @@ int cmdVerdict(const QStringList& args, QTextStream& out, QTextStream& err) {
         SqliteDb& db = store.db();
         recall::RecallStore rs(db);
         std::string label;
-        const std::vector<std::int64_t> messages = recall::campaignMessages(db, campaign, &label);
+        std::vector<std::int64_t> messages = recall::campaignMessages(db, campaign, &label);
         if (messages.empty()) {
             err << "mailtriage-cli: verdict: no campaign " << campaign << " in " << p.value(caseOpt) << " (run detect)\n";
             return kInputFailed;
         }
+        // Branches the analyst leaves out of this verdict (their copies stay suspended).
+        recall::CampaignExclusions exclude;
+        exclude.joinedByLink = p.isSet(joinedOpt);
+        if (p.isSet(branchOpt)) {
+            std::vector<std::string> mids, unknown;
+            for (const QString& v : p.values(branchOpt)) mids.push_back(v.toStdString());
+            exclude.branchRoots = recall::messagesByMessageId(db, mids, &unknown);
+            if (!unknown.empty())
+                return usage(err, QStringLiteral("verdict: --exclude-branch: no message %1 in the case").arg(QString::fromStdString(unknown.front())));
+        }
+        messages = recall::withoutExcluded(db, campaign, messages, exclude);
+        if (messages.empty()) return usage(err, QStringLiteral("verdict: every message of the campaign is excluded"));
         recall::RequestFilter suspended;
         suspended.states = {recall::State::Suspended};
         suspended.caseMessageIds = messages;
@@ -1101,6 +1121,7 @@ int cmdVerdict(const QStringList& args, QTextStream& out, QTextStream& err) {
         o.kind = pos[0] == QLatin1String("virus") ? recall::VerdictKind::Virus : recall::VerdictKind::Clean;
         o.analyst = analyst.toStdString();
         o.campaignId = campaign;
+        o.exclude = exclude;
         const recall::VerdictReport rep = recall::applyVerdict(db, dir, o);
         recall::RequestFilter sel;
         sel.caseMessageIds = messages;
@@ -1122,7 +1143,7 @@ int cmdVerdict(const QStringList& args, QTextStream& out, QTextStream& err) {
             o2.insert(QStringLiteral("verdict_id"), jint(rep.verdictId));
             o2.insert(QStringLiteral("approved_by"), analyst);
             o2.insert(QStringLiteral("campaign"), QJsonObject{{"id", jint(campaign)}, {"label", QString::fromStdString(label)},
-                                                             {"messages", jint(rep.messages)}});
+                                                             {"messages", jint(rep.messages)}, {"excluded", jint(rep.excluded)}});
             o2.insert(QStringLiteral("deleted"), jint(outcome("deleted")));
             o2.insert(QStringLiteral("released"), jint(outcome("released")));
             o2.insert(QStringLiteral("failed"), jint(outcome("failed") + outcome("refused")));
@@ -1142,7 +1163,8 @@ int cmdVerdict(const QStringList& args, QTextStream& out, QTextStream& err) {
             out << QJsonDocument(o2).toJson(QJsonDocument::Compact) << "\n";
         } else {
             out << "verdict " << pos[0] << " on campaign " << campaign << " (" << QString::fromStdString(label) << ", "
-                << rep.messages << " messages) by " << analyst << "\n";
+                << rep.messages << " messages" << (rep.excluded ? QStringLiteral(", %1 left out").arg(rep.excluded) : QString())
+                << ") by " << analyst << "\n";
             for (const recall::RequestResult& r : rep.run.results)
                 out << "  " << QString::fromStdString(r.server) << " " << QString::fromStdString(r.recipient) << " <"
                     << QString::fromStdString(r.messageKey) << ">: " << recall::stateName(r.to) << " - "

@@ -776,6 +776,54 @@ private slots:
         QCOMPARE(cs.db().scalar("SELECT count(*) FROM audit WHERE action = 'delete-refused' AND analyst = 'mallory'"), suspended);
     }
 
+    // Issue 14: the analyst leaves a branch of the propagation tree out of a virus verdict;
+    // its suspended copies stay suspended (nothing of it deleted), the rest is deleted.
+    void verdictLeavesABranchOut() {
+        CaseStore cs;
+        cs.open(freshDemo());
+        const ServerDirectory dir = ServerDirectory::demoEverywhere();
+        const std::vector<std::int64_t> msgs = campaignMessages(cs.db(), 1);
+        const Plan plan = buildPlan(cs.db(), dir, msgs, "ann");
+        RecallStore store(cs.db());
+        approveRequests(store, plan.proposedIds, "ann");
+        RecallRunner runner(cs.db(), dir);
+        RunOptions o;
+        o.analyst = "ann";
+        runner.run(o);
+        // A generation-1 message with descendants: its branch.
+        const std::int64_t root = cs.db().scalar(
+            "SELECT cm.message_id FROM campaign_messages cm WHERE cm.campaign_id = 1 AND cm.generation = 1 AND EXISTS "
+            "(SELECT 1 FROM campaign_messages c2 WHERE c2.parent_message_id = cm.message_id) ORDER BY cm.message_id LIMIT 1");
+        QVERIFY(root > 0);
+        CampaignExclusions ex;
+        ex.branchRoots = {root};
+        std::int64_t left = 0;
+        const std::vector<std::int64_t> kept = withoutExcluded(cs.db(), 1, msgs, ex, &left);
+        QVERIFY(left >= 2);
+        QCOMPARE(static_cast<std::int64_t>(kept.size()) + left, static_cast<std::int64_t>(msgs.size()));
+        const std::int64_t branchSuspended = cs.db().scalar(
+            "WITH RECURSIVE b(id) AS (SELECT " + std::to_string(root) + " UNION SELECT cm.message_id FROM campaign_messages cm "
+            "JOIN b ON cm.parent_message_id = b.id) SELECT count(*) FROM recall_requests WHERE state = 'suspended' AND message_id IN b");
+        QVERIFY(branchSuspended > 0);
+        const std::int64_t suspended = countState(store, State::Suspended);
+        VerdictOptions v;
+        v.kind = VerdictKind::Virus;
+        v.analyst = "bea";
+        v.campaignId = 1;
+        v.exclude = ex;
+        const VerdictReport rep = applyVerdict(cs.db(), dir, v);
+        QCOMPARE(rep.excluded, left);
+        QCOMPARE(rep.messages, static_cast<std::int64_t>(kept.size()));
+        QCOMPARE(countState(store, State::Suspended), branchSuspended);
+        QCOMPARE(countState(store, State::Deleted), suspended - branchSuspended);
+        // Leaving out what only joined by a link: the demo's campaign is all strong evidence.
+        CampaignExclusions joined;
+        joined.joinedByLink = true;
+        std::int64_t none = -1;
+        withoutExcluded(cs.db(), 1, msgs, joined, &none);
+        QCOMPARE(none, cs.db().scalar("SELECT count(*) FROM campaign_messages WHERE campaign_id = 1 AND source <> 'rules'"));
+    }
+
     void verdictOnMessagesAndTheLatestVerdictRules() {
         CaseStore cs;
         cs.open(freshDemo());

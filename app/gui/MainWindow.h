@@ -188,7 +188,9 @@ public:
     // Runs the next cascade round a virus verdict proposed.
     bool startProposedRound(const QString& approver);
     // The analyst's verdict on a campaign, on a worker thread (verdictFinished).
-    bool startVerdict(qint64 campaignId, bool virus, const QString& approver);
+    // excludeJoined: leave the campaign's messages that only joined through a link out of the
+    // verdict (their suspended copies stay suspended for a verdict of their own).
+    bool startVerdict(qint64 campaignId, bool virus, const QString& approver, bool excludeJoined = false);
     bool isRecalling() const { return m_recalling; }
     QString lastRecallSummary() const { return m_lastRecallSummary; }
 
@@ -317,7 +319,9 @@ private:
     // The directory the setting names; false (lastError()) when none is set or it is invalid.
     bool loadServerDirectory(recall::ServerDirectory& out);
     // Asks for the approver's name (remembered); "" when the analyst cancels.
-    QString askApprover(const QString& title, const QString& text, const QString& okText);
+    // optionText: a check box under the name (its state in *option, which gives its default).
+    QString askApprover(const QString& title, const QString& text, const QString& okText, const QString& optionText = {},
+                        bool* option = nullptr);
     void runRecallWorker(const QString& what, RecallWork work, bool verdict);
     void onRecallFinished();
     void buildLiveUi(QMenu* file);

@@ -21,6 +21,7 @@
 
 #include <QAction>
 #include <QComboBox>
+#include <QCheckBox>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -436,7 +437,8 @@ void MainWindow::onRecallFinished() {
 
 // ---------------------------------------------------------------- recall
 
-QString MainWindow::askApprover(const QString& title, const QString& text, const QString& okText) {
+QString MainWindow::askApprover(const QString& title, const QString& text, const QString& okText, const QString& optionText,
+                                bool* option) {
     QDialog dlg(this);
     dlg.setWindowTitle(title);
     auto* layout = new QVBoxLayout(&dlg);
@@ -448,6 +450,12 @@ QString MainWindow::askApprover(const QString& title, const QString& text, const
     auto* name = new QLineEdit(settings().value(QStringLiteral("recall/approver"), qEnvironmentVariable("USER")).toString(), &dlg);
     form->addRow(tr("Approved by:"), name);
     layout->addLayout(form);
+    QCheckBox* check = nullptr;
+    if (!optionText.isEmpty() && option) {
+        check = new QCheckBox(optionText, &dlg);
+        check->setChecked(*option);
+        layout->addWidget(check);
+    }
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Cancel, &dlg);
     QPushButton* ok = buttons->addButton(okText, QDialogButtonBox::AcceptRole);
     ok->setDefault(true);
@@ -459,6 +467,7 @@ QString MainWindow::askApprover(const QString& title, const QString& text, const
     dlg.resize(620, dlg.sizeHint().height());
     if (dlg.exec() != QDialog::Accepted) return {};
     settings().setValue(QStringLiteral("recall/approver"), name->text().trimmed());
+    if (check) *option = check->isChecked();
     return name->text().trimmed();
 }
 
@@ -570,7 +579,7 @@ bool MainWindow::startProposedRound(const QString& approver) {
     return true;
 }
 
-bool MainWindow::startVerdict(qint64 campaignId, bool virus, const QString& approver) {
+bool MainWindow::startVerdict(qint64 campaignId, bool virus, const QString& approver, bool excludeJoined) {
     m_lastError.clear();
     if (!m_reader || m_importing) {
         m_lastError = !m_reader ? tr("No case is open.") : tr("The case is busy; try again when it is done.");
@@ -585,13 +594,15 @@ bool MainWindow::startVerdict(qint64 campaignId, bool virus, const QString& appr
     const QString path = m_reader->path();
     const std::string analyst = approver.toStdString();
     runRecallWorker(virus ? tr("Verdict virus: deleting suspended copies…") : tr("Verdict not a virus: releasing suspended copies…"),
-                    [path, dir, campaignId, virus, analyst](const std::atomic_bool* cancel, const RecallProgress& progress) {
+                    [path, dir, campaignId, virus, analyst, excludeJoined](const std::atomic_bool* cancel,
+                                                                           const RecallProgress& progress) {
                         CaseStore store;
                         store.open(path, false);
                         recall::VerdictOptions o;
                         o.kind = virus ? recall::VerdictKind::Virus : recall::VerdictKind::Clean;
                         o.analyst = analyst;
                         o.campaignId = campaignId;
+                        o.exclude.joinedByLink = excludeJoined;
                         o.cancel = cancel;
                         o.progress = [&progress](const recall::RunProgress& p) { progress(p.done, p.total, QString()); };
                         const recall::VerdictReport r = recall::applyVerdict(store.db(), dir, o);
@@ -665,8 +676,12 @@ void MainWindow::verdictDialog(bool virus) {
         return;
     }
     QString label;
+    int joined = 0;
     for (const CampaignView& c : campaigns)
-        if (c.id == campaign) label = c.label;
+        if (c.id == campaign) {
+            label = c.label;
+            joined = c.messages - c.strongMessages;
+        }
     qint64 suspended = 0, retrieved = 0;
     for (const RecallRequestView& r : m_reader->recallRequests())
         if (r.campaignId == campaign) {
@@ -681,10 +696,17 @@ void MainWindow::verdictDialog(bool virus) {
         : tr("<p><b>Verdict: not a virus</b> on campaign #%1 “%2”.</p><p>The %3 suspended copies go back to the "
              "recipients (out of Quarantine, released from hold), and detection will no longer flag these messages.</p>")
               .arg(campaign).arg(label.toHtmlEscaped(), num(suspended));
+    // Messages that only joined through a link are the uncertain part: by default a virus
+    // verdict leaves them suspended for a look of their own (nothing irreversible happens).
+    bool excludeJoined = virus && joined > 0;
+    const QString option = virus && joined > 0
+        ? tr("Leave out the %1 messages that only joined through a link (they stay suspended)").arg(num(joined))
+        : QString();
     const QString who = askApprover(virus ? tr("Verdict: virus") : tr("Verdict: not a virus"), text,
-                                    virus ? tr("&Delete suspended copies") : tr("&Release suspended copies"));
+                                    virus ? tr("&Delete suspended copies") : tr("&Release suspended copies"), option,
+                                    &excludeJoined);
     if (who.isEmpty()) return;
-    if (!startVerdict(campaign, virus, who)) showError(tr("Verdict"), m_lastError);
+    if (!startVerdict(campaign, virus, who, excludeJoined)) showError(tr("Verdict"), m_lastError);
 }
 
 void MainWindow::auditTrailDialog() {

@@ -1,8 +1,10 @@
 #include "RecallPlan.h"
 
+#include <unordered_set>
 #include <algorithm>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace mt::recall {
 
@@ -30,6 +32,29 @@ std::vector<std::int64_t> campaignMessages(SqliteDb& db, std::int64_t campaignId
     st.bind(1, campaignId);
     while (st.step()) ids.push_back(st.int64(0));
     return ids;
+}
+
+std::vector<std::int64_t> withoutExcluded(SqliteDb& db, std::int64_t campaignId, const std::vector<std::int64_t>& messages,
+                                          const CampaignExclusions& ex, std::int64_t* excluded) {
+    std::unordered_set<std::int64_t> out;
+    // A branch: the root and its descendants in the propagation tree (parent_message_id).
+    for (std::int64_t root : ex.branchRoots) {
+        SqliteStmt st = db.prepare(
+            "WITH RECURSIVE branch(id) AS (SELECT ?2 UNION SELECT cm.message_id FROM campaign_messages cm "
+            "JOIN branch b ON cm.parent_message_id = b.id WHERE cm.campaign_id = ?1) SELECT id FROM branch");
+        st.bind(1, campaignId).bind(2, root);
+        while (st.step()) out.insert(st.int64(0));
+    }
+    if (ex.joinedByLink) {
+        SqliteStmt st = db.prepare("SELECT message_id FROM campaign_messages WHERE campaign_id = ?1 AND coalesce(source, '') <> 'rules'");
+        st.bind(1, campaignId);
+        while (st.step()) out.insert(st.int64(0));
+    }
+    std::vector<std::int64_t> kept;
+    for (std::int64_t m : messages)
+        if (!out.count(m)) kept.push_back(m);
+    if (excluded) *excluded = static_cast<std::int64_t>(messages.size() - kept.size());
+    return kept;
 }
 
 std::vector<std::int64_t> messagesByMessageId(SqliteDb& db, const std::vector<std::string>& messageIds,

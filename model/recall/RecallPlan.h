@@ -30,6 +30,16 @@ struct Plan {
 // The messages of a campaign (campaign_messages), in time order. Empty when there is no such
 // campaign; `label` gets its label.
 std::vector<std::int64_t> campaignMessages(SqliteDb& db, std::int64_t campaignId, std::string* label = nullptr);
+// What a verdict on a campaign leaves out: branches of its propagation tree (each message
+// named and everything below it), and, when asked, the messages that only joined through a
+// link (received and sent on, or the same burst) rather than on their own evidence.
+struct CampaignExclusions {
+    std::vector<std::int64_t> branchRoots;   // messages.id
+    bool joinedByLink = false;
+};
+// `messages` (a campaign's) without the excluded ones; `excluded` gets how many were left out.
+std::vector<std::int64_t> withoutExcluded(SqliteDb& db, std::int64_t campaignId, const std::vector<std::int64_t>& messages,
+                                          const CampaignExclusions& ex, std::int64_t* excluded = nullptr);
 // messages.id of Message-IDs (with or without angle brackets); unknown ones go to `unknown`.
 std::vector<std::int64_t> messagesByMessageId(SqliteDb& db, const std::vector<std::string>& messageIds,
                                               std::vector<std::string>* unknown);

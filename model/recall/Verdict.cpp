@@ -110,6 +110,9 @@ VerdictReport applyVerdict(SqliteDb& db, const ServerDirectory& dir, const Verdi
     if (o.campaignId) {
         messages = campaignMessages(db, o.campaignId, &rep.campaignLabel);
         if (messages.empty()) throw std::invalid_argument("no campaign " + std::to_string(o.campaignId) + " in the case");
+        // Left out: their suspended copies stay suspended for a verdict of their own.
+        messages = withoutExcluded(db, o.campaignId, messages, o.exclude, &rep.excluded);
+        if (messages.empty()) throw std::invalid_argument("every message of the campaign is excluded");
     }
     if (messages.empty()) throw std::invalid_argument("a verdict needs a campaign or messages");
     rep.messages = static_cast<std::int64_t>(messages.size());

@@ -17,6 +17,7 @@ struct VerdictOptions {
     std::string analyst;
     std::int64_t campaignId = 0;                // the campaign judged (by its current id), or
     std::vector<std::int64_t> messageIds;       // these messages (campaignId 0)
+    CampaignExclusions exclude;                 // with campaignId: what the verdict leaves out (RecallPlan.h)
     std::function<void(const RunProgress&)> progress;
     const std::atomic_bool* cancel = nullptr;
     std::shared_ptr<DemoWorld> demo;
@@ -33,6 +34,7 @@ struct VerdictReport {
     std::int64_t verdictId = 0;
     std::string campaignLabel;
     std::int64_t messages = 0;
+    std::int64_t excluded = 0;                  // campaign messages left out (CampaignExclusions)
     RunReport run;                              // the deletes or releases
     CascadeReport cascade;                      // virus only
     std::int64_t allowEntries = 0;              // clean only: new entries
