@@ -36,11 +36,6 @@ namespace {
 QString demoDir() { return QStringLiteral(MT_TEST_DATA "/../../resources/demo"); }
 
 
-bool waitFor(QObject* sender, const char* signal, int timeoutMs = 120000) {
-    QSignalSpy spy(sender, signal);
-    return spy.wait(timeoutMs);
-}
-
 } // namespace
 
 class TestGuiDetection : public QObject {

@@ -58,6 +58,17 @@ std::int64_t countState(RecallStore& s, State st) {
 
 } // namespace
 
+// Plans the recall of `msgs`, approves every proposed request and runs them as `analyst`.
+static void recallApproveAndRun(CaseStore& cs, const ServerDirectory& dir, const std::vector<std::int64_t>& msgs, const std::string& analyst) {
+    const Plan plan = buildPlan(cs.db(), dir, msgs, analyst);
+    RecallStore store(cs.db());
+    approveRequests(store, plan.proposedIds, analyst);
+    RecallRunner runner(cs.db(), dir);
+    RunOptions o;
+    o.analyst = analyst;
+    runner.run(o);
+}
+
 class TestRecall : public QObject {
     Q_OBJECT
 
@@ -730,13 +741,9 @@ private slots:
         cs.open(freshDemo());
         const ServerDirectory dir = ServerDirectory::demoEverywhere();
         const std::vector<std::int64_t> msgs = campaignMessages(cs.db(), 1);
-        const Plan plan = buildPlan(cs.db(), dir, msgs, "ann");
         RecallStore store(cs.db());
-        approveRequests(store, plan.proposedIds, "ann");
         RecallRunner runner(cs.db(), dir);
-        RunOptions o;
-        o.analyst = "ann";
-        runner.run(o);
+        recallApproveAndRun(cs, dir, msgs, "ann");
         const std::int64_t suspended = countState(store, State::Suspended), retrieved = countState(store, State::AlreadyRetrieved);
         const std::int64_t notRecallable = countState(store, State::NotRecallable);
         // Nothing is deleted without a virus verdict, even when asked to.
@@ -752,8 +759,8 @@ private slots:
         v.kind = VerdictKind::Virus;
         v.analyst = "bea";
         v.campaignId = 1;
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, applyVerdict(cs.db(), dir, VerdictOptions{VerdictKind::Virus, "", 1, {}, {}, nullptr, nullptr}));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, applyVerdict(cs.db(), dir, VerdictOptions{VerdictKind::Virus, "bea", 42, {}, {}, nullptr, nullptr}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, applyVerdict(cs.db(), dir, VerdictOptions{VerdictKind::Virus, "", 1, {}, {}, {}, nullptr, nullptr}));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, applyVerdict(cs.db(), dir, VerdictOptions{VerdictKind::Virus, "bea", 42, {}, {}, {}, nullptr, nullptr}));
         const VerdictReport rep = applyVerdict(cs.db(), dir, v);
         QCOMPARE(rep.messages, std::int64_t(280));
         QCOMPARE(rep.run.outcomes.at("deleted"), suspended);
@@ -783,13 +790,8 @@ private slots:
         cs.open(freshDemo());
         const ServerDirectory dir = ServerDirectory::demoEverywhere();
         const std::vector<std::int64_t> msgs = campaignMessages(cs.db(), 1);
-        const Plan plan = buildPlan(cs.db(), dir, msgs, "ann");
         RecallStore store(cs.db());
-        approveRequests(store, plan.proposedIds, "ann");
-        RecallRunner runner(cs.db(), dir);
-        RunOptions o;
-        o.analyst = "ann";
-        runner.run(o);
+        recallApproveAndRun(cs, dir, msgs, "ann");
         // A generation-1 message with descendants: its branch.
         const std::int64_t root = cs.db().scalar(
             "SELECT cm.message_id FROM campaign_messages cm WHERE cm.campaign_id = 1 AND cm.generation = 1 AND EXISTS "

@@ -481,17 +481,34 @@ struct Found {
 
 } // namespace
 
+bool ImapConnector::lookInQuarantine(const CopyRef& copy, QuarantineLookup& out, ConnectorResult& r) {
+    out.mailbox = mailboxOf(copy.recipient, m_s.recipientDelimiter);
+    out.session = quarantine(r);
+    if (!out.session) return false;
+    out.folder = quarantineFolder(m_s.quarantine, m_qDelimiter, out.mailbox);
+    out.where = m_s.quarantineAccount + "/" + out.folder;
+    const int exists = out.session->exists(out.folder);
+    if (exists < 0) {
+        r = out.session->failure("LIST " + out.where);
+        return false;
+    }
+    out.folderExists = exists == 1;
+    if (out.folderExists && !out.session->search(out.folder, copy.messageId, out.uids)) {
+        r = out.session->failure("SEARCH " + out.where);
+        return false;
+    }
+    return true;
+}
+
 ConnectorResult ImapConnector::suspend(const CopyRef& copy) {
     ConnectorResult r;
-    const std::string mailbox = mailboxOf(copy.recipient, m_s.recipientDelimiter);
-    Session* q = quarantine(r);
-    if (!q) return r;
-    const std::string qf = quarantineFolder(m_s.quarantine, m_qDelimiter, mailbox);
-    const std::string where = m_s.quarantineAccount + "/" + qf;
-    std::vector<long> inQ;
-    const int qx = q->exists(qf);
-    if (qx < 0) return q->failure("LIST " + where);
-    if (qx == 1 && !q->search(qf, copy.messageId, inQ)) return q->failure("SEARCH " + where);
+    QuarantineLookup look;
+    if (!lookInQuarantine(copy, look, r)) return r;
+    Session* q = look.session;
+    const std::string& mailbox = look.mailbox;
+    const std::string& qf = look.folder;
+    const std::string& where = look.where;
+    std::vector<long>& inQ = look.uids;
 
     Session* u = user(mailbox, r);
     if (!u) return r;
@@ -535,7 +552,7 @@ ConnectorResult ImapConnector::suspend(const CopyRef& copy) {
                           f.folder);
         copies.push_back(std::move(c));
     }
-    if (qx == 0 && !q->create(qf)) return q->failure("CREATE " + where);
+    if (!look.folderExists && !q->create(qf)) return q->failure("CREATE " + where);
     for (const Session::Copy& c : copies)
         if (!q->append(qf, withoutFlags(c.flags, {"\\Recent", "\\Deleted"}), c.date, c.bytes)) return q->failure("APPEND " + where);
     const std::string appended = q->lastTagged();
@@ -561,15 +578,13 @@ ConnectorResult ImapConnector::suspend(const CopyRef& copy) {
 
 ConnectorResult ImapConnector::remove(const CopyRef& copy) {
     ConnectorResult r;
-    const std::string mailbox = mailboxOf(copy.recipient, m_s.recipientDelimiter);
-    Session* q = quarantine(r);
-    if (!q) return r;
-    const std::string qf = quarantineFolder(m_s.quarantine, m_qDelimiter, mailbox);
-    const std::string where = m_s.quarantineAccount + "/" + qf;
-    std::vector<long> inQ;
-    const int qx = q->exists(qf);
-    if (qx < 0) return q->failure("LIST " + where);
-    if (qx == 1 && !q->search(qf, copy.messageId, inQ)) return q->failure("SEARCH " + where);
+    QuarantineLookup look;
+    if (!lookInQuarantine(copy, look, r)) return r;
+    Session* q = look.session;
+    const std::string& mailbox = look.mailbox;
+    const std::string& qf = look.folder;
+    const std::string& where = look.where;
+    std::vector<long>& inQ = look.uids;
     ConnectorResult out;
     out.mailbox = mailbox;
     if (inQ.empty()) {
@@ -614,15 +629,13 @@ ConnectorResult ImapConnector::remove(const CopyRef& copy) {
 
 ConnectorResult ImapConnector::release(const CopyRef& copy) {
     ConnectorResult r;
-    const std::string mailbox = mailboxOf(copy.recipient, m_s.recipientDelimiter);
-    Session* q = quarantine(r);
-    if (!q) return r;
-    const std::string qf = quarantineFolder(m_s.quarantine, m_qDelimiter, mailbox);
-    const std::string where = m_s.quarantineAccount + "/" + qf;
-    std::vector<long> inQ;
-    const int qx = q->exists(qf);
-    if (qx < 0) return q->failure("LIST " + where);
-    if (qx == 1 && !q->search(qf, copy.messageId, inQ)) return q->failure("SEARCH " + where);
+    QuarantineLookup look;
+    if (!lookInQuarantine(copy, look, r)) return r;
+    Session* q = look.session;
+    const std::string& mailbox = look.mailbox;
+    const std::string& qf = look.folder;
+    const std::string& where = look.where;
+    std::vector<long>& inQ = look.uids;
     Session* u = user(mailbox, r);
     if (!u) return r;
     ConnectorResult out;

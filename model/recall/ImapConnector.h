@@ -55,6 +55,15 @@ public:
 private:
     Session* user(const std::string& mailbox, ConnectorResult& r);
     Session* quarantine(ConnectorResult& r);
+    // Where a copy's quarantined version lives and its UIDs there (none when not there).
+    struct QuarantineLookup {
+        Session* session = nullptr;
+        std::string mailbox, folder, where;
+        bool folderExists = false;
+        std::vector<long> uids;
+    };
+    // Fills `out`; false (with the reason in r) when the quarantine cannot be asked.
+    bool lookInQuarantine(const CopyRef& copy, QuarantineLookup& out, ConnectorResult& r);
     ImapSettings m_s;
     std::string m_password;
     std::unique_ptr<Session> m_user, m_quarantine;
