@@ -437,7 +437,11 @@ struct Detector::Impl {
     WindowSum contactsMessages;
     static constexpr std::int64_t kRepeatUnit = std::int64_t(1) << 32;
     static constexpr double kInvLog15 = 2.4663034623764317; // 1 / ln 1.5
-    FlatMap<TimeMs> exposedAt;         // address -> when it last received a message the rules flagged
+    struct Exposure {
+        TimeMs time = 0;
+        std::uint32_t message = 0;
+    };
+    FlatMap<Exposure> exposedAt;       // address -> the last message the rules flagged it received, and when
     std::vector<std::uint8_t> conversational; // per message: a reply in a thread the recipient started
     std::vector<std::int32_t> contactsCount;  // per message: the rule's count (-1: not counted)
     std::vector<float> contactsExpected;      // per message: the sender's own rate (-1: no history yet)
@@ -1125,9 +1129,12 @@ struct Detector::Impl {
         // Rule 5f: new contacts, in one shape, beyond the sender's own habit.
         if (rules.contacts.enabled && contactsCount[i] >= 0) {
             const ContactsRule& cr = rules.contacts;
-            const TimeMs* exp = exposedAt.find(m.senderKey);
+            // Exposed: it received a flagged message of the shape it now sends (an infection sends
+            // on what it received; a .vbs received says nothing about one's own short notes).
+            const Exposure* exp = exposedAt.find(m.senderKey);
             if (!exp && m.sender != m.senderKey) exp = exposedAt.find(m.sender);
-            const bool exposed = exp && *exp < t && *exp > t - static_cast<std::int64_t>(cr.exposureSec) * 1000;
+            const bool exposed = exp && exp->time < t && exp->time > t - static_cast<std::int64_t>(cr.exposureSec) * 1000
+                              && sameShape(in, exp->message, i);
             const double expected = contactsExpected[i];
             const double minCount = static_cast<double>(exposed ? cr.exposedMinCount : cr.minCount);
             // Without an hour of the sender's own history, a little more than the minimum.
@@ -1206,7 +1213,7 @@ struct Detector::Impl {
         if (isFlagged)
             for (std::uint32_t a = 0; a < m.rcptCount; ++a) {
                 const Recipient& r = in.recipients[m.rcptBegin + a];
-                exposedAt.get(r.address) = std::max(r.time, t);
+                exposedAt.get(r.address) = {std::max(r.time, t), i};
             }
         if (isFlagged)
             for (int k = 0; k < nspecific; ++k) {
