@@ -156,8 +156,8 @@ struct ConfirmParams {
 // none, as many recipients, a similar size) within the window: the way a worm walks an address
 // book, even without a telltale attachment or a fixed subject. The threshold is the larger of
 // minCount and factor times the sender's own rate over the case before the window; a sender
-// that received a message the rules flagged (within exposureSec) is held to the lower exposed*
-// pair. Without an hour of history, minCount + 2.
+// that received a message the rules flagged, of the shape it now sends (within exposureSec), is
+// held to the lower exposed* pair. Without an hour of history, minCount + 2.
 struct ContactsRule {
     bool enabled = true;
     int windowSec = 1200;
