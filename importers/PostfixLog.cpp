@@ -655,15 +655,7 @@ PostfixAssembler::Result PostfixAssembler::handleDelivery(CopyRecord& c, const S
         why = "delivery line without status=";
         return Result::Rejected;
     }
-    std::string recipient = lower(to);
-    DeliveryRecord* d = nullptr;
-    for (auto& existing : c.deliveries)
-        if (existing.recipient == recipient) { d = &existing; break; }
-    if (!d) {
-        c.deliveries.emplace_back();
-        d = &c.deliveries.back();
-        d->recipient = std::move(recipient);
-    }
+    DeliveryRecord* d = &c.deliveryFor(lower(to));
     d->transport.assign(daemon);
     d->time = sl.time;
     ++d->attempts;

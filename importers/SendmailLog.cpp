@@ -213,15 +213,7 @@ PostfixAssembler::Result PostfixAssembler::handleSendmail(const SyslogLine& sl, 
             const std::string_view one = stripAngles(list.substr(0, comma));
             list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
             if (one.empty()) continue;
-            std::string recipient = lowerCopy(one);
-            DeliveryRecord* d = nullptr;
-            for (auto& existing : c.deliveries)
-                if (existing.recipient == recipient) { d = &existing; break; }
-            if (!d) {
-                c.deliveries.emplace_back();
-                d = &c.deliveries.back();
-                d->recipient = std::move(recipient);
-            }
+            DeliveryRecord* d = &c.deliveryFor(lowerCopy(one));
             // Sendmail's mailers: local and prog deliver here; esmtp, smtp and relay go on.
             d->transport = mailer == "local" || mailer == "prog" || mailer == "cyrusv2" ? "local" : std::string(mailer);
             d->relayHost = relayHost;

@@ -98,7 +98,7 @@ class TestConfirm : public QObject {
 
 private slots:
     void base64RoundTrip() {
-        for (const std::string s : {std::string(), std::string("f"), std::string("fo"), std::string("foo"), std::string("\xff\x00\x10", 3)}) {
+        for (const std::string& s : {std::string(), std::string("f"), std::string("fo"), std::string("foo"), std::string("\xff\x00\x10", 3)}) {
             QCOMPARE(fromBase64url(base64url(s)).value(), s);
             QCOMPARE(fromBase64(base64(s)).value(), s);
         }

@@ -110,7 +110,9 @@ private slots:
         QCOMPARE(dlg.hoursSpin()->value(), 8);
         QCOMPARE(dlg.hoursSpin()->maximum(), 24);
         QCOMPARE(dlg.openProbabilitySpin()->value(), 0.2);
-        QCOMPARE(dlg.wormCombo()->count(), 4);
+        QCOMPARE(dlg.wormCombo()->count(), 6); // every worm the simulator has, and none
+        QVERIFY(dlg.wormCombo()->findData(int(sim::Worm::Disguised)) >= 0);
+        QVERIFY(dlg.wormCombo()->findData(int(sim::Worm::Link)) >= 0);
 
         // A random seed, shown; the default case goes under AppDataLocation/drills, the logs beside it.
         const DrillRequest r = dlg.request();

@@ -37,6 +37,8 @@ DrillDialog::DrillDialog(QWidget* parent) : QDialog(parent) {
     m_worm->addItem(tr("Melissa — a macro document to the first 50 contacts"), QVariant::fromValue(int(sim::Worm::Melissa)));
     m_worm->addItem(tr("Polymorphic — subject and attachment change per victim"),
                     QVariant::fromValue(int(sim::Worm::Polymorphic)));
+    m_worm->addItem(tr("Disguised — the same file as budget.xlsx, an ordinary name"), QVariant::fromValue(int(sim::Worm::Disguised)));
+    m_worm->addItem(tr("Link — no attachment, a changing lure, one contact a minute"), QVariant::fromValue(int(sim::Worm::Link)));
     m_worm->addItem(tr("None — ordinary mail and legitimate bulk only"), QVariant::fromValue(int(sim::Worm::None)));
     form->addRow(tr("&Worm:"), m_worm);
 

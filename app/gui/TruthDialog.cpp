@@ -74,6 +74,8 @@ QString TruthDialog::wormTitle(sim::Worm worm) {
     case sim::Worm::IloveYou: return QStringLiteral("ILOVEYOU");
     case sim::Worm::Melissa: return QStringLiteral("Melissa");
     case sim::Worm::Polymorphic: return tr("Polymorphic worm");
+    case sim::Worm::Disguised: return tr("Disguised worm (budget.xlsx)");
+    case sim::Worm::Link: return tr("Link worm (no attachment)");
     case sim::Worm::None: break;
     }
     return tr("None");

@@ -53,6 +53,16 @@ struct CopyRecord {
     // those whose deferrals an earlier import holds.
     bool expired = false;
     std::vector<DeliveryRecord> deliveries;
+
+    // The delivery row of a recipient (lower case), added when the copy has none yet: one row
+    // per recipient and copy, however many lines speak of it.
+    DeliveryRecord& deliveryFor(std::string recipient) {
+        for (DeliveryRecord& d : deliveries)
+            if (d.recipient == recipient) return d;
+        deliveries.emplace_back();
+        deliveries.back().recipient = std::move(recipient);
+        return deliveries.back();
+    }
 };
 
 // A refused attempt (NOQUEUE reject): counted, never a message.
